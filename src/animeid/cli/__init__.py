@@ -1,0 +1,1 @@
+"""The command line: a table of subcommands, each a thin call into the library."""

@@ -1,0 +1,55 @@
+"""`animeid` entry point. The CLI is only this table; each row names a module that configures its
+argument parser (`configure_<name>(parser)`, which sets `func`) and does nothing heavy on import."""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from animeid.errors import AnimeidError
+
+# name, module, one-line help
+SUBCOMMANDS: list[tuple[str, str, str]] = [
+    ("demo", "animeid.cli.demo", "index the built-in clip, search a perturbed screenshot, then serve"),
+    ("index", "animeid.cli.scenes", "index a video library (<Title>/<videos>) for scene search"),
+    ("search", "animeid.cli.scenes", "find title, episode and second of screenshots"),
+    ("info", "animeid.cli.scenes", "describe an index: embedder, factory, files, entries"),
+    ("embedders", "animeid.cli.scenes", "list the registered embedders"),
+    ("serve", "animeid.cli.serve", "serve the REST API and the web page on an index"),
+    ("dataset", "animeid.cli.dataset", "build training data: frame datasets from videos, pairs CSV"),
+    ("train", "animeid.cli.train", "train an embedder: Siamese contrastive or supervised classifier"),
+    ("export", "animeid.cli.train", "cut a trained model's branch out as a named ONNX embedder"),
+    ("genres", "animeid.cli.genres", "genres from posters: train, predict, eval (multi-label)"),
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="animeid", description="What anime is this picture from?")
+    from animeid import __version__
+
+    parser.add_argument("--version", action="version", version=f"animeid {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, module, help_text in SUBCOMMANDS:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        getattr(importlib.import_module(module), f"configure_{name}")(p)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except AnimeidError as exc:
+        print(f"animeid: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("animeid: interrupted; everything committed so far is kept", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

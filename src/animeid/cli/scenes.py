@@ -1,0 +1,117 @@
+"""`animeid index`, `search`, `info`, `embedders`."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+
+def configure_index(p: argparse.ArgumentParser) -> None:
+    from animeid.config import IndexCfg
+
+    d = IndexCfg()
+    p.add_argument("library", type=Path, help="folder of <Title>/<video files>")
+    p.add_argument("--db", type=Path, required=True, help="index folder (created if missing)")
+    p.add_argument("--fps", type=float, default=d.fps, help=f"frames sampled per second (default {d.fps})")
+    p.add_argument("--embedder", default=d.embedder, help=f"embedder name (default {d.embedder})")
+    p.add_argument("--factory", default=d.factory, help="FAISS index-factory string for a new index")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(func=run_index)
+
+
+def run_index(args) -> int:
+    from animeid.config import IndexCfg
+    from animeid.errors import AnimeidError
+    from animeid.scenes.indexer import index_library
+
+    if args.fps <= 0 or args.fps > 60:
+        raise AnimeidError(f"--fps must be in (0, 60], got {args.fps}")
+    cfg = replace(IndexCfg(), fps=args.fps, embedder=args.embedder, factory=args.factory)
+    report = index_library(args.library, args.db, cfg, progress=not args.no_progress)
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2))
+    else:
+        speed = report.video_seconds / report.wall_seconds if report.wall_seconds else 0.0
+        print(f"indexed {len(report.added)} new, {len(report.resumed)} resumed, {len(report.unchanged)} unchanged, "
+              f"{len(report.removed)} removed file(s): {report.frames} frames -> {report.entries} entries, "
+              f"{report.video_seconds:.1f} s of video in {report.wall_seconds:.1f} s ({speed:.1f}x real time)")
+    for path, err in report.failed.items():
+        print(f"animeid: error: {err}", file=sys.stderr)
+    return 1 if report.failed else 0
+
+
+def configure_search(p: argparse.ArgumentParser) -> None:
+    p.add_argument("images", nargs="+", help="screenshots (files)")
+    p.add_argument("--db", type=Path, required=True, help="index folder")
+    p.add_argument("--k", type=int, default=5, help="scenes per image")
+    p.add_argument("--title", default=None, help="only answer with this title")
+    p.add_argument("--no-trim", action="store_true", help="keep black borders")
+    p.add_argument("--no-mirror", action="store_true", help="do not also search the mirrored image")
+    p.add_argument("--json", action="store_true", help="one JSON list, one object per input")
+    p.set_defaults(func=run_search)
+
+
+def run_search(args) -> int:
+    from animeid.errors import AnimeidError
+    from animeid.scenes.index import Index
+
+    if args.k < 1:
+        raise AnimeidError("--k must be at least 1")
+    index = Index.load(args.db).with_search(trim_borders=not args.no_trim, query_mirror=not args.no_mirror)
+    out, failed = [], False
+    for image in args.images:
+        try:
+            hits = index.search(image, k=args.k, title=args.title)
+            out.append({"image": image, "results": [h.to_dict() for h in hits], "error": None})
+        except AnimeidError as exc:
+            failed = True
+            out.append({"image": image, "results": [], "error": str(exc)})
+    if args.json:
+        print(json.dumps(out, ensure_ascii=False, indent=2))
+    else:
+        for item in out:
+            if item["error"]:
+                print(f"animeid: error: {item['error']}", file=sys.stderr)
+                continue
+            print(item["image"])
+            for r in item["results"]:
+                ep = "" if r["episode"] is None else f" ep {r['episode']}"
+                print(f"  {r['similarity']:.3f}  {r['title']}{ep}  at {_clock(r['at'])} "
+                      f"({_clock(r['from'])}-{_clock(r['to'])})  {r['file']}")
+            if not item["results"]:
+                print("  (no match)")
+    return 1 if failed else 0
+
+
+def _clock(seconds: float) -> str:
+    m, s = divmod(max(seconds, 0.0), 60)
+    h, m = divmod(int(m), 60)
+    return f"{h}:{m:02d}:{s:05.2f}" if h else f"{m}:{s:05.2f}"
+
+
+def configure_info(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--db", type=Path, required=True, help="index folder")
+    p.set_defaults(func=run_info)
+
+
+def run_info(args) -> int:
+    from animeid.scenes.index import Index
+
+    print(json.dumps(Index.load(args.db).info(), ensure_ascii=False, indent=2))
+    return 0
+
+
+def configure_embedders(p: argparse.ArgumentParser) -> None:
+    p.set_defaults(func=run_embedders)
+
+
+def run_embedders(args) -> int:
+    from animeid.features.registry import get_embedder_cfg, list_embedders
+
+    for name in list_embedders():
+        cfg = get_embedder_cfg(name)
+        print(f"{name:24s} input {cfg.input_size:>4d}px  dim {cfg.dim:>5d}  metric {cfg.metric}")
+    return 0

@@ -1,0 +1,85 @@
+"""Typed defaults. Every tunable number of the package lives here, nowhere else, so that a stored
+index can record exactly the settings it was built with."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class EmbedderCfg:
+    """What a backbone expects and produces: enough to preprocess an image and to refuse mixing."""
+
+    name: str
+    input_size: int
+    mean: tuple[float, float, float]
+    std: tuple[float, float, float]
+    dim: int
+    weights_sha256: str = ""
+    # "cosine" (vectors are L2-normalised, compared by inner product) or "l2" (raw vectors).
+    metric: str = "cosine"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "EmbedderCfg":
+        d = dict(d)
+        d["mean"] = tuple(d["mean"])
+        d["std"] = tuple(d["std"])
+        return cls(**d)
+
+
+@dataclass(frozen=True)
+class ImageLimits:
+    """Guards against decompression bombs and empty uploads."""
+
+    max_pixels: int = 64_000_000
+    max_bytes: int = 50 * 1024 * 1024
+    min_side: int = 8
+
+
+@dataclass(frozen=True)
+class IndexCfg:
+    """How a video library becomes index entries."""
+
+    fps: float = 2.0
+    embedder: str = "efficientnet-lite0"
+    # FAISS factory string; inner product over L2-normalised vectors is cosine similarity.
+    factory: str = "Flat"
+    # Consecutive samples at least this similar collapse into one entry spanning from/to.
+    merge_similarity: float = 0.99
+    # ...but an entry never spans more than this, so its midpoint is within a second of any frame in it.
+    merge_max_span_s: float = 1.0
+    # Decoded frames are scaled so that their short side is at most this (cheaper conversion).
+    decode_short_side: int = 256
+    batch_size: int = 16
+    # Commit to disk after this many seconds of work so a killed run loses little.
+    checkpoint_seconds: float = 20.0
+    video_extensions: tuple[str, ...] = (".mp4", ".mkv", ".webm", ".avi", ".mov", ".gif", ".m4v")
+
+
+@dataclass(frozen=True)
+class SearchCfg:
+    """How a screenshot becomes a ranked list of scenes."""
+
+    k: int = 5
+    # Candidates fetched from the vector index before scenes are merged.
+    candidates: int = 64
+    # Hits in one file closer than this many seconds belong to one scene.
+    scene_gap_s: float = 4.0
+    trim_borders: bool = True
+    query_mirror: bool = True
+    # Extra query views: centre crops by these area fractions, scaled back (for zoomed/cropped shots).
+    zoom_views: tuple[float, ...] = ()
+    # Re-rank the entries around each found scene by thumbnail correlation to place it in time.
+    refine_time: bool = True
+    refine_margin_s: float = 1.5
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Bundle handed to entry points that need several configs."""
+
+    index: IndexCfg = field(default_factory=IndexCfg)
+    search: SearchCfg = field(default_factory=SearchCfg)
+    limits: ImageLimits = field(default_factory=ImageLimits)

@@ -1,0 +1,1 @@
+"""Measuring: pure metric functions, plots (the only matplotlib import) and reports."""

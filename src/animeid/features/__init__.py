@@ -1,0 +1,1 @@
+"""Turning images into vectors: a registry of embedders by name (timm-style)."""

@@ -1,0 +1,1 @@
+"""Reading pixels: images, video frames and borders."""

@@ -1,0 +1,65 @@
+"""From raw nearest-neighbour hits to scenes, as trace.moe answers: hits in one file a few seconds
+apart are one scene, reported with its span (from/to), its best second (at) and best similarity."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FrameHit:
+    entry_id: int
+    file: str
+    title: str
+    episode: float | int | None
+    t_from: float
+    t_at: float
+    t_to: float
+    similarity: float
+    file_id: int = -1
+
+
+@dataclass(frozen=True)
+class SceneHit:
+    title: str
+    episode: float | int | None
+    file: str
+    from_: float
+    at: float
+    to: float
+    similarity: float
+    entry_id: int
+    file_id: int = -1
+
+    def to_dict(self) -> dict:
+        ep = self.episode
+        if isinstance(ep, float) and ep.is_integer():
+            ep = int(ep)
+        return {"title": self.title, "episode": ep, "file": self.file, "from": round(self.from_, 3),
+                "at": round(self.at, 3), "to": round(self.to, 3), "similarity": round(float(self.similarity), 4),
+                "id": self.entry_id}
+
+
+def merge_scenes(hits: list[FrameHit], gap_s: float, drop: float = 0.02) -> list[SceneHit]:
+    """Greedy, best hit first: a hit joins a scene of its file when it lies within `gap_s` seconds of
+    the scene's span and is nearly as similar as the scene's best (within `drop`); otherwise it seeds
+    a new scene. So a static shot comes back as one scene spanning all its identical frames, while
+    merely similar moments elsewhere in the episode stay separate answers."""
+    groups: list[list[FrameHit]] = []
+    for h in sorted(hits, key=lambda h: -h.similarity):
+        for g in groups:
+            best = g[0]
+            lo, hi = min(x.t_from for x in g), max(x.t_to for x in g)
+            if (g[0].file == h.file and best.similarity - h.similarity <= drop
+                    and h.t_from - hi <= gap_s and lo - h.t_to <= gap_s):
+                g.append(h)
+                break
+        else:
+            groups.append([h])
+    return [_scene(g) for g in groups]
+
+
+def _scene(group: list[FrameHit]) -> SceneHit:
+    best = group[0]
+    return SceneHit(title=best.title, episode=best.episode, file=best.file,
+                    from_=min(h.t_from for h in group), at=best.t_at, to=max(h.t_to for h in group),
+                    similarity=best.similarity, entry_id=best.entry_id, file_id=best.file_id)

@@ -1,0 +1,267 @@
+"""A scene index on disk: one folder holding the embedder's config, the FAISS vectors, their
+write-ahead log and the SQLite metadata.
+
+    from animeid import Index
+    hits = Index.load("my-index").search("screenshot.jpg")
+    print(hits[0].title, hits[0].episode, hits[0].at)
+"""
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from animeid.config import EmbedderCfg, ImageLimits, SearchCfg
+from animeid.errors import AnimeidError, IncompatibleIndex
+from animeid.media.images import ImageInput, load_image
+from animeid.scenes.hits import FrameHit, SceneHit, merge_scenes
+from animeid.scenes.refine import THUMB_H, THUMB_W, crop_ncc, thumbnail
+from animeid.scenes.views import query_views
+from animeid.store.metadata import MetadataStore
+from animeid.store.shards import ShardLog
+from animeid.store.vectors import VectorIndex
+
+FORMAT = 1
+CONFIG_FILE = "index.json"
+APPLIED_FILE = "vectors.applied.json"
+
+
+def _write_json(path: Path, data: dict) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2))
+    os.replace(tmp, path)
+
+
+class Index:
+    def __init__(self, folder: Path, embedder_cfg: EmbedderCfg, factory: str, store: MetadataStore,
+                 vectors: VectorIndex, shards: ShardLog, writable: bool, lock_fd: int | None = None):
+        self.folder = Path(folder)
+        self.embedder_cfg = embedder_cfg
+        self.factory = factory
+        self.store = store
+        self.vectors = vectors
+        self.shards = shards
+        self.writable = writable
+        self._lock_fd = lock_fd
+        self._embedder = None
+        self.search_cfg = SearchCfg()
+        self.limits = ImageLimits()
+
+    # --- opening ------------------------------------------------------------------------
+    @classmethod
+    def is_index(cls, folder: Path) -> bool:
+        return (Path(folder) / CONFIG_FILE).exists()
+
+    @classmethod
+    def load(cls, folder: str | os.PathLike) -> "Index":
+        """Open for searching. Entries committed by a running or killed indexer are visible."""
+        folder = Path(folder)
+        if not cls.is_index(folder):
+            raise AnimeidError(f"{folder}: not an animeid index (no {CONFIG_FILE}); build one with `animeid index`")
+        cfg, factory = cls._read_config(folder)
+        store = MetadataStore(folder / "meta.sqlite", readonly=True)
+        vectors, shards = cls._open_vectors(folder, cfg, factory)
+        return cls(folder, cfg, factory, store, vectors, shards, writable=False)
+
+    @classmethod
+    def open_for_writing(cls, folder: str | os.PathLike, embedder_cfg: EmbedderCfg, factory: str) -> "Index":
+        """Create the index, or reopen it after checking it was built with the same embedder."""
+        folder = Path(folder)
+        if folder.exists() and not folder.is_dir():
+            raise AnimeidError(f"{folder}: exists and is not a folder")
+        if folder.is_dir() and any(folder.iterdir()) and not cls.is_index(folder):
+            raise AnimeidError(f"{folder}: folder is not empty and is not an animeid index; refusing to write")
+        folder.mkdir(parents=True, exist_ok=True)
+        lock_fd = os.open(folder / ".lock", os.O_CREAT | os.O_RDWR)
+        try:
+            fcntl.flock(lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(lock_fd)
+            raise AnimeidError(f"{folder}: another animeid process is writing this index") from None
+        if cls.is_index(folder):
+            cfg, stored_factory = cls._read_config(folder)
+            _check_same_embedder(folder, cfg, embedder_cfg)
+            factory = stored_factory
+        else:
+            cfg = embedder_cfg
+            _write_json(folder / CONFIG_FILE, {"format": FORMAT, "embedder": cfg.to_dict(), "factory": factory})
+        store = MetadataStore(folder / "meta.sqlite")
+        vectors, shards = cls._open_vectors(folder, cfg, factory)
+        index = cls(folder, cfg, factory, store, vectors, shards, writable=True, lock_fd=lock_fd)
+        index._reconcile()
+        return index
+
+    @staticmethod
+    def _read_config(folder: Path) -> tuple[EmbedderCfg, str]:
+        try:
+            data = json.loads((folder / CONFIG_FILE).read_text())
+            return EmbedderCfg.from_dict(data["embedder"]), data["factory"]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise IncompatibleIndex(f"{folder}: {CONFIG_FILE} is damaged ({exc})") from None
+
+    @staticmethod
+    def _open_vectors(folder: Path, cfg: EmbedderCfg, factory: str) -> tuple[VectorIndex, ShardLog]:
+        shards = ShardLog(folder / "wal")
+        if VectorIndex.exists(folder):
+            vectors = VectorIndex.load(folder)
+            applied = json.loads((folder / APPLIED_FILE).read_text())["seq"] if (folder / APPLIED_FILE).exists() else 0
+        else:
+            vectors = VectorIndex(cfg.dim, factory, cfg.metric)
+            applied = 0
+        pending = list(shards.after(applied))
+        if pending and not vectors.is_trained:
+            vectors.train(np.concatenate([v for _, _, v in pending]))
+        for _, ids, vecs in pending:
+            vectors.remove(ids)
+            vectors.add(vecs, ids)
+        return vectors, shards
+
+    def _reconcile(self) -> None:
+        """Drop vectors whose metadata never landed (killed between the log write and the commit)."""
+        known = set(self.store.entry_ids())
+        orphans = [i for i in self.vectors.ids().tolist() if i not in known]
+        if orphans:
+            self.vectors.remove(orphans)
+
+    def close(self) -> None:
+        self.store.close()
+        if self._lock_fd is not None:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # --- writing ------------------------------------------------------------------------
+    def append(self, file_id: int, rows: list[tuple[float, float, float, bytes | None]], vectors: np.ndarray,
+               done_until: float, finished: bool) -> None:
+        """One checkpoint: log the vectors, then commit their metadata; both or neither count."""
+        first = self.store.next_entry_id()
+        ids = np.arange(first, first + len(rows), dtype=np.int64)
+        if len(rows):
+            self.shards.append(ids, vectors)
+        self.store.commit_entries(file_id, [(int(i), *r) for i, r in zip(ids, rows)], done_until, finished)
+        if len(rows) and self.vectors.is_trained:
+            self.vectors.add(vectors, ids)
+
+    def delete_file(self, file_id: int) -> int:
+        ids = self.store.delete_file(file_id)
+        self.vectors.remove(ids)
+        return len(ids)
+
+    def flush(self) -> None:
+        """Persist the FAISS index and retire the log chunks it now contains."""
+        seqs = self.shards.sequences()
+        last = seqs[-1] if seqs else 0
+        if not self.vectors.is_trained:
+            pending = list(self.shards.after(0))
+            if not pending:
+                return
+            self.vectors.train(np.concatenate([v for _, _, v in pending]))
+            for _, ids, vecs in pending:
+                self.vectors.add(vecs, ids)
+        self.vectors.save(self.folder)
+        _write_json(self.folder / APPLIED_FILE, {"seq": last})
+        self.shards.drop_upto(last)
+
+    # --- reading ------------------------------------------------------------------------
+    @property
+    def embedder(self):
+        if self._embedder is None:
+            from animeid.features.registry import create_embedder, get_embedder_cfg
+
+            _check_same_embedder(self.folder, self.embedder_cfg, get_embedder_cfg(self.embedder_cfg.name))
+            self._embedder = create_embedder(self.embedder_cfg.name)
+        return self._embedder
+
+    def titles(self) -> list[dict]:
+        return self.store.titles()
+
+    def info(self) -> dict:
+        return {"folder": str(self.folder), "embedder": self.embedder_cfg.name, "dim": self.embedder_cfg.dim,
+                "metric": self.embedder_cfg.metric, "factory": self.factory, "entries": self.store.count_entries(),
+                "vectors": self.vectors.ntotal, "files": len(self.store.files()),
+                "library": self.store.get_meta("library_root"), "titles": self.titles()}
+
+    def search(self, image: ImageInput, k: int | None = None, title: str | None = None,
+               cfg: SearchCfg | None = None) -> list[SceneHit]:
+        """Scenes most like `image`, best first."""
+        cfg = cfg or self.search_cfg
+        k = k or cfg.k
+        img = load_image(image, self.limits)
+        views = query_views(img, cfg)
+        if not cfg.refine_time:
+            return self.search_vectors(self.embedder.embed(views), k, title, cfg)
+        scenes = self.search_vectors(self.embedder.embed(views), 2 * k, title, cfg)
+        query_thumb = thumbnail(views[0])
+        refined, seen = [], set()
+        for scene in scenes:
+            scene = self._refine(scene, query_thumb, cfg)
+            if scene.entry_id not in seen:   # two scenes refined onto one moment: keep the better
+                seen.add(scene.entry_id)
+                refined.append(scene)
+        return refined[:k]
+
+    def _refine(self, scene: SceneHit, query_thumb: np.ndarray, cfg: SearchCfg) -> SceneHit:
+        """Pick the second inside (or next to) the scene whose thumbnail matches the screenshot best."""
+        rows = [r for r in self.store.window(scene.file_id, scene.from_ - cfg.refine_margin_s,
+                                             scene.to + cfg.refine_margin_s) if r[4]]
+        if len(rows) < 2:
+            return scene
+        thumbs = np.stack([np.frombuffer(r[4], np.uint8).reshape(THUMB_H, THUMB_W) for r in rows])
+        best = rows[int(np.argmax(crop_ncc(query_thumb, thumbs)))]
+        return replace(scene, at=best[2], from_=min(scene.from_, best[1]), to=max(scene.to, best[3]),
+                       entry_id=best[0])
+
+    def search_vectors(self, queries: np.ndarray, k: int, title: str | None = None,
+                       cfg: SearchCfg | None = None) -> list[SceneHit]:
+        """Search with already-embedded views of one screenshot (the best view wins per entry)."""
+        cfg = cfg or self.search_cfg
+        if self.vectors.ntotal == 0:
+            return []
+        n_cand = max(cfg.candidates, k * 8) * (4 if title else 1)
+        scores, ids = self.vectors.search(queries, n_cand)
+        best: dict[int, float] = {}
+        for row_s, row_i in zip(scores, ids):
+            for s, i in zip(row_s.tolist(), row_i.tolist()):
+                if i >= 0 and s > best.get(i, -np.inf):
+                    best[i] = s
+        records = self.store.entries(best)
+        hits = [FrameHit(i, r.path, r.title, r.episode, r.t_from, r.t_at, r.t_to, self._similarity(best[i]), r.file_id)
+                for i, r in records.items() if title is None or r.title == title]
+        return merge_scenes(hits, cfg.scene_gap_s)[:k]
+
+    def _similarity(self, score: float) -> float:
+        if self.embedder_cfg.metric == "cosine":
+            return float(np.clip(score, 0.0, 1.0))
+        # colour layout: negative squared L2 distance -> (0, 1]
+        return float(1.0 / (1.0 + np.sqrt(max(-score, 0.0)) / 32.0))
+
+    def with_search(self, **changes) -> "Index":
+        """Same index, other search settings (e.g. `with_search(query_mirror=False)`)."""
+        self.search_cfg = replace(self.search_cfg, **changes)
+        return self
+
+    def video_path(self, relpath: str) -> Path | None:
+        root = self.store.get_meta("library_root")
+        if not root:
+            return None
+        path = Path(root) / relpath
+        return path if path.exists() else None
+
+
+def _check_same_embedder(folder: Path, stored: EmbedderCfg, wanted: EmbedderCfg) -> None:
+    if stored.name != wanted.name:
+        raise IncompatibleIndex(f"{folder}: index was built with embedder {stored.name!r}, not {wanted.name!r}; "
+                                "use another --db or the same --embedder")
+    if stored.weights_sha256 and wanted.weights_sha256 and stored.weights_sha256 != wanted.weights_sha256:
+        raise IncompatibleIndex(f"{folder}: index was built with different {stored.name} weights "
+                                f"({stored.weights_sha256[:12]} vs {wanted.weights_sha256[:12]}); re-index it")

@@ -1,0 +1,234 @@
+"""Indexing a video library: decode (a background thread) -> trim borders -> embed (ONNX Runtime)
+-> merge near-identical consecutive frames -> checkpoint. PyAV and ONNX Runtime both release the
+GIL, so decoding the next frames overlaps embedding the current batch on 2 cores.
+
+Incremental (new or changed files are added, deleted ones dropped) and resumable (a killed run
+continues after the last checkpoint of each file, without duplicates)."""
+from __future__ import annotations
+
+import queue
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from animeid.config import IndexCfg
+from animeid.errors import AnimeidError, BadVideo
+from animeid.media.borders import trim_borders
+from animeid.media.video import fingerprint, iter_frames, probe
+from animeid.scenes.index import Index
+from animeid.scenes.library import LibraryVideo, scan_library
+from animeid.scenes.refine import thumbnail
+
+
+@dataclass
+class IndexReport:
+    added: list[str] = field(default_factory=list)
+    resumed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    frames: int = 0
+    entries: int = 0
+    video_seconds: float = 0.0
+    wall_seconds: float = 0.0
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+@dataclass
+class _Job:
+    video: LibraryVideo
+    file_id: int
+    start: float
+    duration: float
+
+
+_END = object()
+
+
+def _producer(jobs: list[_Job], cfg: IndexCfg, out: queue.Queue, stop: threading.Event) -> None:
+    for n, job in enumerate(jobs):
+        try:
+            for t, rgb in iter_frames(job.video.path, cfg.fps, cfg.decode_short_side, start=job.start):
+                if stop.is_set():
+                    return
+                out.put((n, t, trim_borders(rgb)))
+            out.put((n, "end", None))
+        except BadVideo as exc:
+            out.put((n, "error", str(exc)))
+        except Exception as exc:  # keep the consumer alive; report per file
+            out.put((n, "error", f"{job.video.relpath}: {type(exc).__name__}: {exc}"))
+    out.put(_END)
+
+
+class _FileState:
+    """Entries of one file being built: the open entry grows while frames stay near-identical."""
+
+    def __init__(self, job: _Job, merge_similarity: float, max_span: float, metric: str = "cosine"):
+        self.job = job
+        self.merge_similarity = merge_similarity
+        self.max_span = max_span
+        self.metric = metric
+        self.closed_rows: list[tuple[float, float, float, bytes]] = []
+        self.closed_vecs: list[np.ndarray] = []
+        self.open_vec: np.ndarray | None = None
+        self.open_span: list[float] = []
+        # Last second covered by committed entries; a resumed run starts after it.
+        self.done_until = job.start - 1e-3
+
+    def add(self, t: float, vec: np.ndarray, img: np.ndarray) -> None:
+        if (self.open_vec is not None and t - self.open_span[0] <= self.max_span
+                and self._same(self.open_vec, vec)):
+            self.open_span[2] = t
+            return
+        self.close()
+        self.open_vec, self.open_span = vec, [t, t, t]
+        self.open_thumb = thumbnail(img).tobytes()
+
+    def _same(self, a: np.ndarray, b: np.ndarray) -> bool:
+        if self.metric == "cosine":
+            return float(a @ b) >= self.merge_similarity
+        return bool(np.array_equal(a, b))  # raw descriptors (colour layout): only exact repeats merge
+
+    def close(self) -> None:
+        if self.open_vec is not None:
+            t_from, _, t_to = self.open_span
+            self.closed_rows.append((t_from, (t_from + t_to) / 2, t_to, self.open_thumb))
+            self.closed_vecs.append(self.open_vec)
+            self.open_vec = None
+
+    def take(self) -> tuple[list, np.ndarray]:
+        rows, vecs = self.closed_rows, self.closed_vecs
+        self.closed_rows, self.closed_vecs = [], []
+        return rows, (np.stack(vecs) if vecs else np.zeros((0, 0), np.float32))
+
+
+def index_library(library: Path, db: Path, cfg: IndexCfg = IndexCfg(), progress: bool = True) -> IndexReport:
+    from animeid.features.registry import create_embedder, get_embedder_cfg
+
+    t0 = time.perf_counter()
+    report = IndexReport()
+    videos = scan_library(Path(library), cfg.video_extensions)
+    embedder_cfg = get_embedder_cfg(cfg.embedder)
+    with Index.open_for_writing(db, embedder_cfg, cfg.factory) as index:
+        store = index.store
+        store.set_meta("library_root", str(Path(library).resolve()))
+        by_rel = {v.relpath: v for v in videos}
+        for rec in store.files():
+            if rec.path not in by_rel:
+                index.delete_file(rec.id)
+                report.removed.append(rec.path)
+        jobs: list[_Job] = []
+        for video in videos:
+            try:
+                fp = fingerprint(video.path)
+                rec = store.file_by_path(video.relpath)
+                if rec is not None and rec.fingerprint != fp:
+                    index.delete_file(rec.id)
+                    rec = None
+                if rec is not None and rec.status == "done":
+                    report.unchanged.append(video.relpath)
+                    continue
+                info = probe(video.path)
+                if rec is None:
+                    rec = store.start_file(video.relpath, video.title, video.episode, fp, info.duration)
+                    report.added.append(video.relpath)
+                    start = 0.0
+                else:
+                    report.resumed.append(video.relpath)
+                    start = rec.done_until + 1e-3
+                jobs.append(_Job(video, rec.id, start, max(info.duration - start, 0.0)))
+            except (BadVideo, OSError) as exc:
+                report.failed[video.relpath] = str(exc)
+        if jobs:
+            embedder = create_embedder(cfg.embedder, batch_size=cfg.batch_size)
+            _run_jobs(index, embedder, jobs, cfg, report, progress)
+        index.flush()
+    report.wall_seconds = time.perf_counter() - t0
+    return report
+
+
+def _run_jobs(index: Index, embedder, jobs: list[_Job], cfg: IndexCfg, report: IndexReport, progress: bool) -> None:
+    from tqdm import tqdm
+
+    frames: queue.Queue = queue.Queue(maxsize=cfg.batch_size * 4)
+    stop = threading.Event()
+    thread = threading.Thread(target=_producer, args=(jobs, cfg, frames, stop), daemon=True)
+    thread.start()
+    bar = tqdm(total=round(sum(j.duration for j in jobs), 1), unit="s", desc="indexing", disable=not progress,
+               file=sys.stderr, bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} video-s [{elapsed}<{remaining}]")
+    states: dict[int, _FileState] = {}
+    pending: list[tuple[int, float, np.ndarray]] = []
+    last_checkpoint = time.monotonic()
+
+    def embed_pending() -> None:
+        if not pending:
+            return
+        vecs = embedder.embed([img for _, _, img in pending])
+        for (n, t, img), v in zip(pending, vecs):
+            st = states.setdefault(n, _FileState(jobs[n], cfg.merge_similarity, cfg.merge_max_span_s,
+                                                   embedder.cfg.metric))
+            st.add(t, v, img)
+        report.frames += len(pending)
+        pending.clear()
+
+    def checkpoint(n: int, finished: bool) -> None:
+        st = states.get(n)
+        if st is None:
+            if finished:
+                index.store.commit_entries(jobs[n].file_id, [], jobs[n].start + jobs[n].duration, True)
+            return
+        if finished:
+            st.close()
+        rows, vecs = st.take()
+        if rows:
+            st.done_until = rows[-1][2]
+        if finished:
+            st.done_until = max(st.done_until, jobs[n].start + jobs[n].duration)
+        index.append(jobs[n].file_id, rows, vecs, st.done_until, finished)
+        report.entries += len(rows)
+
+    done_seconds = 0.0
+    try:
+        while True:
+            item = frames.get()
+            if item is _END:
+                break
+            n, t, payload = item
+            if t == "end" or t == "error":
+                embed_pending()
+                if t == "error":
+                    report.failed[jobs[n].video.relpath] = payload
+                    checkpoint(n, finished=False)
+                else:
+                    checkpoint(n, finished=True)
+                    report.video_seconds += jobs[n].duration
+                done_seconds += jobs[n].duration
+                bar.n = min(done_seconds, bar.total)
+                bar.refresh()
+                states.pop(n, None)
+                continue
+            pending.append((n, t, payload))
+            if len(pending) >= cfg.batch_size:
+                embed_pending()
+                bar.n = min(done_seconds + max(0.0, t - jobs[n].start), bar.total)
+                bar.refresh()
+            if time.monotonic() - last_checkpoint > cfg.checkpoint_seconds:
+                embed_pending()
+                for m in list(states):
+                    checkpoint(m, finished=False)
+                last_checkpoint = time.monotonic()
+    except KeyboardInterrupt:
+        stop.set()
+        for m in list(states):
+            checkpoint(m, finished=False)
+        index.flush()
+        raise
+    finally:
+        stop.set()
+        bar.close()

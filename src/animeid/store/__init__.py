@@ -1,0 +1,1 @@
+"""Where vectors (FAISS, arrays and ids only) and their metadata (SQLite) are kept."""

@@ -1,0 +1,149 @@
+"""A FAISS index that knows only arrays and int64 ids. Titles, files and labels live elsewhere
+(metadata store), so the index can be rebuilt, re-trained or swapped without touching them.
+
+The factory string, metric and dimension are saved beside the index (faiss-contrib style), so a
+loaded index always says how it was built."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from animeid.errors import IncompatibleIndex
+
+METRICS = ("cosine", "l2")
+INDEX_FILE = "vectors.faiss"
+META_FILE = "vectors.json"
+
+
+def _faiss():
+    import faiss
+
+    return faiss
+
+
+class VectorIndex:
+    """Add/search/remove over (vector, id) pairs; scores are "higher is better" for every metric."""
+
+    def __init__(self, dim: int, factory: str = "Flat", metric: str = "cosine", index=None):
+        if metric not in METRICS:
+            raise ValueError(f"metric must be one of {METRICS}")
+        faiss = _faiss()
+        self.dim, self.factory, self.metric = int(dim), factory, metric
+        if index is None:
+            mt = faiss.METRIC_INNER_PRODUCT if metric == "cosine" else faiss.METRIC_L2
+            base = faiss.index_factory(self.dim, factory, mt)
+            # Flat-like indexes cannot take ids themselves; IVF indexes can.
+            index = base if _supports_ids(base) else faiss.IndexIDMap2(base)
+        self.index = index
+
+    @property
+    def ntotal(self) -> int:
+        return int(self.index.ntotal)
+
+    @property
+    def is_trained(self) -> bool:
+        return bool(self.index.is_trained)
+
+    def _check(self, vectors: np.ndarray) -> np.ndarray:
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        if vectors.ndim != 2 or vectors.shape[1] != self.dim:
+            raise IncompatibleIndex(f"vectors of shape {vectors.shape} do not fit a {self.dim}-d index")
+        return vectors
+
+    def train(self, vectors: np.ndarray) -> None:
+        if not self.is_trained:
+            self.index.train(self._check(vectors))
+
+    def add(self, vectors: np.ndarray, ids: np.ndarray) -> None:
+        vectors = self._check(vectors)
+        ids = np.ascontiguousarray(ids, dtype=np.int64)
+        if len(ids) != len(vectors):
+            raise ValueError("one id per vector")
+        if len(ids) == 0:
+            return
+        if not self.is_trained:
+            raise IncompatibleIndex(f"index {self.factory!r} must be trained before adding")
+        self.index.add_with_ids(vectors, ids)
+
+    def remove(self, ids) -> int:
+        ids = np.ascontiguousarray(np.asarray(list(ids), dtype=np.int64))
+        if len(ids) == 0:
+            return 0
+        return int(self.index.remove_ids(_faiss().IDSelectorBatch(ids)))
+
+    def search(self, queries: np.ndarray, k: int, nprobe: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        queries = self._check(np.atleast_2d(queries))
+        k = max(1, min(int(k), max(self.ntotal, 1)))
+        if nprobe is not None:
+            try:
+                _faiss().extract_index_ivf(self.index).nprobe = nprobe
+            except RuntimeError:
+                pass
+        scores, ids = self.index.search(queries, k)
+        if self.metric == "l2":
+            scores = -scores  # distances -> higher is better
+        return scores, ids
+
+    def ids(self) -> np.ndarray:
+        """Every stored id (used to reconcile with the metadata store after a crash)."""
+        faiss = _faiss()
+        if isinstance(self.index, faiss.IndexIDMap2) or isinstance(self.index, faiss.IndexIDMap):
+            return faiss.vector_to_array(self.index.id_map).astype(np.int64)
+        ivf = faiss.extract_index_ivf(self.index)
+        invlists = ivf.invlists
+        out = []
+        for lst in range(ivf.nlist):
+            n = invlists.list_size(lst)
+            if n:
+                ptr = invlists.get_ids(lst)
+                out.append(faiss.rev_swig_ptr(ptr, n).copy())
+        return np.concatenate(out).astype(np.int64) if out else np.zeros(0, np.int64)
+
+    def bytes_per_vector(self) -> float:
+        """Serialized size divided by the number of vectors (codes + ids + structure)."""
+        if self.ntotal == 0:
+            return 0.0
+        return len(_faiss().serialize_index(self.index)) / self.ntotal
+
+    def save(self, folder: Path) -> None:
+        """Atomic: a crash mid-save leaves the previous index in place."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / (INDEX_FILE + ".tmp")
+        _faiss().write_index(self.index, str(tmp))
+        os.replace(tmp, folder / INDEX_FILE)
+        meta = {"dim": self.dim, "factory": self.factory, "metric": self.metric, "ntotal": self.ntotal}
+        tmp_meta = folder / (META_FILE + ".tmp")
+        tmp_meta.write_text(json.dumps(meta, indent=2))
+        os.replace(tmp_meta, folder / META_FILE)
+
+    @classmethod
+    def exists(cls, folder: Path) -> bool:
+        return (Path(folder) / INDEX_FILE).exists() and (Path(folder) / META_FILE).exists()
+
+    @classmethod
+    def load(cls, folder: Path, mmap: bool = False) -> "VectorIndex":
+        folder = Path(folder)
+        if not cls.exists(folder):
+            raise IncompatibleIndex(f"{folder}: no vector index here")
+        meta = json.loads((folder / META_FILE).read_text())
+        faiss = _faiss()
+        flags = faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY if mmap else 0
+        try:
+            index = faiss.read_index(str(folder / INDEX_FILE), flags)
+        except RuntimeError as exc:
+            raise IncompatibleIndex(f"{folder}: vector index unreadable ({str(exc).splitlines()[0]})") from None
+        if index.d != meta["dim"]:
+            raise IncompatibleIndex(f"{folder}: index dimension {index.d} != recorded {meta['dim']}")
+        return cls(meta["dim"], meta["factory"], meta["metric"], index=index)
+
+
+def _supports_ids(index) -> bool:
+    faiss = _faiss()
+    try:
+        return faiss.extract_index_ivf(index) is not None
+    except RuntimeError:
+        return False

@@ -1,0 +1,94 @@
+"""The command line as a user meets it: exit codes, JSON shapes, one-line errors."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from animeid.cli.main import main
+from animeid.media.video import frames_at
+from tests.videos import make_library
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def lib_and_db(tmp_path_factory):
+    lib = make_library(tmp_path_factory.mktemp("lib"))
+    db = tmp_path_factory.mktemp("db") / "idx"
+    assert main(["index", str(lib), "--db", str(db), "--no-progress"]) == 0
+    return lib, db
+
+
+def test_search_json_answers_each_input_in_order(lib_and_db, tmp_path, capsys):
+    lib, db = lib_and_db
+    shot = tmp_path / "shot.jpg"
+    Image.fromarray(frames_at(lib / "Beta" / "[Grp] Beta S01E03 [720p].mkv", [2.3])[0]).save(shot, quality=60)
+    (tmp_path / "bad.jpg").write_bytes(b"\xff\xd8\xff garbage")
+    capsys.readouterr()
+    code = main(["search", str(shot), str(tmp_path / "bad.jpg"), str(tmp_path / "missing.png"), str(shot),
+                 "--db", str(db), "--k", "2", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 1
+    assert [o["image"] for o in out] == [str(shot), str(tmp_path / "bad.jpg"), str(tmp_path / "missing.png"), str(shot)]
+    first = out[0]
+    assert first["error"] is None and len(first["results"]) <= 2
+    top = first["results"][0]
+    assert set(top) >= {"title", "episode", "file", "from", "at", "to", "similarity"}
+    assert top["title"] == "Beta" and top["episode"] == 3 and abs(top["at"] - 2.3) <= 1.0
+    assert "not a readable image" in out[1]["error"] and out[1]["results"] == []
+    assert "no such file" in out[2]["error"]
+    assert out[3]["results"][0]["title"] == "Beta"
+
+
+def test_errors_are_one_line_and_nonzero(tmp_path, capsys):
+    assert main(["search", "x.jpg", "--db", str(tmp_path / "nothing")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("animeid: error:") and "not an animeid index" in err and "\n" not in err
+    assert main(["index", str(tmp_path / "nolib"), "--db", str(tmp_path / "db")]) == 2
+    assert "no such library" in capsys.readouterr().err
+    assert main(["index", str(tmp_path), "--db", str(tmp_path / "db2"), "--fps", "0"]) == 2
+    assert "--fps" in capsys.readouterr().err
+
+
+def test_other_embedder_refused_by_cli(lib_and_db, capsys):
+    lib, db = lib_and_db
+    assert main(["index", str(lib), "--db", str(db), "--embedder", "color-layout", "--no-progress"]) == 2
+    assert "built with embedder 'efficientnet-lite0'" in capsys.readouterr().err
+
+
+def test_info_and_embedders(lib_and_db, capsys):
+    _, db = lib_and_db
+    assert main(["info", "--db", str(db)]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["files"] == 3 and [t["title"] for t in info["titles"]] == ["Alpha", "Beta"]
+    assert main(["embedders"]) == 0
+    assert "efficientnet-lite2" in capsys.readouterr().out
+
+
+def test_console_script_runs_as_a_process(lib_and_db):
+    _, db = lib_and_db
+    proc = subprocess.run([sys.executable, "-m", "animeid.cli.main", "info", "--db", str(db)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and json.loads(proc.stdout)["embedder"] == "efficientnet-lite0"
+
+
+@pytest.mark.slow
+def test_readme_main_job_command(tmp_path):
+    """The README's first command, as a script would run it (no server)."""
+    import os
+
+    env = {**os.environ, "ANIMEID_CACHE": str(tmp_path / "cache")}
+    proc = subprocess.run([sys.executable, "-m", "animeid.cli.main", "demo", "--no-serve", "--json"],
+                          capture_output=True, text=True, timeout=600, env=env, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    answer = json.loads(proc.stdout)
+    top = answer["results"][0]
+    assert top["title"] == "Big Buck Bunny" and top["episode"] == 1
+    assert abs(top["at"] - answer["truth"]["at"]) <= 1.0
+    assert answer["perturbations"] == ["crop70", "mirror", "captions", "jpeg_q30"]

@@ -1,0 +1,51 @@
+"""Index the real shared clips and find perturbed frames at seconds that were never sampled."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from animeid.config import IndexCfg
+from animeid.evaluate.perturbations import VARIANTS
+from animeid.media.video import frames_at, probe
+from animeid.scenes.index import Index
+from animeid.scenes.indexer import index_library
+from animeid.scenes.library import scan_library
+
+pytestmark = pytest.mark.shared_data
+
+
+@pytest.fixture(scope="module")
+def shared_index(shared_data, tmp_path_factory):
+    db = tmp_path_factory.mktemp("shared") / "idx"
+    report = index_library(shared_data / "video", db, IndexCfg(), progress=False)
+    assert not report.failed and len(report.added) == 8
+    return db
+
+
+def test_every_title_found_under_every_perturbation(shared_data, shared_index):
+    index = Index.load(shared_index)
+    rng = np.random.default_rng(3)
+    total = title_ok = file_ok = time_ok = 0
+    for v in scan_library(shared_data / "video", IndexCfg().video_extensions):
+        duration = probe(v.path).duration
+        times = [round(duration * f, 2) + 0.13 for f in (0.3, 0.7)]   # never on the 0.5 s sampling grid
+        for t, frame in zip(times, frames_at(v.path, times)):
+            for name, perturb in VARIANTS.items():
+                hits = index.search(perturb(frame, rng), k=3)
+                total += 1
+                title_ok += hits[0].title == v.title
+                file_ok += hits[0].file == v.relpath
+                time_ok += hits[0].file == v.relpath and abs(hits[0].at - t) <= 1.0
+    assert title_ok == total
+    assert file_ok / total >= 0.95
+    assert time_ok / total >= 0.75
+
+
+def test_letterboxed_episode_and_episode_numbers(shared_data, shared_index):
+    index = Index.load(shared_index)
+    files = {f.path: f for f in index.store.files()}
+    assert files["Kono Bijutsubu ni wa Mondai ga Aru!/Kono Bijutsubu ni wa Mondai ga Aru! - 07.mp4"].episode == 7
+    assert files["One Piece/One Piece - demo.mp4"].episode is None
+    clip = shared_data / "video" / "Kono Bijutsubu ni wa Mondai ga Aru!" / "Kono Bijutsubu ni wa Mondai ga Aru! - 12.mp4"
+    hits = index.search(frames_at(clip, [8.4])[0], k=1)
+    assert hits[0].episode == 12 and abs(hits[0].at - 8.4) <= 1.0

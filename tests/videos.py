@@ -1,0 +1,57 @@
+"""Generated test clips: synthetic 'episodes' of distinct scenes with motion, written with PyAV.
+Nothing copyrighted; each clip is a few hundred kB at most."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import av
+import numpy as np
+
+
+def scene_frame(seed: int, t: float, w: int = 192, h: int = 144) -> np.ndarray:
+    """A scene (seed) is a gradient between two colours at some angle with a few coloured discs and
+    stripes; a square moves across it over time, as characters move over still backgrounds."""
+    rng = np.random.default_rng(seed)
+    c0, c1 = rng.integers(0, 255, 3), rng.integers(0, 255, 3)
+    angle = rng.uniform(0, np.pi)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    g = (np.cos(angle) * xx / w + np.sin(angle) * yy / h)
+    g = (g - g.min()) / max(float(np.ptp(g)), 1e-6)
+    img = c0[None, None, :] * (1 - g[..., None]) + c1[None, None, :] * g[..., None]
+    freq = rng.uniform(0.05, 0.3)
+    img += 25 * np.sin(freq * (xx if rng.random() < 0.5 else yy))[..., None]
+    for _ in range(3):
+        cx, cy, r = rng.uniform(0, w), rng.uniform(0, h), rng.uniform(10, 40)
+        img[(xx - cx) ** 2 + (yy - cy) ** 2 < r * r] = rng.integers(0, 255, 3)
+    img = np.clip(img, 0, 255).astype(np.uint8)
+    x = int((t * 40) % (w - 30))
+    img[50:80, x:x + 30] = rng.integers(0, 255, 3, dtype=np.uint8)
+    return img
+
+
+def write_clip(path: Path, seeds: list[int], seconds_per_scene: float = 2.0, fps: int = 10,
+               w: int = 192, h: int = 144) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264" if path.suffix != ".avi" else "mpeg4", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
+        stream.options = {"preset": "ultrafast", "g": "25"} if path.suffix != ".avi" else {}
+        n_per = int(seconds_per_scene * fps)
+        for i, seed in enumerate(seeds):
+            for j in range(n_per):
+                t = (i * n_per + j) / fps
+                frame = av.VideoFrame.from_ndarray(scene_frame(seed, t, w, h), format="rgb24")
+                for packet in stream.encode(frame):
+                    container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+def make_library(root: Path) -> Path:
+    """Two titles, three files: scenes never repeat across files."""
+    write_clip(root / "Alpha" / "Alpha - 01.mp4", [1, 2, 3, 4])
+    write_clip(root / "Alpha" / "Alpha - 02.mp4", [5, 6, 7])
+    write_clip(root / "Beta" / "[Grp] Beta S01E03 [720p].mkv", [8, 9, 10])
+    return root
