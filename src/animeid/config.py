@@ -74,6 +74,12 @@ class SearchCfg:
     # Re-rank the entries around each found scene by thumbnail correlation to place it in time.
     refine_time: bool = True
     refine_margin_s: float = 1.5
+    # Weight of thumbnail correlation (in [-1, 1]) added to cosine similarity when ranking candidates.
+    thumbnail_weight: float = 0.5
+    # Only candidates this close to the best cosine similarity are re-ranked (the others cannot win).
+    rerank_reach: float = 0.2
+    # Scenes placed in time by the thumbnail search around them (the rest keep their best entry).
+    refine_top: int = 3
 
 
 @dataclass(frozen=True)

@@ -178,3 +178,20 @@ def test_kill_minus_9_then_resume_has_no_duplicates_or_gaps(library, tmp_path):
     assert set(index.vectors.ids().tolist()) == set(index.store.entry_ids())
     frame = frames_at(lib / "Long" / "Long - 01.mp4", [33.3])[0]
     assert abs(index.search(frame, k=1)[0].at - 33.3) <= 1.0
+
+
+def test_compressed_factory_is_stored_and_searchable(library, tmp_path):
+    db = tmp_path / "ivf"
+    index_library(library, db, replace(IndexCfg(), factory="IVF2,Flat"), progress=False)
+    index = Index.load(db)
+    assert index.factory == "IVF2,Flat" and json.loads((db / "vectors.json").read_text())["factory"] == "IVF2,Flat"
+    assert index.vectors.ntotal == index.store.count_entries()
+    frame = frames_at(library / "Alpha" / "Alpha - 01.mp4", [5.3])[0]
+    assert index.search(frame, k=1)[0].file == "Alpha/Alpha - 01.mp4"
+
+
+def test_untrainable_factory_is_a_clear_error(library, tmp_path):
+    with pytest.raises(IncompatibleIndex, match="cannot be trained"):
+        index_library(library, tmp_path / "pq", replace(IndexCfg(), factory="IVF4096,PQ8"), progress=False)
+    # metadata landed; vectors wait in the log, and the index still opens
+    assert Index.load(tmp_path / "pq").store.count_entries() > 0

@@ -31,8 +31,21 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, module, help_text in SUBCOMMANDS:
         p = sub.add_parser(name, help=help_text, description=help_text)
-        getattr(importlib.import_module(module), f"configure_{name}")(p)
+        try:
+            configure = getattr(importlib.import_module(module), f"configure_{name}")
+        except ImportError as exc:  # an optional extra is not installed: say so when the command is used
+            p.set_defaults(func=_unavailable(name, exc))
+            continue
+        configure(p)
     return parser
+
+
+def _unavailable(name: str, exc: ImportError):
+    def run(args) -> int:
+        raise AnimeidError(f"'animeid {name}' is unavailable here ({exc}); install animeid with its extras: "
+                           "pip install 'animeid[export,faces,classical,plots,genres,serve]'")
+
+    return run
 
 
 def main(argv: list[str] | None = None) -> int:

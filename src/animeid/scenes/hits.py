@@ -16,6 +16,12 @@ class FrameHit:
     t_to: float
     similarity: float
     file_id: int = -1
+    # what ranks the hit; the CNN similarity unless a re-ranker refined it
+    score: float | None = None
+
+    @property
+    def rank_score(self) -> float:
+        return self.similarity if self.score is None else self.score
 
 
 @dataclass(frozen=True)
@@ -45,11 +51,11 @@ def merge_scenes(hits: list[FrameHit], gap_s: float, drop: float = 0.02) -> list
     a new scene. So a static shot comes back as one scene spanning all its identical frames, while
     merely similar moments elsewhere in the episode stay separate answers."""
     groups: list[list[FrameHit]] = []
-    for h in sorted(hits, key=lambda h: -h.similarity):
+    for h in sorted(hits, key=lambda h: -h.rank_score):
         for g in groups:
             best = g[0]
             lo, hi = min(x.t_from for x in g), max(x.t_to for x in g)
-            if (g[0].file == h.file and best.similarity - h.similarity <= drop
+            if (g[0].file == h.file and best.rank_score - h.rank_score <= drop
                     and h.t_from - hi <= gap_s and lo - h.t_to <= gap_s):
                 g.append(h)
                 break

@@ -18,8 +18,9 @@ import numpy as np
 from animeid.config import EmbedderCfg, ImageLimits, SearchCfg
 from animeid.errors import AnimeidError, IncompatibleIndex
 from animeid.media.images import ImageInput, load_image
-from animeid.scenes.hits import FrameHit, SceneHit, merge_scenes
-from animeid.scenes.refine import THUMB_H, THUMB_W, crop_ncc, thumbnail
+from animeid.scenes.hits import SceneHit
+from animeid.scenes.refine import thumbnail
+from animeid.scenes.search import search_scenes
 from animeid.scenes.views import query_views
 from animeid.store.metadata import MetadataStore
 from animeid.store.shards import ShardLog
@@ -114,7 +115,10 @@ class Index:
             applied = 0
         pending = list(shards.after(applied))
         if pending and not vectors.is_trained:
-            vectors.train(np.concatenate([v for _, _, v in pending]))
+            try:
+                vectors.train(np.concatenate([v for _, _, v in pending]))
+            except IncompatibleIndex:
+                pending = []  # too few vectors to train on yet: they wait in the log for the next run
         for _, ids, vecs in pending:
             vectors.remove(ids)
             vectors.add(vecs, ids)
@@ -195,49 +199,12 @@ class Index:
                cfg: SearchCfg | None = None) -> list[SceneHit]:
         """Scenes most like `image`, best first."""
         cfg = cfg or self.search_cfg
-        k = k or cfg.k
         img = load_image(image, self.limits)
         views = query_views(img, cfg)
-        if not cfg.refine_time:
-            return self.search_vectors(self.embedder.embed(views), k, title, cfg)
-        scenes = self.search_vectors(self.embedder.embed(views), 2 * k, title, cfg)
-        query_thumb = thumbnail(views[0])
-        refined, seen = [], set()
-        for scene in scenes:
-            scene = self._refine(scene, query_thumb, cfg)
-            if scene.entry_id not in seen:   # two scenes refined onto one moment: keep the better
-                seen.add(scene.entry_id)
-                refined.append(scene)
-        return refined[:k]
-
-    def _refine(self, scene: SceneHit, query_thumb: np.ndarray, cfg: SearchCfg) -> SceneHit:
-        """Pick the second inside (or next to) the scene whose thumbnail matches the screenshot best."""
-        rows = [r for r in self.store.window(scene.file_id, scene.from_ - cfg.refine_margin_s,
-                                             scene.to + cfg.refine_margin_s) if r[4]]
-        if len(rows) < 2:
-            return scene
-        thumbs = np.stack([np.frombuffer(r[4], np.uint8).reshape(THUMB_H, THUMB_W) for r in rows])
-        best = rows[int(np.argmax(crop_ncc(query_thumb, thumbs)))]
-        return replace(scene, at=best[2], from_=min(scene.from_, best[1]), to=max(scene.to, best[3]),
-                       entry_id=best[0])
-
-    def search_vectors(self, queries: np.ndarray, k: int, title: str | None = None,
-                       cfg: SearchCfg | None = None) -> list[SceneHit]:
-        """Search with already-embedded views of one screenshot (the best view wins per entry)."""
-        cfg = cfg or self.search_cfg
-        if self.vectors.ntotal == 0:
-            return []
-        n_cand = max(cfg.candidates, k * 8) * (4 if title else 1)
-        scores, ids = self.vectors.search(queries, n_cand)
-        best: dict[int, float] = {}
-        for row_s, row_i in zip(scores, ids):
-            for s, i in zip(row_s.tolist(), row_i.tolist()):
-                if i >= 0 and s > best.get(i, -np.inf):
-                    best[i] = s
-        records = self.store.entries(best)
-        hits = [FrameHit(i, r.path, r.title, r.episode, r.t_from, r.t_at, r.t_to, self._similarity(best[i]), r.file_id)
-                for i, r in records.items() if title is None or r.title == title]
-        return merge_scenes(hits, cfg.scene_gap_s)[:k]
+        mirrored_from = len(views) // 2 if cfg.query_mirror else None
+        return search_scenes(self.vectors, self.store, self.embedder.embed(views), k or cfg.k, cfg,
+                             self._similarity, thumbnail(views[0]) if cfg.refine_time else None,
+                             mirrored_from, title)
 
     def _similarity(self, score: float) -> float:
         if self.embedder_cfg.metric == "cosine":

@@ -56,6 +56,7 @@ class EntryRecord:
     path: str
     title: str
     episode: float | None
+    thumb: bytes | None = None
 
 
 class MetadataStore:
@@ -134,12 +135,13 @@ class MetadataStore:
             for key, value in (extra_meta or {}).items():
                 self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, json.dumps(value)))
 
-    def entries(self, ids: Iterable[int]) -> dict[int, EntryRecord]:
+    def entries(self, ids: Iterable[int], with_thumbs: bool = False) -> dict[int, EntryRecord]:
         ids = [int(i) for i in ids if int(i) >= 0]
         out: dict[int, EntryRecord] = {}
+        thumb = "e.thumb" if with_thumbs else "NULL"
         for start in range(0, len(ids), 500):
             chunk = ids[start:start + 500]
-            q = ("SELECT e.id, e.file_id, e.t_from, e.t_at, e.t_to, f.path, f.title, f.episode "
+            q = (f"SELECT e.id, e.file_id, e.t_from, e.t_at, e.t_to, f.path, f.title, f.episode, {thumb} "
                  f"FROM entries e JOIN files f ON f.id = e.file_id WHERE e.id IN ({','.join('?' * len(chunk))})")
             for row in self.conn.execute(q, chunk):
                 out[row[0]] = EntryRecord(*row)

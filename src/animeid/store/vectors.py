@@ -55,7 +55,11 @@ class VectorIndex:
 
     def train(self, vectors: np.ndarray) -> None:
         if not self.is_trained:
-            self.index.train(self._check(vectors))
+            try:
+                self.index.train(self._check(vectors))
+            except RuntimeError as exc:
+                raise IncompatibleIndex(f"index {self.factory!r} cannot be trained on {len(vectors)} vectors "
+                                        f"({str(exc).splitlines()[0][:120]}); add more video or use 'Flat'") from None
 
     def add(self, vectors: np.ndarray, ids: np.ndarray) -> None:
         vectors = self._check(vectors)

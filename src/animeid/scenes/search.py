@@ -1,0 +1,104 @@
+"""The search pipeline after embedding, as plain functions: nearest entries per view -> metadata
+-> re-rank by thumbnail correlation -> scenes -> place each scene in time."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from animeid.config import SearchCfg
+from animeid.scenes.hits import FrameHit, SceneHit, merge_scenes
+from animeid.scenes.refine import THUMB_H, THUMB_W, crop_ncc
+from animeid.store.metadata import MetadataStore
+from animeid.store.vectors import VectorIndex
+
+
+def nearest_entries(vectors: VectorIndex, queries: np.ndarray, n: int, mirrored_from: int | None
+                    ) -> dict[int, tuple[float, bool]]:
+    """Best raw score per entry over all views, and whether a mirrored view gave it."""
+    scores, ids = vectors.search(queries, n)
+    best: dict[int, tuple[float, bool]] = {}
+    for view, (row_s, row_i) in enumerate(zip(scores, ids)):
+        flipped = mirrored_from is not None and view >= mirrored_from
+        for s, i in zip(row_s.tolist(), row_i.tolist()):
+            if i >= 0 and s > best.get(i, (-np.inf, False))[0]:
+                best[i] = (s, flipped)
+    return best
+
+
+def _thumbs(blobs: list[bytes]) -> np.ndarray:
+    return np.stack([np.frombuffer(b, np.uint8).reshape(THUMB_H, THUMB_W) for b in blobs])
+
+
+class ThumbnailScorer:
+    """Correlation of one screenshot's thumbnail with entries' thumbnails, each computed once per
+    search. Both orientations are tried: which view the CNN preferred is no guide, since a frame
+    and its mirror image embed almost alike."""
+
+    def __init__(self, query_thumb: np.ndarray):
+        self.query_thumb = query_thumb
+        self.cache: dict[int, float] = {}
+
+    def scores(self, ids: list[int], blobs: list[bytes | None], flips: list[bool]) -> dict[int, float]:
+        todo = [j for j, i in enumerate(ids) if i not in self.cache and blobs[j]]
+        if todo:
+            ncc = crop_ncc(self.query_thumb, _thumbs([blobs[j] for j in todo]))
+            self.cache.update({ids[j]: float(v) for j, v in zip(todo, ncc)})
+        return {i: self.cache[i] for i in ids if i in self.cache}
+
+
+def rerank(hits: list[FrameHit], blobs: list[bytes | None], flips: list[bool], scorer: ThumbnailScorer,
+           weight: float, reach: float) -> list[FrameHit]:
+    """Add `weight` x thumbnail correlation to the ranking score of the hits within `reach` of the
+    best similarity. The CNN vector decides what is shown; the correlation, which knows where things
+    are in the frame, decides between near-equal moments."""
+    if not hits or weight <= 0:
+        return hits
+    top = max(h.similarity for h in hits)
+    near = [j for j, h in enumerate(hits) if h.similarity >= top - reach]
+    ncc = scorer.scores([hits[j].entry_id for j in near], [blobs[j] for j in near], [flips[j] for j in near])
+    out = list(hits)
+    for j in near:
+        if hits[j].entry_id in ncc:
+            out[j] = replace(hits[j], score=hits[j].similarity + weight * ncc[hits[j].entry_id])
+    return out
+
+
+def refine_in_time(store: MetadataStore, scene: SceneHit, scorer: ThumbnailScorer, flipped: bool,
+                   margin: float) -> SceneHit:
+    """Place a scene at the entry around it whose thumbnail matches the screenshot best."""
+    rows = [r for r in store.window(scene.file_id, scene.from_ - margin, scene.to + margin) if r[4]]
+    if len(rows) < 2:
+        return scene
+    ncc = scorer.scores([r[0] for r in rows], [r[4] for r in rows], [flipped] * len(rows))
+    best = max(rows, key=lambda r: ncc.get(r[0], -2.0))
+    return replace(scene, at=best[2], from_=min(scene.from_, best[1]), to=max(scene.to, best[3]), entry_id=best[0])
+
+
+def search_scenes(vectors: VectorIndex, store: MetadataStore, queries: np.ndarray, k: int, cfg: SearchCfg,
+                  similarity, query_thumb: np.ndarray | None = None, mirrored_from: int | None = None,
+                  title: str | None = None) -> list[SceneHit]:
+    if vectors.ntotal == 0:
+        return []
+    n = max(cfg.candidates, k * 8) * (4 if title else 1)
+    best = nearest_entries(vectors, queries, n, mirrored_from)
+    records = store.entries(best, with_thumbs=query_thumb is not None)
+    keep = [i for i, r in records.items() if title is None or r.title == title]
+    hits = [FrameHit(i, records[i].path, records[i].title, records[i].episode, records[i].t_from, records[i].t_at,
+                     records[i].t_to, similarity(best[i][0]), records[i].file_id) for i in keep]
+    if query_thumb is None:
+        return merge_scenes(hits, cfg.scene_gap_s)[:k]
+    scorer = ThumbnailScorer(query_thumb)
+    hits = rerank(hits, [records[i].thumb for i in keep], [best[i][1] for i in keep], scorer,
+                  cfg.thumbnail_weight, cfg.rerank_reach)
+    merged = merge_scenes(hits, cfg.scene_gap_s)
+    scenes, seen = [], set()
+    for scene in merged:
+        if len(scenes) == k:
+            break
+        if len(scenes) < cfg.refine_top:
+            scene = refine_in_time(store, scene, scorer, best[scene.entry_id][1], cfg.refine_margin_s)
+        if scene.entry_id not in seen:   # two scenes placed on one moment: keep the better
+            seen.add(scene.entry_id)
+            scenes.append(scene)
+    return scenes
