@@ -11,7 +11,7 @@ import numpy as np
 
 THUMB_W, THUMB_H = 64, 36
 SCALES = (1.0, 0.9, 0.8)
-STRIDE = 2
+STRIDE = 1
 # Templates: the whole screenshot, and its top three quarters (burned-in captions sit at the bottom).
 TEMPLATE_ROWS = (1.0, 0.75)
 
