@@ -48,6 +48,9 @@ class IndexCfg:
     factory: str = "Flat"
     # Consecutive samples at least this similar collapse into one entry spanning from/to.
     merge_similarity: float = 0.99
+    # A sample whose grey thumbnail differs from the previous sample's by less than this (mean absolute
+    # difference, 0-255) is a held drawing: it reuses the previous vector instead of being embedded.
+    held_frame_diff: float = 1.0
     # ...but an entry never spans more than this, so its midpoint is within a second of any frame in it.
     merge_max_span_s: float = 1.0
     # Decoded frames are scaled so that their short side is at most this (cheaper conversion).

@@ -81,3 +81,59 @@ def per_genre_bars(genres: Sequence[str], f1: Sequence[float], support: Sequence
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def confusion_matrix_png(matrix, labels: Sequence[str], path: Path, title: str = "") -> Path:
+    """Counts with rows = predicted class and columns = true class (seed report S1's layout)."""
+    import numpy as np
+
+    plt = _pyplot()
+    m = np.asarray(matrix)
+    n = len(labels)
+    size = max(4.0, 0.45 * n + 2)
+    fig, ax = plt.subplots(figsize=(size + 1, size))
+    im = ax.imshow(m, cmap="Blues")
+    ax.set_xticks(range(n), [str(x)[:24] for x in labels], rotation=60, ha="right", fontsize=8)
+    ax.set_yticks(range(n), [str(x)[:24] for x in labels], fontsize=8)
+    ax.set_xlabel("true")
+    ax.set_ylabel("predicted")
+    if n <= 30:
+        for i in range(n):
+            for j in range(n):
+                if m[i, j]:
+                    ax.text(j, i, str(m[i, j]), ha="center", va="center", fontsize=7,
+                            color="white" if m[i, j] > m.max() / 2 else "black")
+    fig.colorbar(im, ax=ax, fraction=0.046)
+    ax.set_title(title)
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def scatter_by_label(points, labels: Sequence[str], path: Path, title: str = "") -> Path:
+    """2-D or 3-D points (e.g. a t-SNE of embeddings), one colour per label."""
+    import numpy as np
+
+    plt = _pyplot()
+    pts = np.asarray(points)
+    dims = pts.shape[1]
+    fig = plt.figure(figsize=(8, 6.5))
+    ax = fig.add_subplot(111, projection="3d") if dims == 3 else fig.add_subplot(111)
+    names = sorted(set(labels), key=str)
+    cmap = plt.get_cmap("tab20" if len(names) > 10 else "tab10")
+    lab = np.asarray(labels, dtype=object)
+    for i, name in enumerate(names):
+        sel = lab == name
+        coords = [pts[sel, d] for d in range(dims)]
+        ax.scatter(*coords, s=10, color=cmap(i % cmap.N), label=str(name)[:24])
+    ax.set_title(title)
+    ax.legend(fontsize=7, markerscale=1.5, loc="best")
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

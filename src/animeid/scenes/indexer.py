@@ -57,7 +57,8 @@ def _producer(jobs: list[_Job], cfg: IndexCfg, out: queue.Queue, stop: threading
             for t, rgb in iter_frames(job.video.path, cfg.fps, cfg.decode_short_side, start=job.start):
                 if stop.is_set():
                     return
-                out.put((n, t, trim_borders(rgb)))
+                img = trim_borders(rgb)
+                out.put((n, t, (img, thumbnail(img))))
             out.put((n, "end", None))
         except BadVideo as exc:
             out.put((n, "error", str(exc)))
@@ -81,14 +82,14 @@ class _FileState:
         # Last second covered by committed entries; a resumed run starts after it.
         self.done_until = job.start - 1e-3
 
-    def add(self, t: float, vec: np.ndarray, img: np.ndarray) -> None:
+    def add(self, t: float, vec: np.ndarray, thumb: np.ndarray) -> None:
         if (self.open_vec is not None and t - self.open_span[0] <= self.max_span
                 and self._same(self.open_vec, vec)):
             self.open_span[2] = t
             return
         self.close()
         self.open_vec, self.open_span = vec, [t, t, t]
-        self.open_thumb = thumbnail(img).tobytes()
+        self.open_thumb = thumb.tobytes()
 
     def _same(self, a: np.ndarray, b: np.ndarray) -> bool:
         if self.metric == "cosine":
@@ -163,17 +164,23 @@ def _run_jobs(index: Index, embedder, jobs: list[_Job], cfg: IndexCfg, report: I
     bar = tqdm(total=round(sum(j.duration for j in jobs), 1), unit="s", desc="indexing", disable=not progress,
                file=sys.stderr, bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} video-s [{elapsed}<{remaining}]")
     states: dict[int, _FileState] = {}
-    pending: list[tuple[int, float, np.ndarray]] = []
+    # (file, second, image or None for a held frame identical to the previous one, thumbnail)
+    pending: list[tuple[int, float, np.ndarray | None, np.ndarray]] = []
+    last_thumb: dict[int, np.ndarray] = {}
+    last_vec: dict[int, np.ndarray] = {}
     last_checkpoint = time.monotonic()
 
     def embed_pending() -> None:
         if not pending:
             return
-        vecs = embedder.embed([img for _, _, img in pending])
-        for (n, t, img), v in zip(pending, vecs):
+        fresh = iter(embedder.embed([img for _, _, img, _ in pending if img is not None]))
+        for n, t, img, thumb in pending:
+            # held frames (anime repeats drawings for many frames) reuse the previous vector
+            v = next(fresh) if img is not None else last_vec[n]
+            last_vec[n] = v
             st = states.setdefault(n, _FileState(jobs[n], cfg.merge_similarity, cfg.merge_max_span_s,
                                                    embedder.cfg.metric))
-            st.add(t, v, img)
+            st.add(t, v, thumb)
         report.frames += len(pending)
         pending.clear()
 
@@ -213,7 +220,11 @@ def _run_jobs(index: Index, embedder, jobs: list[_Job], cfg: IndexCfg, report: I
                 bar.refresh()
                 states.pop(n, None)
                 continue
-            pending.append((n, t, payload))
+            img, thumb = payload
+            prev = last_thumb.get(n)
+            held = prev is not None and float(np.abs(thumb.astype(np.int16) - prev).mean()) < cfg.held_frame_diff
+            last_thumb[n] = thumb
+            pending.append((n, t, None if held else img, thumb))
             if len(pending) >= cfg.batch_size:
                 embed_pending()
                 bar.n = min(done_seconds + max(0.0, t - jobs[n].start), bar.total)
