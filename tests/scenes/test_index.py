@@ -195,3 +195,10 @@ def test_untrainable_factory_is_a_clear_error(library, tmp_path):
         index_library(library, tmp_path / "pq", replace(IndexCfg(), factory="IVF4096,PQ8"), progress=False)
     # metadata landed; vectors wait in the log, and the index still opens
     assert Index.load(tmp_path / "pq").store.count_entries() > 0
+
+
+def test_titles_summary_counts(built):
+    titles = {t["title"]: t for t in Index.load(built).titles()}
+    assert titles["Alpha"]["files"] == 2 and titles["Beta"]["files"] == 1
+    assert abs(titles["Alpha"]["seconds"] - 14.0) < 0.5     # 8 s + 6 s of generated video
+    assert titles["Alpha"]["entries"] + titles["Beta"]["entries"] == Index.load(built).store.count_entries()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import warnings
 from pathlib import Path
 from typing import Union
@@ -97,7 +98,8 @@ def load_image(source: ImageInput, limits: ImageLimits = ImageLimits()) -> np.nd
     except Image.DecompressionBombError:
         raise BadImage(f"{name}: image too large (decompression bomb guard)") from None
     except Exception as exc:  # PIL raises many types for hostile input
-        raise BadImage(f"{name}: not a readable image ({type(exc).__name__}: {exc})") from None
+        reason = re.sub(r"<_io\.BytesIO object at 0x[0-9a-f]+>", "data", str(exc))
+        raise BadImage(f"{name}: not a readable image ({type(exc).__name__}: {reason})") from None
     try:
         return _to_rgb_array(img, limits)
     except BadImage as exc:

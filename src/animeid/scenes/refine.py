@@ -38,13 +38,14 @@ def _templates(query: np.ndarray, orientations: tuple[bool, ...]):
         for keep in TEMPLATE_ROWS:
             rows = int(round(THUMB_H * keep))
             q_img = Image.fromarray(np.ascontiguousarray(q_full[:rows]))
-            for sy in SCALES:
-                for sx in SCALES:
+            # the caption template is tried uncropped only: captions and crops rarely come together
+            for sy in (SCALES if keep == 1.0 else (1.0,)):
+                for sx in (SCALES if keep == 1.0 else (1.0,)):
                     w, h = int(round(THUMB_W * sx)), int(round(rows * sy))
-                    q = np.asarray(q_img.resize((w, h), Image.BOX), dtype=np.float64)
+                    q = np.asarray(q_img.resize((w, h), Image.BOX), dtype=np.float32)
                     q = q - q.mean()
                     q /= max(float(np.sqrt((q * q).mean())), 1e-3)
-                    padded = np.zeros((THUMB_H, THUMB_W))
+                    padded = np.zeros((THUMB_H, THUMB_W), np.float32)
                     padded[:h, :w] = q
                     # a template cut from the top of the screenshot sits no lower than its crop allows
                     max_y = THUMB_H - (h if keep == 1.0 else int(round(THUMB_H * sy)))
@@ -69,12 +70,12 @@ def crop_ncc(query: np.ndarray, thumbs: np.ndarray, orientations: tuple[bool, ..
 
 
 def _crop_ncc(thumbs: np.ndarray, templates, t_spectra: np.ndarray) -> np.ndarray:
-    cands = thumbs.astype(np.float64)
+    cands = thumbs.astype(np.float32)
     n = len(cands)
     integral = np.zeros((n, THUMB_H + 1, THUMB_W + 1))
-    integral[:, 1:, 1:] = cands.cumsum(1).cumsum(2)
+    integral[:, 1:, 1:] = cands.astype(np.float64).cumsum(1).cumsum(2)
     integral_sq = np.zeros_like(integral)
-    integral_sq[:, 1:, 1:] = (cands * cands).cumsum(1).cumsum(2)
+    integral_sq[:, 1:, 1:] = (cands.astype(np.float64) ** 2).cumsum(1).cumsum(2)
     corr = np.fft.irfft2(np.fft.rfft2(cands)[:, None] * t_spectra[None], s=(THUMB_H, THUMB_W))
     best = np.full(n, -1.0)
     stats: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}

@@ -32,17 +32,27 @@ def _thumbs(blobs: list[bytes]) -> np.ndarray:
 
 class ThumbnailScorer:
     """Correlation of one screenshot's thumbnail with entries' thumbnails, each computed once per
-    search. Both orientations are tried: which view the CNN preferred is no guide, since a frame
-    and its mirror image embed almost alike."""
+    search. The orientation (mirrored or not) is decided once, on the first candidates, by the
+    correlation itself: which view the CNN preferred is no guide, since a frame and its mirror image
+    embed almost alike."""
 
-    def __init__(self, query_thumb: np.ndarray):
+    def __init__(self, query_thumb: np.ndarray, probe: int = 4):
         self.query_thumb = query_thumb
         self.cache: dict[int, float] = {}
+        self.orientation: tuple[bool, ...] | None = None
+        self.probe = probe
 
     def scores(self, ids: list[int], blobs: list[bytes | None], flips: list[bool]) -> dict[int, float]:
         todo = [j for j, i in enumerate(ids) if i not in self.cache and blobs[j]]
+        if todo and self.orientation is None:
+            first = _thumbs([blobs[j] for j in todo[: self.probe]])
+            straight = crop_ncc(self.query_thumb, first, orientations=(False,))
+            mirrored = crop_ncc(self.query_thumb, first, orientations=(True,))
+            self.orientation = (bool(mirrored.max() > straight.max()),)
+            self.cache.update({ids[j]: float(max(a, b)) for j, a, b in zip(todo, straight, mirrored)})
+            todo = todo[self.probe:]
         if todo:
-            ncc = crop_ncc(self.query_thumb, _thumbs([blobs[j] for j in todo]))
+            ncc = crop_ncc(self.query_thumb, _thumbs([blobs[j] for j in todo]), orientations=self.orientation)
             self.cache.update({ids[j]: float(v) for j, v in zip(todo, ncc)})
         return {i: self.cache[i] for i in ids if i in self.cache}
 

@@ -116,8 +116,8 @@ class MetadataStore:
 
     def titles(self) -> list[dict]:
         rows = self.conn.execute(
-            "SELECT f.title, COUNT(DISTINCT f.id), COUNT(e.id), COALESCE(SUM(f.duration), 0) "
-            "FROM files f LEFT JOIN entries e ON e.file_id = f.id GROUP BY f.title ORDER BY f.title").fetchall()
+            "SELECT f.title, COUNT(f.id), SUM((SELECT COUNT(*) FROM entries e WHERE e.file_id = f.id)), "
+            "COALESCE(SUM(f.duration), 0) FROM files f GROUP BY f.title ORDER BY f.title").fetchall()
         return [{"title": t, "files": n, "entries": e, "seconds": d} for t, n, e, d in rows]
 
     # --- entries ------------------------------------------------------------------------
