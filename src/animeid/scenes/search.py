@@ -59,18 +59,27 @@ class ThumbnailScorer:
 
 def rerank(hits: list[FrameHit], blobs: list[bytes | None], flips: list[bool], scorer: ThumbnailScorer,
            weight: float, reach: float) -> list[FrameHit]:
-    """Add `weight` x thumbnail correlation to the ranking score of the hits within `reach` of the
-    best similarity. The CNN vector decides what is shown; the correlation, which knows where things
-    are in the frame, decides between near-equal moments."""
+    """Order the moments inside each file by similarity + `weight` x thumbnail correlation, while
+    files keep the order of their best CNN similarity. The CNN vector decides what is shown (title,
+    file); the correlation, which knows where things are in the frame, decides between near-equal
+    moments of one file, and can never promote another file."""
     if not hits or weight <= 0:
         return hits
     top = max(h.similarity for h in hits)
-    near = [j for j, h in enumerate(hits) if h.similarity >= top - reach]
+    # best first: the scorer decides the orientation on the first few
+    near = sorted((j for j, h in enumerate(hits) if h.similarity >= top - reach), key=lambda j: -hits[j].similarity)
     ncc = scorer.scores([hits[j].entry_id for j in near], [blobs[j] for j in near], [flips[j] for j in near])
+    local = {j: hits[j].similarity + weight * ncc[hits[j].entry_id] for j in near if hits[j].entry_id in ncc}
+    file_best: dict[str, float] = {}
+    file_top_local: dict[str, float] = {}
+    for j, h in enumerate(hits):
+        file_best[h.file] = max(file_best.get(h.file, -np.inf), h.similarity)
+        if j in local:
+            file_top_local[h.file] = max(file_top_local.get(h.file, -np.inf), local[j])
     out = list(hits)
-    for j in near:
-        if hits[j].entry_id in ncc:
-            out[j] = replace(hits[j], score=hits[j].similarity + weight * ncc[hits[j].entry_id])
+    for j, value in local.items():
+        f = hits[j].file
+        out[j] = replace(hits[j], score=file_best[f] - (file_top_local[f] - value))
     return out
 
 
