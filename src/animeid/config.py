@@ -72,6 +72,8 @@ class SearchCfg:
     scene_gap_s: float = 4.0
     trim_borders: bool = True
     query_mirror: bool = True
+    # Screenshots are reduced to this short side before anything else (as indexed frames were).
+    query_short_side: int = 288
     # Extra query views: centre crops by these area fractions, scaled back (for zoomed/cropped shots).
     zoom_views: tuple[float, ...] = ()
     # Re-rank the entries around each found scene by thumbnail correlation to place it in time.

@@ -199,7 +199,8 @@ class Index:
                cfg: SearchCfg | None = None) -> list[SceneHit]:
         """Scenes most like `image`, best first."""
         cfg = cfg or self.search_cfg
-        img = load_image(image, self.limits)
+        # frames were indexed from a 256-px short side; larger uploads only cost decoding time
+        img = load_image(image, self.limits, short_side=cfg.query_short_side)
         views = query_views(img, cfg)
         mirrored_from = len(views) // 2 if cfg.query_mirror else None
         return search_scenes(self.vectors, self.store, self.embedder.embed(views), k or cfg.k, cfg,

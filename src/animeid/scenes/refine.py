@@ -53,20 +53,30 @@ def _templates(query: np.ndarray, orientations: tuple[bool, ...]):
     return out
 
 
-def crop_ncc(query: np.ndarray, thumbs: np.ndarray, orientations: tuple[bool, ...] = (False, True),
-             chunk: int = 16) -> np.ndarray:
-    """Best correlation of the query thumbnail with each candidate thumbnail, assuming the query shows
-    the whole frame or a crop of 80-100% of each side at any position (optionally mirrored), or the
-    top three quarters of either (captions).
+class CropMatcher:
+    """Best correlation of a query thumbnail with candidate thumbnails, assuming the query shows the
+    whole frame or a crop of 80-100% of each side at any position (optionally mirrored), or the top
+    three quarters of either (captions). Templates are built once per query and orientation.
 
     With a zero-mean, unit-variance template, correlation at a position is the template's dot
     product with the window divided by the window's standard deviation; all dot products come from
     one batched FFT cross-correlation, and the window statistics from integral images."""
-    templates = _templates(query, orientations)
-    t_spectra = np.conj(np.fft.rfft2(np.stack([t[0] for t in templates])))
-    # chunks keep the (candidates x templates) spectra inside the CPU caches
-    return np.concatenate([_crop_ncc(thumbs[i:i + chunk], templates, t_spectra)
-                           for i in range(0, len(thumbs), chunk)]) if len(thumbs) else np.zeros(0, np.float32)
+
+    def __init__(self, query: np.ndarray, orientations: tuple[bool, ...] = (False, True), chunk: int = 16):
+        self.templates = _templates(query, orientations)
+        self.spectra = np.conj(np.fft.rfft2(np.stack([t[0] for t in self.templates])))
+        self.chunk = chunk
+
+    def scores(self, thumbs: np.ndarray) -> np.ndarray:
+        if not len(thumbs):
+            return np.zeros(0, np.float32)
+        # chunks keep the (candidates x templates) spectra inside the CPU caches
+        return np.concatenate([_crop_ncc(thumbs[i:i + self.chunk], self.templates, self.spectra)
+                               for i in range(0, len(thumbs), self.chunk)])
+
+
+def crop_ncc(query: np.ndarray, thumbs: np.ndarray, orientations: tuple[bool, ...] = (False, True)) -> np.ndarray:
+    return CropMatcher(query, orientations).scores(thumbs)
 
 
 def _crop_ncc(thumbs: np.ndarray, templates, t_spectra: np.ndarray) -> np.ndarray:

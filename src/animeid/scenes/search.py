@@ -8,7 +8,7 @@ import numpy as np
 
 from animeid.config import SearchCfg
 from animeid.scenes.hits import FrameHit, SceneHit, merge_scenes
-from animeid.scenes.refine import THUMB_H, THUMB_W, crop_ncc
+from animeid.scenes.refine import THUMB_H, THUMB_W, CropMatcher
 from animeid.store.metadata import MetadataStore
 from animeid.store.vectors import VectorIndex
 
@@ -37,22 +37,22 @@ class ThumbnailScorer:
     embed almost alike."""
 
     def __init__(self, query_thumb: np.ndarray, probe: int = 4):
-        self.query_thumb = query_thumb
         self.cache: dict[int, float] = {}
-        self.orientation: tuple[bool, ...] | None = None
+        self.straight = CropMatcher(query_thumb, (False,))
+        self.mirrored = CropMatcher(query_thumb, (True,))
+        self.matcher: CropMatcher | None = None
         self.probe = probe
 
     def scores(self, ids: list[int], blobs: list[bytes | None], flips: list[bool]) -> dict[int, float]:
         todo = [j for j, i in enumerate(ids) if i not in self.cache and blobs[j]]
-        if todo and self.orientation is None:
+        if todo and self.matcher is None:
             first = _thumbs([blobs[j] for j in todo[: self.probe]])
-            straight = crop_ncc(self.query_thumb, first, orientations=(False,))
-            mirrored = crop_ncc(self.query_thumb, first, orientations=(True,))
-            self.orientation = (bool(mirrored.max() > straight.max()),)
+            straight, mirrored = self.straight.scores(first), self.mirrored.scores(first)
+            self.matcher = self.mirrored if mirrored.max() > straight.max() else self.straight
             self.cache.update({ids[j]: float(max(a, b)) for j, a, b in zip(todo, straight, mirrored)})
             todo = todo[self.probe:]
         if todo:
-            ncc = crop_ncc(self.query_thumb, _thumbs([blobs[j] for j in todo]), orientations=self.orientation)
+            ncc = self.matcher.scores(_thumbs([blobs[j] for j in todo]))
             self.cache.update({ids[j]: float(v) for j, v in zip(todo, ncc)})
         return {i: self.cache[i] for i in ids if i in self.cache}
 
