@@ -84,8 +84,9 @@ def main() -> int:
         for lib in libraries:
             index_library(lib, db, replace(IndexCfg(), fps=args.fps, embedder=name), progress=False)
         index = Index.load(db)
-        # trace.moe cuts borders but never searches the mirror image; animeid does both.
-        scfg = SearchCfg(query_mirror=(name != "color-layout"))
+        # The baseline is searched as trace.moe does: borders cut, no mirror view, no re-ranking.
+        baseline = name == "color-layout"
+        scfg = SearchCfg(query_mirror=not baseline, refine_time=not baseline)
         per_variant = {}
         latencies = []
         for variant in VARIANTS:
