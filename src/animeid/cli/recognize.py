@@ -1,0 +1,163 @@
+"""`animeid enroll`, `animeid identify` and `animeid eval`: thin argument handling around
+`animeid.recognize`. Nothing heavy is imported until a command runs."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def configure_enroll(p: argparse.ArgumentParser) -> None:
+    p.add_argument("gallery", nargs="?", type=Path, help="folder of <label>/<images> to enrol")
+    p.add_argument("--db", type=Path, required=True, help="gallery folder (created if missing)")
+    p.add_argument("--kind", choices=("title", "character"), default=None,
+                   help="what the labels name (default: the gallery's kind, or character for a new one)")
+    p.add_argument("--faces", action="store_true", help="enrol the most likely anime face of each image")
+    p.add_argument("--remove", metavar="LABEL", action="append", default=[], help="remove a label (repeatable)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=run_enroll)
+
+
+def run_enroll(args) -> int:
+    from tqdm import tqdm
+
+    from animeid.errors import AnimeidError
+    from animeid.recognize.datasets import labelled_folder
+    from animeid.recognize.recognizer import Recognizer
+
+    if args.gallery is None and not args.remove:
+        raise AnimeidError("give a GALLERY folder to enrol, or --remove LABEL")
+    data = labelled_folder(args.gallery) if args.gallery is not None else None
+    rec = Recognizer.open_or_create(args.db, args.kind, args.faces)  # kind None: keep the gallery's
+    try:
+        for label in args.remove:
+            n = rec.remove_label(label)
+            print(f"removed {label!r} ({n} images)")
+        if data is None:
+            return 0
+        for w in data.warnings:
+            print(f"animeid: warning: {w}", file=sys.stderr)
+        by_label: dict[str, list[Path]] = {}
+        for path, label in zip(data.paths, data.labels):
+            by_label.setdefault(label, []).append(path)
+        warn = lambda msg: tqdm.write(f"animeid: warning: {msg}", file=sys.stderr)  # noqa: E731
+        stored = 0
+        with tqdm(total=len(data.paths), unit="img", desc="enrol", disable=args.quiet, file=sys.stderr) as bar:
+            for label, paths in by_label.items():
+                stored += rec.enroll(label, paths, warn=warn, progress=bar.update, refit=False)
+        cal = rec.refit()
+        counts = rec.labels()
+        print(f"enrolled {stored} images; gallery {args.db} now holds {sum(counts.values())} images "
+              f"of {len(counts)} {rec.kind} labels")
+        if cal is not None:
+            print(f"calibration on held-out gallery folds: top-1 {cal.heldout_accuracy:.3f} over "
+                  f"{cal.known_queries} queries; unknown threshold {cal.threshold:.3f} rejects "
+                  f"{cal.unknown_rejected:.3f} of {cal.unknown_queries} simulated never-enrolled queries")
+            if cal.known_queries < 20:
+                print("animeid: warning: too little held-out evidence to calibrate well (enrol several "
+                      "images or clips per label); read scores and 'unknown' with care", file=sys.stderr)
+        return 0 if stored else 1
+    finally:
+        rec.close()
+
+
+def configure_identify(p: argparse.ArgumentParser) -> None:
+    p.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
+    p.add_argument("--db", type=Path, required=True, help="gallery folder made by `animeid enroll`")
+    p.add_argument("--k", type=int, default=5, help="answers per image (default 5)")
+    p.add_argument("--faces", action="store_true", help="detect anime faces and identify each one")
+    p.add_argument("--json", action="store_true", help="print one JSON list, one object per input")
+    p.set_defaults(func=run_identify)
+
+
+def run_identify(args) -> int:
+    from animeid.errors import AnimeidError
+    from animeid.recognize.recognizer import Recognizer
+
+    if args.k < 1:
+        raise AnimeidError("--k must be at least 1")
+    rec = Recognizer.load(args.db)
+    out, failures = [], 0
+    try:
+        for image in args.images:
+            item: dict = {"image": str(image)}
+            try:
+                if args.faces:
+                    faces, fell_back = rec.identify_faces(image, args.k)
+                    item["faces"] = faces
+                    if fell_back:  # stderr, so the JSON keeps exactly the documented keys
+                        print(f"animeid: note: {image}: no face found; identified the whole image",
+                              file=sys.stderr)
+                else:
+                    item["results"] = rec.identify(image, args.k)
+                item["error"] = None
+            except AnimeidError as exc:
+                failures += 1
+                item.setdefault("faces" if args.faces else "results", [])
+                item["error"] = str(exc)
+            out.append(item)
+    finally:
+        rec.close()
+    if args.json:
+        print(json.dumps(out, indent=2, ensure_ascii=False))
+    else:
+        for item in out:
+            _print_human(item)
+    return 1 if failures else 0
+
+
+def _print_human(item: dict) -> None:
+    if item["error"]:
+        print(f"{item['image']}: error: {item['error']}")
+        return
+    groups = item.get("faces") or [{"box": None, "results": item.get("results", [])}]
+    for g in groups:
+        where = f" face {g['box']}" if g.get("box") else ""
+        answers = ", ".join(f"{r['label']} ({r['score']:.2f})" for r in g["results"])
+        print(f"{item['image']}{where}: {answers}")
+
+
+def configure_eval(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--train", type=Path, required=True, help="<label>/<images> folder (or with manifest.csv)")
+    p.add_argument("--test", type=Path, help="held-out <label>/<images> folder")
+    p.add_argument("--folds", type=int, help="k-fold cross-validation on --train instead of --test")
+    p.add_argument("--method", default="best",
+                   help="knn | linear | best | classical:<lr|lda|knn|cart|rf|nb|svm|all> (default best)")
+    p.add_argument("--report", type=Path, metavar="OUT", help="write report.json, report.md and PNGs into OUT")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=run_eval)
+
+
+def run_eval(args) -> int:
+    from animeid.errors import AnimeidError
+    from animeid.recognize.evaluation import run_eval as evaluate
+
+    if args.folds is not None and args.folds < 2:
+        raise AnimeidError("--folds must be at least 2")
+    result = evaluate(args.train, args.method, args.test, args.folds, progress=not args.quiet)
+    written = {}
+    if args.report:
+        from animeid.evaluate.report import write_report
+
+        written = write_report(result, args.report)
+    public = {k: v for k, v in result.items() if not k.startswith("_")}
+    if args.json:
+        print(json.dumps(public, indent=2, ensure_ascii=False, default=str))
+        return 0
+    m, b = result["metrics"], result["baseline"]
+    print(f"data: {result['data']}")
+    if "table" in result:
+        print(f"{'model':6} {'features':24} {'train acc':>9} {'test acc':>9} {'fit s':>8}")
+        for r in result["table"]:
+            print(f"{r['model']:6} {r['features']:24} {r['train_accuracy']:9.3f} {r['test_accuracy']:9.3f} "
+                  f"{r['fit_seconds']:8.2f}")
+    print(f"{args.method}: accuracy {m['accuracy']:.4f}  top-5 {m.get('top5_accuracy', float('nan')):.4f}  "
+          f"macro-F1 {m['macro_f1']:.4f}  ({result.get('method_detail', '')})")
+    print(f"baseline: accuracy {b['accuracy']:.4f}  top-5 {b.get('top5_accuracy', float('nan')):.4f}  "
+          f"macro-F1 {b['macro_f1']:.4f}  ({result['baseline_description']})")
+    print(f"beats baseline: {'yes' if result['beats_baseline'] else 'NO'}")
+    if written:
+        print(f"report: {written['markdown']} and {written['json']}")
+    return 0

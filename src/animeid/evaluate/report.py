@@ -1,0 +1,98 @@
+"""An evaluation report a person can read and a script can diff: `report.json`, `report.md`, a
+confusion-matrix PNG and t-SNE PNGs (2-D and 3-D) of the embeddings coloured by label."""
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def tsne(x: np.ndarray, dims: int, perplexity: float = 30.0, seed: int = 0) -> np.ndarray:
+    """t-SNE of the feature rows after PCA to 30 dimensions (standard practice: faster, less
+    noise), 500 iterations: a picture of the clusters, not a measurement."""
+    from sklearn.decomposition import PCA
+    from sklearn.manifold import TSNE
+
+    x = np.asarray(x, dtype=np.float32)
+    if x.shape[1] > 30 and len(x) > 30:
+        x = PCA(n_components=30, random_state=seed).fit_transform(x)
+    perplexity = float(min(perplexity, max(2.0, (len(x) - 1) / 3)))
+    return TSNE(n_components=dims, perplexity=perplexity, init="pca", random_state=seed,
+                max_iter=500).fit_transform(x)
+
+
+def _cell(text) -> str:
+    return str(text).replace("|", "\\|")
+
+
+def markdown(result: dict, figures: dict[str, str]) -> str:
+    m, b = result["metrics"], result["baseline"]
+    k = next((key for key in m if key.startswith("top") and key.endswith("_accuracy")), "top5_accuracy")
+    lines = [f"# Recognition report: `{result['method']}`", "",
+             f"Data: {result['data']}", f"Method: {result.get('method_detail', '')}", "",
+             "| | accuracy | " + k.replace("_", " ") + " | macro-F1 |", "|---|---|---|---|",
+             f"| **{result['method']}** | {m['accuracy']:.4f} | {m.get(k, float('nan')):.4f} | {m['macro_f1']:.4f} |",
+             f"| baseline ({result['baseline_description']}) | {b['accuracy']:.4f} | {b.get(k, float('nan')):.4f} "
+             f"| {b['macro_f1']:.4f} |", ""]
+    if "table" in result:
+        lines += ["## Classical models (S2's table)", "",
+                  "| model | features | train acc | test acc | fit time (s) |", "|---|---|---|---|---|"]
+        lines += [f"| {r['model']} | {r['features']} | {r['train_accuracy']:.3f} | {r['test_accuracy']:.3f} "
+                  f"| {r['fit_seconds']:.2f} |" for r in result["table"]]
+        lines.append("")
+    lines += ["## Per class", "", "| label | precision | recall | F1 | support |", "|---|---|---|---|---|"]
+    lines += [f"| {_cell(r['label'])} | {r['precision']:.3f} | {r['recall']:.3f} | {r['f1']:.3f} | {r['support']} |"
+              for r in result["per_class"]]
+    lines += ["", "## Figures", ""]
+    lines += [f"![{name}]({fname})" for name, fname in figures.items()]
+    lines += ["", "## Wall time per stage (seconds)", "", "| stage | seconds |", "|---|---|"]
+    lines += [f"| {_cell(name)} | {sec:.2f} |" for name, sec in result["timings_seconds"].items()]
+    return "\n".join(lines) + "\n"
+
+
+def write_report(result: dict, out: Path, tsne_perplexity: float = 30.0, seed: int = 0) -> dict[str, Path]:
+    """Write everything into the folder `out`; returns the written paths."""
+    from animeid.evaluate import plots
+
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise NotADirectoryError(f"{out} exists and is not a folder")
+    out.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    conf = result["confusion"]
+    figures = {"confusion matrix (rows = predicted, columns = true)": "confusion.png",
+               "t-SNE 2-D": "tsne_2d.png", "t-SNE 3-D": "tsne_3d.png"}
+    plots.confusion_matrix_png(np.asarray(conf["rows_predicted_cols_true"]), conf["labels"], out / "confusion.png",
+                               title=f"{result['method']}: rows predicted, columns true")
+    plot = result.get("_plot")
+    if plot is not None and len(plot["labels"]) >= 5:
+        for dims in (2, 3):
+            pts = tsne(plot["x"], dims, tsne_perplexity, seed)
+            plots.scatter_by_label(pts, plot["labels"], out / f"tsne_{dims}d.png",
+                                   title=f"t-SNE {dims}-D of {result['method']} features")
+    else:
+        figures = {k: v for k, v in figures.items() if not k.startswith("t-SNE")}
+    result = dict(result)
+    result.pop("_plot", None)
+    result["timings_seconds"] = dict(result["timings_seconds"])
+    result["timings_seconds"]["report"] = round(time.perf_counter() - t0, 3)
+    _atomic_write(out / "report.json", json.dumps(result, indent=2, ensure_ascii=False, default=_jsonable))
+    _atomic_write(out / "report.md", markdown(result, figures))
+    return {"json": out / "report.json", "markdown": out / "report.md", **{v: out / v for v in figures.values()}}
+
+
+def _jsonable(o):
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    return str(o)

@@ -1,0 +1,160 @@
+"""A trained genre model on disk: a folder with `model.json` (vocabulary, thresholds, settings and
+the exact embedders with their weights hashes) and `arrays.npz` (head weights, k-NN memory).
+
+The embedders are part of the model: features from another backbone (or other weights under the same
+name) live in a different space, so loading refuses rather than predicting confidently wrong genres.
+Saving writes a sibling temp folder and renames it, so an interrupted save never leaves a half model."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from animeid.genres.config import GenreCfg
+from animeid.genres.errors import IncompatibleGenreModel
+from animeid.genres.genre_predictor import GenrePredictor
+from animeid.genres.genre_vocabulary import GenreVocabulary
+from animeid.genres.thresholds import apply_thresholds
+
+FORMAT = "animeid-genres/1"
+
+
+class GenreModel:
+    def __init__(self, cfg: GenreCfg, vocabulary: GenreVocabulary, predictor: GenrePredictor,
+                 thresholds: np.ndarray, global_threshold: float, embedder_cfgs: list[dict] | None = None,
+                 info: dict | None = None):
+        self.cfg = cfg
+        self.vocabulary = vocabulary
+        self.predictor = predictor
+        self.thresholds = np.asarray(thresholds, dtype=np.float64)
+        self.global_threshold = float(global_threshold)
+        self.embedder_cfgs = embedder_cfgs if embedder_cfgs is not None else current_embedder_cfgs(cfg.embedders)
+        self.info = info or {}
+
+    @property
+    def genres(self) -> list[str]:
+        return self.vocabulary.genres
+
+    # -- prediction --------------------------------------------------------------------------
+    def predict_features(self, x: np.ndarray) -> list[dict]:
+        scores = self.predictor.scores(np.asarray(x, dtype=np.float32))
+        decided = apply_thresholds(scores, self.thresholds, self.cfg.min_predicted)
+        out = []
+        for s, d in zip(scores, decided):
+            order = np.argsort(-s, kind="stable")
+            out.append({"genres": [{"genre": self.genres[j], "score": round(float(s[j]), 4)} for j in order],
+                        "predicted": [self.genres[j] for j in order if d[j]]})
+        return out
+
+    def predict(self, image) -> dict:
+        """Genres of one image (path, bytes, array or PIL image); raises BadImage if unreadable."""
+        from animeid.genres.embeddings import embed_images
+        from animeid.media.images import load_image
+
+        x = embed_images([load_image(image)], self.cfg.embedders, self.cfg.views)
+        return self.predict_features(x)[0]
+
+    def predict_many(self, images: Sequence) -> list[dict]:
+        """One result per input, in order; unreadable inputs get `error` instead of aborting the rest."""
+        from animeid.errors import BadImage
+        from animeid.genres.embeddings import embed_images
+        from animeid.media.images import describe, load_image
+
+        results: list[dict] = [{"image": describe(i), "genres": [], "predicted": [], "error": None} for i in images]
+        ok, decoded = [], []
+        for k, src in enumerate(images):
+            try:
+                decoded.append(load_image(src))
+                ok.append(k)
+            except BadImage as exc:
+                results[k]["error"] = str(exc)
+        if decoded:
+            x = embed_images(decoded, self.cfg.embedders, self.cfg.views)
+            for k, r in zip(ok, self.predict_features(x)):
+                results[k].update(r)
+        return results
+
+    # -- persistence -------------------------------------------------------------------------
+    def save(self, folder: Path | str) -> Path:
+        folder = Path(folder)
+        if folder.exists() and not folder.is_dir():
+            raise IncompatibleGenreModel(f"{folder}: exists and is not a folder")
+        if folder.is_dir() and any(folder.iterdir()) and not (folder / "model.json").exists():
+            raise IncompatibleGenreModel(f"{folder}: not empty and not a genre model; refusing to overwrite it")
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+        try:
+            meta = {"format": FORMAT, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                    "cfg": self.cfg.to_dict(), "vocabulary": self.vocabulary.to_dict(),
+                    "thresholds": self.thresholds.tolist(), "global_threshold": self.global_threshold,
+                    "embedders": self.embedder_cfgs, "info": self.info}
+            (tmp / "model.json").write_text(json.dumps(meta, indent=2))
+            np.savez(tmp / "arrays.npz", **self.predictor.state())
+            old = None
+            if folder.exists():
+                old = folder.with_name(f".{folder.name}.old-{os.getpid()}")
+                folder.rename(old)
+            tmp.rename(folder)
+            if old is not None:
+                shutil.rmtree(old, ignore_errors=True)
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp, ignore_errors=True)
+        return folder
+
+    @classmethod
+    def load(cls, folder: Path | str, embedder: str | None = None) -> "GenreModel":
+        """Load and check compatibility; `embedder` (optional) is the backbone the caller intends to use."""
+        folder = Path(folder)
+        meta_file = folder / "model.json"
+        if not meta_file.exists():
+            raise IncompatibleGenreModel(f"{folder}: not a genre model (no model.json); train one with "
+                                         "'animeid genres train POSTERS --model DIR'")
+        try:
+            meta = json.loads(meta_file.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise IncompatibleGenreModel(f"{meta_file}: damaged ({exc})") from None
+        if meta.get("format") != FORMAT:
+            raise IncompatibleGenreModel(f"{folder}: format {meta.get('format')!r}, expected {FORMAT!r}")
+        cfg = GenreCfg.from_dict(meta["cfg"])
+        names = [e["name"] for e in meta["embedders"]]
+        if embedder is not None and embedder not in names:
+            raise IncompatibleGenreModel(f"{folder}: trained with embedder(s) {', '.join(names)}, not {embedder!r}; "
+                                         "retrain it with that embedder or drop --embedder")
+        check_embedders(meta["embedders"], folder)
+        try:
+            with np.load(folder / "arrays.npz") as z:
+                state = {k: z[k] for k in z.files}
+        except (OSError, ValueError) as exc:
+            raise IncompatibleGenreModel(f"{folder}/arrays.npz: damaged ({exc})") from None
+        return cls(cfg, GenreVocabulary.from_dict(meta["vocabulary"]), GenrePredictor.from_state(state, cfg),
+                   np.asarray(meta["thresholds"]), meta["global_threshold"], meta["embedders"], meta.get("info", {}))
+
+
+def current_embedder_cfgs(names: Sequence[str]) -> list[dict]:
+    from animeid.features.registry import get_embedder_cfg
+
+    return [get_embedder_cfg(n).to_dict() for n in names]
+
+
+def check_embedders(stored: list[dict], folder: Path) -> None:
+    """Refuse when a stored embedder is unknown here or its weights/dimension differ."""
+    from animeid.errors import AnimeidError
+    from animeid.features.registry import get_embedder_cfg
+
+    for e in stored:
+        try:
+            now = get_embedder_cfg(e["name"]).to_dict()
+        except AnimeidError:
+            raise IncompatibleGenreModel(f"{folder}: trained with embedder {e['name']!r}, which is not "
+                                         "available here") from None
+        for key in ("dim", "weights_sha256", "input_size"):
+            if now.get(key) != e.get(key):
+                raise IncompatibleGenreModel(f"{folder}: trained with another {e['name']!r} embedder "
+                                             f"({key} {e.get(key)!r} vs {now.get(key)!r} here); retrain the model")

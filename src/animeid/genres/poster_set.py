@@ -1,0 +1,166 @@
+"""Reading a POSTERS list (CSV or JSON) into image paths and genre lists.
+
+Hostile-input rules: every image path must stay inside the list's own folder (a list is data, not a
+licence to read the disk); duplicates are collapsed, and contradictory duplicates refused; rows
+without genres and unreadable images are reported and skipped, never replaced with black images
+(S4 did that, which teaches a head that black means every genre)."""
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from animeid.genres.errors import BadPosterList
+
+IMAGE_COLUMNS = ("image", "path", "file", "filename", "poster", "image_path")
+GENRE_COLUMNS = ("genres", "genre", "labels", "tags")
+TITLE_COLUMNS = ("title", "name")
+
+
+@dataclass
+class PosterSet:
+    """Posters that survived validation, with every problem met on the way (for the report)."""
+
+    source: Path
+    paths: list[Path] = field(default_factory=list)
+    genres: list[list[str]] = field(default_factory=list)
+    titles: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def subset(self, keep: list[int]) -> "PosterSet":
+        return PosterSet(self.source, [self.paths[i] for i in keep], [self.genres[i] for i in keep],
+                         [self.titles[i] for i in keep], list(self.problems))
+
+
+def parse_genres(value) -> list[str]:
+    """A genre field as a list: a JSON list, or a `|`- or `,`-separated string. `|` wins over `,`
+    when both occur, since MyAnimeList-style names never contain `|`."""
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        items = [str(v) for v in value]
+    else:
+        text = str(value).strip()
+        if text.startswith("["):
+            try:
+                parsed = json.loads(text)
+            except json.JSONDecodeError:
+                raise BadPosterList(f"genre list {text[:60]!r} starts like JSON but is not valid JSON") from None
+            if not isinstance(parsed, list):
+                raise BadPosterList(f"genre list {text[:60]!r} is JSON but not a list")
+            items = [str(v) for v in parsed]
+        elif "|" in text:
+            items = text.split("|")
+        else:
+            items = text.split(",")
+    seen, out = set(), []
+    for g in (i.strip() for i in items):
+        if g and g not in seen:
+            seen.add(g)
+            out.append(g)
+    return out
+
+
+def _pick(columns: list[str], wanted: tuple[str, ...]) -> str | None:
+    lower = {c.strip().lower(): c for c in columns if c is not None}
+    for w in wanted:
+        if w in lower:
+            return lower[w]
+    return None
+
+
+def _read_records(path: Path) -> list[dict]:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise BadPosterList(f"{path}: not UTF-8 text (expected a CSV or JSON poster list)") from None
+    if not text.strip():
+        raise BadPosterList(f"{path}: empty file; expected a header line such as 'image,genres' and one row per poster")
+    if path.suffix.lower() == ".json" or text.lstrip().startswith(("[", "{")):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise BadPosterList(f"{path}: invalid JSON ({exc.msg} at line {exc.lineno})") from None
+        if isinstance(data, dict):
+            data = data.get("posters", data.get("items"))
+        if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
+            raise BadPosterList(f"{path}: JSON must be a list of objects like {{\"image\": ..., \"genres\": [...]}}")
+        return data
+    rows = list(csv.DictReader(text.splitlines()))
+    return rows
+
+
+def load_poster_set(path: Path | str, check_images: bool = True) -> PosterSet:
+    """Validate a poster list and decode-check its images (unreadable ones are skipped and reported)."""
+    path = Path(path)
+    if not path.exists():
+        raise BadPosterList(f"{path}: no such file")
+    if path.is_dir():
+        raise BadPosterList(f"{path}: is a folder; pass the CSV or JSON file that lists the posters")
+    records = _read_records(path)
+    if not records:
+        raise BadPosterList(f"{path}: no rows; expected one row per poster with an image path and genres")
+    columns = list({k for r in records for k in r.keys() if k is not None})
+    img_col, genre_col = _pick(columns, IMAGE_COLUMNS), _pick(columns, GENRE_COLUMNS)
+    title_col = _pick(columns, TITLE_COLUMNS)
+    if img_col is None or genre_col is None:
+        missing = [n for n, c in (("an image column (" + "|".join(IMAGE_COLUMNS) + ")", img_col),
+                                  ("a genres column (" + "|".join(GENRE_COLUMNS) + ")", genre_col)) if c is None]
+        raise BadPosterList(f"{path}: unknown columns {sorted(columns)}; need {' and '.join(missing)}")
+    root = path.parent.resolve()
+    out = PosterSet(source=path)
+    first_row: dict[Path, tuple[int, list[str]]] = {}
+    for n, rec in enumerate(records, start=2 if path.suffix.lower() != ".json" else 1):
+        where = f"{path.name} row {n}"
+        raw = rec.get(img_col)
+        if raw is None or not str(raw).strip():
+            out.problems.append(f"{where}: no image path; skipped")
+            continue
+        rel = Path(str(raw).strip())
+        full = (root / rel).resolve()
+        if rel.is_absolute() or not full.is_relative_to(root):
+            raise BadPosterList(f"{where}: image path {str(raw)!r} escapes the folder of {path.name}; "
+                                "paths must be relative and stay inside it")
+        genres = parse_genres(rec.get(genre_col))
+        if full in first_row:
+            prev_n, prev_genres = first_row[full]
+            if sorted(prev_genres) != sorted(genres):
+                raise BadPosterList(f"{where}: duplicates row {prev_n} ({rel}) with different genres "
+                                    f"{genres} vs {prev_genres}; keep one")
+            out.problems.append(f"{where}: duplicate of row {prev_n} ({rel}); skipped")
+            continue
+        first_row[full] = (n, genres)
+        if not genres:
+            out.problems.append(f"{where}: no genres; skipped")
+            continue
+        out.paths.append(full)
+        out.genres.append(genres)
+        out.titles.append(str(rec.get(title_col) or rel.stem) if title_col else rel.stem)
+    if not any(first_row[p][1] for p in first_row):
+        raise BadPosterList(f"{path}: no row has any genre (column {genre_col!r} is empty everywhere)")
+    if check_images:
+        out = drop_unreadable(out)
+    if not out.paths:
+        raise BadPosterList(f"{path}: no usable poster left ({len(out.problems)} problems: {out.problems[0]})")
+    return out
+
+
+def drop_unreadable(posters: PosterSet) -> PosterSet:
+    """Keep only posters whose image decodes; each one dropped is reported with its reason."""
+    from animeid.errors import BadImage
+    from animeid.media.images import load_image
+
+    keep = []
+    for i, p in enumerate(posters.paths):
+        try:
+            load_image(p)
+            keep.append(i)
+        except BadImage as exc:
+            posters.problems.append(f"{exc}; skipped")
+    kept = posters.subset(keep)
+    kept.problems = posters.problems
+    return kept

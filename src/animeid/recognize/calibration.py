@@ -1,0 +1,173 @@
+"""Turning neighbour similarities into a score a user can read as confidence, and learning from the
+gallery itself when to answer "unknown".
+
+Both are fitted on held-out folds of the gallery: a query is scored against the gallery without
+its own fold (a known character seen from a new picture) and against the gallery without its whole
+label (a character nobody enrolled). Platt scaling maps a top score to the probability that the top
+label is right, fitted on both kinds at once (a never-enrolled query is never right), so the score
+stays informative even on a gallery whose held-out answers are all right; it reads as confidence
+under an even prior of enrolled and never-enrolled queries. The threshold is the calibrated score
+that best separates the right answers from the never-enrolled ones (balanced accuracy). Only these three numbers are
+refitted when labels change; no model is retrained."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Calibration:
+    a: float
+    b: float
+    threshold: float
+    # What the fit saw, for `info` and the docs: queries, accuracy, unknown rejection.
+    known_queries: int = 0
+    unknown_queries: int = 0
+    heldout_accuracy: float = float("nan")
+    unknown_rejected: float = float("nan")
+    known_accepted: float = float("nan")
+
+    def score(self, raw: np.ndarray) -> np.ndarray:
+        z = self.a * np.asarray(raw, dtype=np.float64) + self.b
+        return 1.0 / (1.0 + np.exp(-np.clip(z, -50, 50)))
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Calibration":
+        return cls(**d)
+
+
+def class_scores(sims: np.ndarray, labels: list, per_class: int) -> list[tuple[str, float]]:
+    """Rank the labels among one query's neighbours: a label scores the mean of its best
+    `per_class` similarities (fewer if it has fewer), so one lucky near-duplicate counts less than
+    several good matches, yet a label with a single image can still win."""
+    by_label: dict[str, list[float]] = {}
+    for s, lab in zip(np.asarray(sims, dtype=np.float64), labels):
+        if lab is not None:
+            by_label.setdefault(lab, []).append(float(s))
+    ranked = [(lab, float(np.mean(sorted(v, reverse=True)[:per_class]))) for lab, v in by_label.items()]
+    return sorted(ranked, key=lambda t: (-t[1], str(t[0])))
+
+
+def fit_platt(raw: np.ndarray, correct: np.ndarray) -> tuple[float, float]:
+    """Logistic fit P(correct) = sigmoid(a * raw + b); a constant when all outcomes agree."""
+    raw = np.asarray(raw, dtype=np.float64)
+    correct = np.asarray(correct, dtype=bool)
+    if len(raw) == 0:
+        return 0.0, 0.0
+    if correct.all() or not correct.any():
+        rate = (correct.sum() + 0.5) / (len(correct) + 1.0)
+        return 0.0, float(np.log(rate / (1 - rate)))
+    return _logistic_1d(raw, correct.astype(np.float64))
+
+
+def _logistic_1d(x: np.ndarray, t: np.ndarray, l2: float = 1e-3, iters: int = 100) -> tuple[float, float]:
+    """Newton's method for a two-parameter logistic regression (with a touch of L2 on the slope
+    so separable data converges); no scikit-learn import on the enrol path."""
+    a, b = 0.0, 0.0
+    for _ in range(iters):
+        p = 1.0 / (1.0 + np.exp(-np.clip(a * x + b, -50, 50)))
+        w = p * (1 - p)
+        g = np.array([np.sum((p - t) * x) + l2 * a, np.sum(p - t)])
+        h = np.array([[np.sum(w * x * x) + l2, np.sum(w * x)], [np.sum(w * x), np.sum(w) + 1e-12]])
+        step = np.linalg.solve(h, g)
+        a, b = a - step[0], b - step[1]
+        if np.abs(step).max() < 1e-10:
+            break
+    return float(a), float(b)
+
+
+def learn_threshold(p_known: np.ndarray, correct: np.ndarray, p_unknown: np.ndarray,
+                    default: float = 0.5) -> float:
+    """The cut maximising (right answers accepted + unknowns rejected) / 2 on held-out scores.
+    When a whole range of cuts is optimal (separable scores), the middle of that range: the
+    widest margin on both sides generalises best to new queries. A query is accepted when its
+    calibrated score is >= the returned cut."""
+    p_known = np.asarray(p_known, dtype=np.float64)
+    correct = np.asarray(correct, dtype=bool)
+    p_unknown = np.asarray(p_unknown, dtype=np.float64)
+    if len(p_unknown) == 0 or not correct.any():
+        return float(default)
+    # candidate cuts: reject everything <= t, for every observed score t (and reject nothing)
+    scores = np.unique(np.concatenate([p_known, p_unknown]))
+    cuts = np.concatenate([[scores[0]], np.nextafter(scores, np.inf)])
+    right_total = correct.sum()
+    bal = np.array([(np.sum(correct & (p_known >= c)) / right_total + np.mean(p_unknown < c)) / 2 for c in cuts])
+    best = np.flatnonzero(bal >= bal.max() - 1e-12)
+    lo, hi = cuts[best[0]], cuts[best[-1]]
+    # the optimal range extends from just above the last rejected score to the next kept score
+    nxt = scores[scores >= hi]
+    upper = nxt[0] if len(nxt) else hi
+    lower = scores[scores < lo][-1] if np.any(scores < lo) else lo
+    return float((lower + upper) / 2) if upper > lower else float(lo)
+
+
+def source_group(source: str) -> str:
+    """Items that are near-copies of each other must share a fold, or held-out scores are those of
+    near-duplicates: frames of one video (sources `video@seconds`) form one group."""
+    return source.rsplit("@", 1)[0] if "@" in source else source
+
+
+def heldout_top_scores(vectors: np.ndarray, labels: list[str], folds: int, neighbours: int,
+                       per_class: int, max_queries: int, seed: int = 0, groups: list[str] | None = None):
+    """Top class score and correctness of held-out gallery queries, plus top scores of
+    simulated unknowns. Works on a random subset of at most `max_queries` items with exact
+    similarities, which keeps a 100k gallery's enrol fast and changes the scores little.
+    Folds are drawn over `groups` (one per item) when given, so a group is held out whole."""
+    rng = np.random.default_rng(seed)
+    n = len(labels)
+    pick = np.sort(rng.choice(n, size=min(n, max_queries), replace=False))
+    v = np.asarray(vectors, dtype=np.float32)[pick]
+    labs = np.asarray(labels, dtype=object)[pick]
+    if groups is None:
+        fold = rng.permutation(len(pick)) % max(2, folds)
+    else:
+        _, gcode = np.unique(np.asarray(groups, dtype=str)[pick], return_inverse=True)
+        fold = rng.permutation(gcode.max() + 1)[gcode] % max(2, folds)
+    sims = v @ v.T
+    _, label_codes = np.unique(labs.astype(str), return_inverse=True)
+    known_raw, known_ok, unknown_raw = [], [], []
+    k = min(neighbours, len(pick))
+    for mode in ("known", "unknown"):
+        if mode == "known":
+            hidden = fold[:, None] == fold[None, :]
+            # a label with no image outside the query's fold cannot be "known" there
+            label_outside = np.zeros((len(pick), label_codes.max() + 1), dtype=bool)
+            for i in range(int(fold.max()) + 1):
+                outside = fold != i
+                label_outside[fold == i] = np.bincount(label_codes[outside], minlength=label_outside.shape[1]) > 0
+            usable = label_outside[np.arange(len(pick)), label_codes]
+        else:
+            hidden = label_codes[:, None] == label_codes[None, :]
+            usable = (~hidden).any(axis=1)
+        masked = np.where(hidden, -np.inf, sims)
+        top = np.argpartition(-masked, k - 1, axis=1)[:, :k] if k < len(pick) else np.tile(np.arange(len(pick)), (len(pick), 1))
+        for i in np.flatnonzero(usable):
+            cand = top[i][np.isfinite(masked[i, top[i]])]
+            ranked = class_scores(masked[i, cand], list(labs[cand]), per_class)
+            if mode == "known":
+                known_raw.append(ranked[0][1])
+                known_ok.append(ranked[0][0] == labs[i])
+            else:
+                unknown_raw.append(ranked[0][1])
+    return np.asarray(known_raw), np.asarray(known_ok, dtype=bool), np.asarray(unknown_raw)
+
+
+def calibrate(vectors: np.ndarray, labels: list[str], folds: int = 5, neighbours: int = 32,
+              per_class: int = 3, max_queries: int = 3000, default_threshold: float = 0.5,
+              seed: int = 0, groups: list[str] | None = None) -> Calibration:
+    known_raw, ok, unknown_raw = heldout_top_scores(vectors, labels, folds, neighbours, per_class,
+                                                    max_queries, seed, groups)
+    a, b = fit_platt(np.concatenate([known_raw, unknown_raw]),
+                     np.concatenate([ok, np.zeros(len(unknown_raw), dtype=bool)]))
+    cal = Calibration(a, b, default_threshold)
+    p_known, p_unknown = cal.score(known_raw), cal.score(unknown_raw)
+    t = learn_threshold(p_known, ok, p_unknown, default_threshold)
+    return Calibration(
+        a, b, t, known_queries=int(len(known_raw)), unknown_queries=int(len(unknown_raw)),
+        heldout_accuracy=float(ok.mean()) if len(ok) else float("nan"),
+        unknown_rejected=float(np.mean(p_unknown < t)) if len(p_unknown) else float("nan"),
+        known_accepted=float(np.mean(p_known >= t)) if len(p_known) else float("nan"))

@@ -1,0 +1,81 @@
+"""Defaults of recognition: how images become vectors, how galleries score and reject, and the
+search spaces of the evaluation methods. A gallery stores its `FeatureRecipe` so a query is always
+embedded exactly as the gallery was."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class FeatureRecipe:
+    """Which backbones, which test-time views and how much colour make up one vector.
+
+    Every block is L2-normalised on its own before concatenation, so no backbone dominates by
+    scale, and the result is L2-normalised again so galleries can use cosine similarity."""
+
+    embedders: tuple[str, ...] = ("efficientnet-lite0",)
+    # Views averaged per backbone: "base" (whole image), "flip" (mirrored), "crop" and
+    # "cropflip" (central `crop_fraction` of the image, for multi-scale pooling).
+    views: tuple[str, ...] = ("base", "flip")
+    crop_fraction: float = 0.875
+    # Weight of the sqrt (Hellinger) 8x8x8 HSV histogram block; 0 disables it. Hair and eye colour
+    # are what ImageNet features keep least and what tells characters apart most.
+    color_weight: float = 0.0
+
+    @property
+    def key(self) -> str:
+        return (f"{'+'.join(self.embedders)}; views {','.join(self.views)}; crop {self.crop_fraction:g}; "
+                f"colour {self.color_weight:g}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "FeatureRecipe":
+        d = dict(d)
+        d["embedders"] = tuple(d["embedders"])
+        d["views"] = tuple(d["views"])
+        return cls(**d)
+
+
+# Galleries answer one image in < 50 ms on 2 cores: one backbone, two views.
+GALLERY_RECIPE = FeatureRecipe()
+# `eval --method best`: accuracy first (see docs/recognition.md for the measured comparison).
+BEST_RECIPE = FeatureRecipe(embedders=("efficientnet-lite0", "efficientnet-lite2"),
+                            views=("base", "flip", "crop", "cropflip"), color_weight=1.0)
+# The frozen-embedding logistic-regression baseline every method is printed beside.
+BASELINE_RECIPE = FeatureRecipe(views=("base",))
+
+
+@dataclass(frozen=True)
+class GalleryCfg:
+    """How a gallery turns neighbours into calibrated, open-set answers."""
+
+    recipe: FeatureRecipe = field(default_factory=lambda: GALLERY_RECIPE)
+    # Neighbours fetched per query; class score = mean of its best `per_class` similarities.
+    neighbours: int = 32
+    per_class: int = 3
+    # Held-out folds used to calibrate scores and learn the unknown threshold.
+    calibration_folds: int = 5
+    # At most this many gallery items serve as calibration queries (keeps enrol fast at 100k).
+    calibration_queries: int = 3000
+    # Threshold used when the gallery cannot simulate an unknown (a single label).
+    default_threshold: float = 0.5
+    face_margin: float = 0.35
+    factory: str = "auto"
+    hnsw_above: int = 20000
+    batch_size: int = 32
+
+
+@dataclass(frozen=True)
+class EvalCfg:
+    """Search spaces (kept small so `--method classical:all` runs in minutes on 2 cores)."""
+
+    inner_folds: int = 3
+    knn_k: tuple[int, ...] = (1, 3, 5, 10, 20)
+    linear_c: tuple[float, ...] = (0.1, 1.0, 10.0, 100.0)
+    svm_c: tuple[float, ...] = (0.1, 0.3, 1.0, 3.0)
+    baseline_c: float = 1.0
+    top_k: int = 5
+    tsne_perplexity: float = 30.0
+    seed: int = 0

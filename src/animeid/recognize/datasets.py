@@ -1,0 +1,73 @@
+"""Labelled image sets on disk: `ROOT/<label>/<images>`, optionally with a `manifest.csv`
+(`image_path,label,split`) that fixes a train/val/test split, as danbooru6 ships."""
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from animeid.errors import AnimeidError
+from animeid.media.images import list_images
+
+MANIFEST = "manifest.csv"
+
+
+@dataclass
+class LabelledImages:
+    paths: list[Path] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def classes(self) -> list[str]:
+        return sorted(set(self.labels))
+
+
+def labelled_folder(root: Path) -> LabelledImages:
+    """Every image of every label folder; empty label folders and stray files are reported, not
+    fatal, but a root without any labelled image is an error."""
+    root = Path(root)
+    if not root.exists():
+        raise AnimeidError(f"{root}: no such folder")
+    if not root.is_dir():
+        raise AnimeidError(f"{root}: not a folder (expected <label>/<images> sub-folders)")
+    out = LabelledImages()
+    for d in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        imgs = list_images(d)
+        if not imgs:
+            out.warnings.append(f"label folder {d.name!r} has no images; skipped")
+            continue
+        if len(imgs) == 1:
+            out.warnings.append(f"label {d.name!r} has a single image")
+        out.paths.extend(imgs)
+        out.labels.extend([d.name] * len(imgs))
+    if not out.paths:
+        raise AnimeidError(f"{root}: no labelled images (expected {root}/<label>/<images>)")
+    return out
+
+
+def manifest_split(root: Path) -> tuple[LabelledImages, LabelledImages] | None:
+    """(train, test) from ROOT/manifest.csv: `train` and `val` rows train, `test` rows test.
+    The first path component of `image_path` is the folder the manifest was written in, so paths
+    are resolved below ROOT from the label folder on. None when there is no manifest."""
+    path = Path(root) / MANIFEST
+    if not path.exists():
+        return None
+    train, test = LabelledImages(), LabelledImages()
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        for row in csv.DictReader(f):
+            if not {"image_path", "label", "split"} <= set(row):
+                raise AnimeidError(f"{path}: needs columns image_path,label,split")
+            parts = Path(row["image_path"]).parts
+            img = next((Path(root, *parts[i:]) for i in range(len(parts)) if Path(root, *parts[i:]).exists()), None)
+            if img is None:
+                (test if row["split"] == "test" else train).warnings.append(f"missing {row['image_path']}")
+                continue
+            target = test if row["split"] == "test" else train
+            target.paths.append(img)
+            target.labels.append(row["label"])
+    if not train.paths or not test.paths:
+        raise AnimeidError(f"{path}: needs both train/val and test rows with existing images")
+    return train, test

@@ -1,0 +1,203 @@
+"""`animeid eval`: one labelled data set, one method, the frozen Lite0 + LR baseline beside it,
+every stage timed. Features are extracted once per (image, recipe) and shared by the baseline,
+the method, classical models and the report's t-SNE."""
+from __future__ import annotations
+
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from animeid.errors import AnimeidError
+from animeid.evaluate import metrics
+from animeid.recognize.config import BASELINE_RECIPE, BEST_RECIPE, GALLERY_RECIPE, EvalCfg, FeatureRecipe
+from animeid.recognize.datasets import labelled_folder, manifest_split
+from animeid.recognize.feature_extractor import FeatureExtractor
+from animeid.recognize.methods import CLASSICAL_MODELS, fit_method
+
+METHOD_RECIPES: dict[str, FeatureRecipe] = {"knn": GALLERY_RECIPE, "linear": GALLERY_RECIPE, "best": BEST_RECIPE}
+
+
+@dataclass
+class Split:
+    """Train/test rows for one evaluation round (a fixed split, or one outer fold)."""
+
+    train: np.ndarray  # indices into the pooled image list
+    test: np.ndarray
+
+
+@dataclass
+class EvalData:
+    paths: list[Path]
+    labels: list[str]
+    splits: list[Split]
+    description: str
+    warnings: list[str] = field(default_factory=list)
+
+
+class Timer:
+    def __init__(self):
+        self.stages: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str):
+        t = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.stages[name] = round(self.stages.get(name, 0.0) + time.perf_counter() - t, 3)
+
+
+def load_eval_data(train_dir: Path, test_dir: Path | None, folds: int | None, seed: int = 0) -> EvalData:
+    if test_dir is not None and folds:
+        raise AnimeidError("give either --test or --folds, not both")
+    if test_dir is not None:
+        tr, te = labelled_folder(train_dir), labelled_folder(test_dir)
+        desc = f"train {train_dir} ({len(tr)} images), test {test_dir} ({len(te)} images)"
+    elif not folds and (pair := manifest_split(train_dir)) is not None:
+        tr, te = pair
+        desc = f"{train_dir}/manifest.csv split: train+val {len(tr)} images, test {len(te)} images"
+    else:
+        data = labelled_folder(train_dir)
+        k = int(folds or 5)
+        from sklearn.model_selection import StratifiedKFold
+
+        counts = np.unique(data.labels, return_counts=True)[1]
+        if counts.min() < k:
+            raise AnimeidError(f"--folds {k} needs at least {k} images per label; the smallest has {counts.min()}")
+        skf = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
+        splits = [Split(a, b) for a, b in skf.split(np.zeros(len(data)), data.labels)]
+        return EvalData(list(data.paths), list(data.labels), splits,
+                        f"{train_dir} ({len(data)} images), {k}-fold cross-validation", data.warnings)
+    unseen = sorted(set(te.labels) - set(tr.labels))
+    warnings = tr.warnings + te.warnings
+    if unseen:
+        warnings.append(f"test labels absent from training are always wrong: {', '.join(unseen)}")
+    n = len(tr)
+    return EvalData(list(tr.paths) + list(te.paths), list(tr.labels) + list(te.labels),
+                    [Split(np.arange(n), np.arange(n, n + len(te)))], desc, warnings)
+
+
+class FeatureBank:
+    """Feature rows of the evaluation images per recipe (and hand features), computed once."""
+
+    def __init__(self, paths: list[Path], timer: Timer, progress: bool = True):
+        self.paths = paths
+        self.timer = timer
+        self.progress = progress
+        self._rows: dict[str, np.ndarray] = {}
+        self._extractors: dict[str, FeatureExtractor] = {}
+
+    def rows(self, recipe: FeatureRecipe) -> np.ndarray:
+        if recipe.key not in self._rows:
+            from animeid.media.images import load_image
+
+            fx = self._extractors.setdefault(recipe.key, FeatureExtractor(recipe))
+            with self.timer.stage(f"embed {recipe.key}"), _bar(len(self.paths), f"embed {recipe.key}",
+                                                              self.progress) as bar:
+                self._rows[recipe.key] = fx.extract_sources(self.paths, load_image, progress=bar.update)
+        return self._rows[recipe.key]
+
+    def hand(self) -> np.ndarray:
+        if "hand" not in self._rows:
+            from animeid.features.classical import hand_features
+            from animeid.media.images import load_image
+
+            with self.timer.stage("hand features"), _bar(len(self.paths), "hand features", self.progress) as bar:
+                rows = []
+                for p in self.paths:
+                    rows.append(hand_features(load_image(p)))
+                    bar.update(1)
+                self._rows["hand"] = np.stack(rows)
+        return self._rows["hand"]
+
+
+def _bar(total: int, desc: str, enabled: bool):
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit="img", disable=not enabled, file=sys.stderr, leave=False)
+
+
+def evaluate_rows(name: str, x: np.ndarray, labels: list[str], splits: list[Split], cfg: EvalCfg,
+                  timer: Timer, tag: str) -> dict:
+    """Fit on each split's training rows, predict its test rows; pooled predictions and figures."""
+    y = np.asarray(labels, dtype=object)
+    truth, pred, ranked, chosen, train_acc = [], [], [], [], []
+    fit_s = 0.0
+    for sp in splits:
+        with timer.stage(f"fit {tag}"):
+            t = time.perf_counter()
+            fitted = fit_method(name, x[sp.train], list(y[sp.train]), cfg)
+            fit_s += time.perf_counter() - t
+        with timer.stage(f"predict {tag}"):
+            s = fitted.scores(x[sp.test])
+            train_acc.append(metrics.accuracy(list(y[sp.train]), fitted.predict(x[sp.train])))
+        truth += list(y[sp.test])
+        pred += [fitted.classes[i] for i in np.argmax(s, axis=1)]
+        ranked += metrics.ranked_labels(s, fitted.classes)
+        chosen.append(fitted.chosen)
+    out = metrics.summary(truth, pred, ranked, cfg.top_k)
+    out.update({"train_accuracy": float(np.mean(train_acc)), "fit_seconds": round(fit_s, 3), "chosen": chosen,
+                "truth": truth, "pred": pred})
+    return out
+
+
+def classical_table(bank: FeatureBank, data: EvalData, models: list[str], cfg: EvalCfg, timer: Timer) -> list[dict]:
+    """S2's table: model x feature set -> train accuracy, test accuracy, fit time."""
+    feature_sets = {"hand (Hu+Haralick+HSV)": bank.hand(), "cnn (frozen Lite0)": bank.rows(BASELINE_RECIPE)}
+    rows = []
+    for model in models:
+        for fname, x in feature_sets.items():
+            r = evaluate_rows(f"classical:{model}", x, data.labels, data.splits, cfg, timer, f"{model} on {fname}")
+            rows.append({"model": model, "features": fname, "train_accuracy": r["train_accuracy"],
+                         "test_accuracy": r["accuracy"], "fit_seconds": r["fit_seconds"], "chosen": r["chosen"],
+                         "_result": r})
+    return rows
+
+
+def run_eval(train_dir: Path, method: str, test_dir: Path | None = None, folds: int | None = None,
+             cfg: EvalCfg = EvalCfg(), progress: bool = True, bank: FeatureBank | None = None) -> dict:
+    timer = Timer()
+    with timer.stage("load"):
+        data = load_eval_data(train_dir, test_dir, folds, cfg.seed)
+    for w in data.warnings:
+        print(f"animeid: warning: {w}", file=sys.stderr)
+    bank = bank or FeatureBank(data.paths, timer, progress)
+    bank.timer = timer
+    baseline = evaluate_rows("baseline", bank.rows(BASELINE_RECIPE), data.labels, data.splits, cfg, timer, "baseline")
+    result = {"method": method, "data": data.description, "n_images": len(data.paths),
+              "classes": sorted(set(data.labels)), "baseline": _public(baseline),
+              "baseline_description": "frozen efficientnet-lite0 (one view) + logistic regression (C=1)"}
+    if method.startswith("classical:"):
+        model = method.split(":", 1)[1]
+        models = list(CLASSICAL_MODELS) if model == "all" else [model]
+        table = classical_table(bank, data, models, cfg, timer)
+        best = max(table, key=lambda r: r["test_accuracy"])
+        main = best.pop("_result")
+        for r in table:
+            r.pop("_result", None)
+        result["table"] = table
+        result["method_detail"] = f"best row: {best['model']} on {best['features']}"
+        x_plot = bank.rows(BASELINE_RECIPE)
+    else:
+        if method not in METHOD_RECIPES:
+            raise AnimeidError(f"unknown method {method!r}; choose knn, linear, best or classical:<model|all>")
+        recipe = METHOD_RECIPES[method]
+        x_plot = bank.rows(recipe)
+        main = evaluate_rows(method, x_plot, data.labels, data.splits, cfg, timer, method)
+        result["method_detail"] = f"features {recipe.key}"
+    result["metrics"] = _public(main)
+    result["per_class"] = metrics.per_class_prf(main["truth"], main["pred"], result["classes"])
+    cm, labs = metrics.confusion_matrix(main["truth"], main["pred"], result["classes"])
+    result["confusion"] = {"labels": labs, "rows_predicted_cols_true": cm.tolist()}
+    result["beats_baseline"] = main["accuracy"] > baseline["accuracy"]
+    result["timings_seconds"] = timer.stages
+    result["_plot"] = {"x": x_plot, "labels": data.labels}
+    return result
+
+
+def _public(r: dict) -> dict:
+    return {k: v for k, v in r.items() if k not in ("truth", "pred")}

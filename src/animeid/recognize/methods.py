@@ -1,0 +1,166 @@
+"""The recognition methods `animeid eval` compares, each a scikit-learn estimator fitted on
+feature rows with its hyperparameters searched on the training folds only (never the test set).
+
+Names: `baseline` (frozen Lite0 + logistic regression, the bar every method is printed beside),
+`knn`, `linear`, `best`, and `classical:<model>` for S2's seven models."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from animeid.errors import AnimeidError
+from animeid.recognize.config import EvalCfg
+
+CLASSICAL_MODELS = ("lr", "lda", "knn", "cart", "rf", "nb", "svm")
+CLASSICAL_NAMES = {"lr": "logistic regression", "lda": "linear discriminant analysis", "knn": "k-NN",
+                   "cart": "decision tree (CART)", "rf": "random forest", "nb": "Gaussian naive Bayes",
+                   "svm": "SVM"}
+
+
+@dataclass
+class FittedMethod:
+    """A fitted estimator plus what the search chose."""
+
+    name: str
+    estimator: object
+    classes: list
+    chosen: dict
+
+    def scores(self, x: np.ndarray) -> np.ndarray:
+        """(n, n_classes) scores, higher is better, columns in `classes` order."""
+        est = self.estimator
+        if hasattr(est, "predict_proba"):
+            try:
+                return np.asarray(est.predict_proba(x))
+            except AttributeError:  # e.g. SVC without probability
+                pass
+        s = np.asarray(est.decision_function(x))
+        if s.ndim == 1:  # binary problems give one column
+            s = np.stack([-s, s], axis=1)
+        return s
+
+    def predict(self, x: np.ndarray) -> list:
+        return [self.classes[i] for i in np.argmax(self.scores(x), axis=1)]
+
+
+def _inner_cv(y, cfg: EvalCfg):
+    from sklearn.model_selection import StratifiedKFold
+
+    counts = np.unique(y, return_counts=True)[1]
+    folds = int(min(cfg.inner_folds, counts.min()))
+    if folds < 2:
+        return None
+    return StratifiedKFold(n_splits=folds, shuffle=True, random_state=cfg.seed)
+
+
+def _search(pipeline, grid: dict, x, y, cfg: EvalCfg):
+    """Grid search on inner folds of the training set; a plain fit at the first grid point when
+    some class has a single image (no fold split possible)."""
+    from sklearn.model_selection import GridSearchCV
+
+    cv = _inner_cv(y, cfg)
+    if cv is None:
+        first = {k: v[0] for k, v in (grid[0] if isinstance(grid, list) else grid).items()}
+        pipeline.set_params(**first)
+        return pipeline.fit(x, y), first
+    search = GridSearchCV(pipeline, grid, cv=cv, n_jobs=1, error_score="raise")
+    search.fit(x, y)
+    return search.best_estimator_, dict(search.best_params_)
+
+
+def _l2():
+    from sklearn.preprocessing import Normalizer
+
+    return Normalizer(norm="l2")
+
+
+def build_baseline(cfg: EvalCfg):
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(C=cfg.baseline_c, max_iter=3000), {}
+
+
+def build_knn(cfg: EvalCfg):
+    from sklearn.neighbors import KNeighborsClassifier
+
+    return KNeighborsClassifier(metric="cosine"), {"n_neighbors": list(cfg.knn_k),
+                                                   "weights": ["uniform", "distance"]}
+
+
+def build_linear(cfg: EvalCfg):
+    """A softmax head: multinomial logistic regression on standardised, re-normalised rows."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    pipe = Pipeline([("scale", StandardScaler()), ("l2", _l2()), ("clf", LogisticRegression(max_iter=3000))])
+    return pipe, {"clf__C": list(cfg.linear_c)}
+
+
+def build_best(cfg: EvalCfg):
+    """Standardise, L2, then a linear SVM (Crammer-free one-vs-rest) or logistic regression,
+    whichever the inner folds prefer, with its C."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import LinearSVC
+
+    pipe = Pipeline([("scale", StandardScaler()), ("l2", _l2()), ("clf", LinearSVC())])
+    grid = [{"clf": [LinearSVC(max_iter=20000)], "clf__C": list(cfg.svm_c)},
+            {"clf": [LogisticRegression(max_iter=3000)], "clf__C": list(cfg.linear_c[1:])}]
+    return pipe, grid
+
+
+def build_classical(model: str, cfg: EvalCfg):
+    """S2's seven models with small grids (a few points each, so `classical:all` takes minutes)."""
+    from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.naive_bayes import GaussianNB
+    from sklearn.neighbors import KNeighborsClassifier
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import SVC
+    from sklearn.tree import DecisionTreeClassifier
+
+    seed = cfg.seed
+    table: dict[str, tuple[object, dict]] = {
+        "lr": (LogisticRegression(max_iter=3000), {"clf__C": [0.1, 1.0, 10.0]}),
+        "lda": (LinearDiscriminantAnalysis(solver="lsqr"), {"clf__shrinkage": ["auto", 0.5]}),
+        "knn": (KNeighborsClassifier(), {"clf__n_neighbors": [1, 5, 10], "clf__weights": ["uniform", "distance"]}),
+        "cart": (DecisionTreeClassifier(random_state=seed), {"clf__max_depth": [None, 10, 20]}),
+        "rf": (RandomForestClassifier(n_estimators=200, random_state=seed, n_jobs=1),
+               {"clf__criterion": ["gini", "entropy"]}),
+        "nb": (GaussianNB(), {"clf__var_smoothing": [1e-9, 1e-6, 1e-3]}),
+        "svm": (SVC(), {"clf__kernel": ["rbf", "poly"], "clf__C": [1.0, 10.0]}),
+    }
+    if model not in table:
+        raise AnimeidError(f"unknown classical model {model!r}; choose from {', '.join(CLASSICAL_MODELS)} or all")
+    est, grid = table[model]
+    return Pipeline([("scale", StandardScaler()), ("clf", est)]), grid
+
+
+BUILDERS: dict[str, Callable[[EvalCfg], tuple[object, dict]]] = {
+    "baseline": build_baseline, "knn": build_knn, "linear": build_linear, "best": build_best,
+}
+
+
+def fit_method(name: str, x: np.ndarray, y: list, cfg: EvalCfg = EvalCfg()) -> FittedMethod:
+    if name.startswith("classical:"):
+        est, grid = build_classical(name.split(":", 1)[1], cfg)
+    elif name in BUILDERS:
+        est, grid = BUILDERS[name](cfg)
+    else:
+        raise AnimeidError(f"unknown method {name!r}; choose knn, linear, best or classical:<model>")
+    y = np.asarray(y)
+    if len(np.unique(y)) < 2:
+        raise AnimeidError("evaluation needs at least two labels with images")
+    if isinstance(grid, list) or any(len(v) > 1 for v in grid.values()):
+        fitted, chosen = _search(est, grid, x, y, cfg)
+    else:
+        fitted, chosen = est.fit(x, y), {}
+    chosen = {k: (type(v).__name__ if not isinstance(v, (int, float, str, type(None))) else v)
+              for k, v in chosen.items()}
+    return FittedMethod(name, fitted, list(fitted.classes_), chosen)

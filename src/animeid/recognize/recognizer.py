@@ -1,0 +1,212 @@
+"""Who or what is in a picture nobody indexed: an open-set gallery of labelled examples.
+
+    from animeid import Recognizer
+    rec = Recognizer.load("chars-db")
+    print(rec.identify("fanart.png"))   # [{"label": "shana", "score": 0.97}, ...]
+
+Labels come and go without retraining: a label is its gallery rows; only the score calibration
+(three numbers) is refitted from held-out gallery folds after each change."""
+from __future__ import annotations
+
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+import numpy as np
+
+from animeid.errors import AnimeidError, BadImage
+from animeid.recognize.calibration import Calibration, calibrate, class_scores
+from animeid.recognize.config import FeatureRecipe, GalleryCfg
+from animeid.recognize.feature_extractor import FeatureExtractor
+from animeid.recognize.gallery import Gallery, check_label
+
+UNKNOWN = "unknown"
+KINDS = ("title", "character")
+
+
+def _load(source) -> np.ndarray:
+    from animeid.media.images import load_image
+
+    return load_image(source)
+
+
+class Recognizer:
+    """A gallery plus the feature extractor and calibration that go with it."""
+
+    def __init__(self, gallery: Gallery, cfg: GalleryCfg):
+        self.gallery = gallery
+        self.cfg = cfg
+        self.features = FeatureExtractor(cfg.recipe, batch_size=cfg.batch_size)
+        cal = gallery.meta("calibration")
+        self.calibration = Calibration.from_dict(cal) if cal else None
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    @classmethod
+    def create(cls, folder: Path, kind: str = "character", faces: bool = False,
+               cfg: GalleryCfg = GalleryCfg()) -> "Recognizer":
+        if kind not in KINDS:
+            raise AnimeidError(f"--kind must be one of {', '.join(KINDS)}, not {kind!r}")
+        fx = FeatureExtractor(cfg.recipe)
+        meta = {"kind": kind, "faces": bool(faces), "dim": fx.dim, "features": fx.signature(),
+                "factory": cfg.factory, "hnsw_above": cfg.hnsw_above,
+                "scoring": {"neighbours": cfg.neighbours, "per_class": cfg.per_class}}
+        return cls(Gallery.create(folder, meta), cfg)
+
+    @classmethod
+    def load(cls, folder: Path, cfg: GalleryCfg | None = None) -> "Recognizer":
+        gallery = Gallery.open(folder)
+        stored = gallery.meta("features")
+        recipe = FeatureRecipe.from_dict(stored["recipe"])
+        scoring = gallery.meta("scoring", {})
+        cfg = replace(cfg or GalleryCfg(), recipe=recipe, **scoring)
+        rec = cls(gallery, cfg)
+        rec.features.check_compatible(stored)
+        return rec
+
+    @classmethod
+    def open_or_create(cls, folder: Path, kind: str | None = None, faces: bool = False,
+                       cfg: GalleryCfg = GalleryCfg()) -> "Recognizer":
+        if (Path(folder) / "gallery.sqlite").exists():
+            rec = cls.load(folder)
+            if kind is not None and rec.kind != kind:
+                raise AnimeidError(f"{folder} is a {rec.kind} gallery; cannot enrol --kind {kind} into it")
+            if rec.faces != bool(faces):
+                raise AnimeidError(f"{folder} was enrolled {'with' if rec.faces else 'without'} --faces; "
+                                   "enrol the same way or use another --db")
+            return rec
+        return cls.create(folder, kind or "character", faces, cfg)
+
+    @property
+    def kind(self) -> str:
+        return self.gallery.meta("kind")
+
+    @property
+    def faces(self) -> bool:
+        return bool(self.gallery.meta("faces"))
+
+    def labels(self) -> dict[str, int]:
+        return self.gallery.label_counts()
+
+    def close(self) -> None:
+        self.gallery.close()
+
+    # -- enrolling -----------------------------------------------------------------------------
+    def _prepare(self, img: np.ndarray) -> tuple[np.ndarray, bool]:
+        """The pixels a gallery stores for one image: its most likely face when enrolled with
+        faces (whole image if none; the bool says it fell back)."""
+        if not self.faces:
+            return img, False
+        from animeid.features.faces import crop_with_margin, detect_faces
+
+        found = detect_faces(img)
+        if not found:
+            return img, True
+        return crop_with_margin(img, found[0], self.cfg.face_margin), False
+
+    def enroll(self, label: str, images: Sequence, warn: Callable[[str], None] | None = None,
+               progress: Callable[[int], None] | None = None, refit: bool = True,
+               sources: Sequence[str] | None = None) -> int:
+        """Embed and store one label's images in one transaction; unreadable images are skipped
+        with a warning. Returns how many were stored. `sources` names in-memory images; frames
+        of one video should be named `video@seconds` so calibration holds the video out whole."""
+        check_label(label)
+        warn = warn or (lambda msg: print(f"animeid: warning: {msg}", file=sys.stderr))
+        names = list(sources) if sources is not None else None
+        pixels, sources, fallbacks = [], [], 0
+        for i, src in enumerate(images):
+            try:
+                img, fell_back = self._prepare(_load(src))
+            except BadImage as exc:
+                warn(f"skipped: {exc}")
+                if progress:
+                    progress(1)
+                continue
+            fallbacks += fell_back
+            pixels.append(img)
+            if names is not None:
+                sources.append(str(names[i]))
+            else:
+                sources.append(str(src) if not isinstance(src, np.ndarray) else f"<array {label}#{i}>")
+        if not pixels:
+            warn(f"label {label!r}: no readable image, nothing enrolled")
+            return 0
+        if fallbacks:
+            warn(f"label {label!r}: no face found in {fallbacks} image(s); used the whole image")
+        vecs = []
+        for start in range(0, len(pixels), self.cfg.batch_size):
+            chunk = pixels[start:start + self.cfg.batch_size]
+            vecs.append(self.features.extract(chunk))
+            if progress:
+                progress(len(chunk))
+        self.gallery.add(label, np.concatenate(vecs), sources)
+        if self.labels().get(label, 0) == 1:
+            warn(f"label {label!r} has a single image: it can be recognised, but only from pictures close to it")
+        if refit:
+            self.refit()
+        return len(pixels)
+
+    def remove_label(self, label: str) -> int:
+        n = self.gallery.remove_label(label)
+        self.refit()
+        return n
+
+    def refit(self) -> Calibration | None:
+        """Refresh calibration and the saved vector index after the gallery changed."""
+        g = self.gallery
+        if g._index is None or g._index.factory != g.factory_for(len(g)):
+            g.rebuild_index()  # first use, after a removal, or the gallery outgrew exact search
+        g.save_index()
+        _, vecs, labels = self.gallery.all_items()
+        if not labels:
+            self.calibration = None
+            self.gallery.set_meta("calibration", None)
+            return None
+        c = self.cfg
+        from animeid.recognize.calibration import source_group
+
+        groups = [source_group(src) for src in self.gallery.sources()]
+        self.calibration = calibrate(vecs, labels, c.calibration_folds, c.neighbours, c.per_class,
+                                     c.calibration_queries, c.default_threshold, groups=groups)
+        self.gallery.set_meta("calibration", self.calibration.to_dict())
+        return self.calibration
+
+    # -- identifying ---------------------------------------------------------------------------
+    def _answer(self, vectors: np.ndarray, k: int) -> list[list[dict]]:
+        if len(self.gallery) == 0:
+            raise AnimeidError(f"{self.gallery.folder}: the gallery is empty; enrol some labels first")
+        index = self.gallery.vector_index()
+        sims, ids = index.search(vectors, max(self.cfg.neighbours, k))
+        cal = self.calibration or Calibration(1.0, 0.0, self.cfg.default_threshold)
+        out = []
+        for row_sims, row_ids in zip(sims, ids):
+            keep = row_ids >= 0
+            ranked = class_scores(row_sims[keep], self.gallery.labels_of(row_ids[keep]), self.cfg.per_class)[:k]
+            scores = cal.score(np.array([s for _, s in ranked]))
+            results = [{"label": lab, "score": round(float(p), 4)} for (lab, _), p in zip(ranked, scores)]
+            if results and results[0]["score"] < cal.threshold:
+                results.insert(0, {"label": UNKNOWN, "score": round(1.0 - results[0]["score"], 4)})
+            out.append(results)
+        return out
+
+    def identify(self, image, k: int = 5) -> list[dict]:
+        """Ranked [{"label", "score"}] for one image (path, bytes, array or PIL image). The score
+        is the calibrated probability that the label is right; when the best is below the
+        gallery's learned threshold the first answer is {"label": "unknown"}."""
+        img = _load(image)
+        return self._answer(self.features.extract([img]), k)[0]
+
+    def identify_many(self, images: Iterable, k: int = 5) -> list[list[dict]]:
+        imgs = [_load(i) for i in images]
+        return self._answer(self.features.extract(imgs), k) if imgs else []
+
+    def identify_faces(self, image, k: int = 5) -> tuple[list[dict], bool]:
+        """([{"box": [x, y, w, h] | None, "results": [...]}], fell_back): every detected face
+        identified on its own; the whole image (box None) when no face was found."""
+        from animeid.features.faces import face_crops_or_whole
+
+        img = _load(image)
+        crops, boxes, fell_back = face_crops_or_whole(img, self.cfg.face_margin)
+        answers = self._answer(self.features.extract(crops), k)
+        faces = [{"box": b.box if b is not None else None, "results": r} for b, r in zip(boxes, answers)]
+        return faces, fell_back

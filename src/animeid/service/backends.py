@@ -1,0 +1,210 @@
+"""The models one server holds: the scene index, and optionally the character gallery and the genre
+model. Everything here is blocking CPU work meant to run on the worker pool's threads.
+
+Thread safety: FAISS searches and ONNX Runtime sessions may run concurrently. The index's SQLite
+connection may too when SQLite is built serialized (`sqlite3.threadsafety == 3`, the usual case);
+otherwise index reads take a lock. A gallery is mutated by enrolment, so its use is locked."""
+from __future__ import annotations
+
+import sqlite3
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
+from dataclasses import replace
+from pathlib import Path
+
+from animeid.config import ImageLimits
+from animeid.errors import AnimeidError
+from animeid.service import previews
+from animeid.service.api_error import ApiError, not_configured, not_found
+from animeid.service.settings import ServiceSettings
+
+
+class Backends:
+    def __init__(self, settings: ServiceSettings):
+        self.settings = settings
+        self.limits = ImageLimits(max_bytes=settings.max_upload_bytes)
+        self.index = None
+        if settings.db is not None:
+            from animeid.scenes.index import Index
+
+            self.index = Index.load(settings.db)
+        self._store_lock = nullcontext() if sqlite3.threadsafety == 3 else threading.Lock()
+        self._recognizer = None
+        self._genre_model = None
+        # The gallery's SQLite connection belongs to the thread that opened it, and enrolment
+        # mutates it: one dedicated thread opens it and runs every recognizer call, in order.
+        self._gallery_thread = None
+        if settings.gallery is not None:
+            self._gallery_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="animeid-gallery")
+            self._recognizer = self._gallery_thread.submit(_load_recognizer, Path(settings.gallery)).result()
+        if settings.genre_model is not None:
+            self._genre_model = _load_genre_model(settings.genre_model)
+
+    # --- lifecycle ----------------------------------------------------------------------
+    def warm_up(self) -> None:
+        """Create the ONNX sessions now, so the first user does not wait for them."""
+        if self.index is not None and self.index.vectors.ntotal:
+            import numpy as np
+
+            self.index.embedder.embed([np.zeros((64, 64, 3), np.uint8)])
+
+    def capabilities(self) -> dict:
+        return {"search": self.index is not None, "identify": self._recognizer is not None,
+                "genres": self._genre_model is not None,
+                "writes": self.settings.api_key is not None and self._recognizer is not None}
+
+    def health(self) -> dict:
+        out: dict = {"status": "ok", "capabilities": self.capabilities()}
+        if self.index is not None:
+            with self._store_lock:
+                out["index"] = {"embedder": self.index.embedder_cfg.name, "entries": self.index.store.count_entries(),
+                                "vectors": self.index.vectors.ntotal, "titles": len(self.index.titles())}
+        return out
+
+    # --- scene search -------------------------------------------------------------------
+    def _require_index(self):
+        if self.index is None:
+            raise not_configured("scene search", "--db")
+        return self.index
+
+    def titles(self) -> list[dict]:
+        index = self._require_index()
+        with self._store_lock:
+            return index.titles()
+
+    def search(self, image, k: int, title: str | None, cut_borders: bool) -> list:
+        """The index's own `search`, so the API answers exactly what `animeid search` does."""
+        from animeid.media.images import load_image
+
+        index = self._require_index()
+        if title is not None and title not in {t["title"] for t in self.titles()}:
+            raise ApiError(400, f"no title {title!r} in this index; GET /titles lists them")
+        cfg = replace(index.search_cfg, trim_borders=cut_borders)
+        img = load_image(image, self.limits)
+        with self._store_lock:
+            return index.search(img, k=k, title=title, cfg=cfg)
+
+    # --- previews -----------------------------------------------------------------------
+    def _entry_video(self, entry_id: int):
+        index = self._require_index()
+        with self._store_lock:
+            rec = index.store.entries([entry_id]).get(entry_id)
+            file = index.store.file_by_id(rec.file_id) if rec is not None else None
+        if rec is None or file is None:
+            raise not_found(f"no scene with id {entry_id} in this index")
+        video = index.video_path(rec.path)
+        if video is None:
+            raise not_found(f"the video of scene {entry_id} ({rec.path}) is no longer in the library")
+        return video, file
+
+    def thumbnail(self, entry_id: int, t: float) -> Path:
+        video, file = self._entry_video(entry_id)
+        s = self.settings
+        name = f"{file.fingerprint[:20]}-{t:.3f}-{s.thumbnail_short_side}.jpg"
+        return previews.cached_file(s.previews_folder(), name,
+                                    lambda tmp: tmp.write_bytes(previews.thumbnail_jpeg(video, t, s.thumbnail_short_side)),
+                                    s.preview_max_cache_bytes)
+
+    def scene_clip(self, entry_id: int, t: float, t_from: float, t_to: float) -> Path:
+        video, file = self._entry_video(entry_id)
+        s = self.settings
+        t0, t1 = previews.clip_span(t, t_from, t_to, file.duration, s.clip_pad_s, s.clip_min_s, s.clip_max_s)
+        name = f"{file.fingerprint[:20]}-{t0:.3f}-{t1:.3f}-{s.clip_short_side}.mp4"
+        return previews.cached_file(s.previews_folder(), name,
+                                    lambda tmp: previews.scene_clip_mp4(video, t0, t1, s.clip_short_side, tmp),
+                                    s.preview_max_cache_bytes)
+
+    # --- recognition --------------------------------------------------------------------
+    def _on_gallery(self, fn, *args):
+        if self._recognizer is None:
+            raise not_configured("character recognition", "--gallery")
+        return self._gallery_thread.submit(fn, self._recognizer, *args).result()
+
+    def labels(self) -> dict:
+        return self._on_gallery(lambda rec: {"kind": rec.kind, "faces": rec.faces, "labels": rec.labels()})
+
+    def identify(self, image, faces: bool, k: int) -> dict:
+        from animeid.media.images import load_image
+
+        img = load_image(image, self.limits)
+
+        def run(rec):
+            if len(rec.gallery) == 0:
+                raise ApiError(409, "the gallery is empty; enrol characters first (POST /enroll)")
+            if faces:
+                found, fell_back = rec.identify_faces(img, k=k)
+                return {"kind": rec.kind, "faces": found, "face_found": not fell_back}
+            return {"kind": rec.kind, "results": rec.identify(img, k=k)}
+
+        return _jsonable(self._on_gallery(run))
+
+    def enroll(self, label: str, images: list) -> dict:
+        from animeid.media.images import load_image
+
+        arrays = [load_image(img, self.limits) for img in images]
+
+        def run(rec):
+            warnings: list[str] = []
+            added = rec.enroll(label, arrays, warn=warnings.append)
+            return {"label": label, "enrolled": added, "images_of_label": rec.labels().get(label, 0),
+                    "warnings": warnings}
+
+        return self._on_gallery(run)
+
+    def delete_label(self, label: str) -> dict:
+        def run(rec):
+            if label not in rec.labels():
+                raise not_found(f"no label {label!r} in the gallery")
+            return {"label": label, "removed_images": rec.remove_label(label)}
+
+        return self._on_gallery(run)
+
+    # --- genres -------------------------------------------------------------------------
+    def genres(self, image) -> dict:
+        from animeid.media.images import load_image
+
+        if self._genre_model is None:
+            raise not_configured("genre prediction", "--genre-model")
+        img = load_image(image, self.limits)
+        return _jsonable(self._genre_model.predict(img))
+
+    def close(self) -> None:
+        if self.index is not None:
+            self.index.close()
+        if self._gallery_thread is not None:
+            self._gallery_thread.submit(self._recognizer.close).result()
+            self._gallery_thread.shutdown()
+
+
+def _load_recognizer(folder: Path):
+    """An existing gallery (from `animeid enroll`), or a new character gallery matched by faces
+    when the folder is missing or empty, so a server can be filled through POST /enroll."""
+    try:
+        from animeid.recognize.recognizer import Recognizer
+    except ImportError:
+        raise AnimeidError("character recognition is not available in this installation") from None
+    if not folder.exists() or (folder.is_dir() and not any(folder.iterdir())):
+        return Recognizer.create(folder, kind="character", faces=True)
+    return Recognizer.load(folder)
+
+
+def _load_genre_model(folder: Path):
+    try:
+        from animeid.genres.genre_model import GenreModel
+    except ImportError:
+        raise AnimeidError("genre prediction is not available in this installation") from None
+    return GenreModel.load(folder)
+
+
+def _jsonable(value):
+    """Results of the other packages as plain JSON (dataclasses expose `to_dict`)."""
+    if hasattr(value, "to_dict"):
+        return _jsonable(value.to_dict())
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "item") and callable(value.item):
+        return value.item()
+    return value

@@ -1,0 +1,65 @@
+"""Where a request's image comes from: a multipart file, the raw body, or `?url=` naming a file on
+the server's own disk. The server makes no outgoing requests, so web URLs are refused."""
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from fastapi import Request
+from starlette.datastructures import UploadFile
+
+from animeid.service.api_error import ApiError
+from animeid.service.settings import ServiceSettings
+
+NO_IMAGE = "no image: send a multipart file field (e.g. 'image'), the image as the raw body, or ?url=/local/path"
+
+
+def local_path(url: str, settings: ServiceSettings) -> Path:
+    if not settings.allow_local_paths:
+        raise ApiError(403, "?url= is disabled on this server (not on loopback and no local_url_roots configured); "
+                            "upload the image instead")
+    parsed = urlparse(url)
+    if parsed.scheme and parsed.scheme not in ("file",) and len(parsed.scheme) > 1:
+        raise ApiError(400, f"?url= must be a local file path; this server makes no outgoing requests "
+                            f"({parsed.scheme}:// refused)")
+    path = Path(unquote(parsed.path) if parsed.scheme == "file" else url).expanduser()
+    if not path.is_absolute():
+        raise ApiError(400, f"?url= must be an absolute local path, got {url!r}")
+    path = path.resolve()
+    if settings.local_url_roots and not any(path.is_relative_to(root) for root in settings.local_url_roots):
+        raise ApiError(403, f"{path}: outside the folders this server may read")
+    if not path.is_file():
+        raise ApiError(404 if not path.exists() else 400, f"{path}: no such file")
+    if path.stat().st_size > settings.max_upload_bytes:
+        raise ApiError(413, f"{path}: larger than the {settings.max_upload_bytes // (1024 * 1024)} MB limit")
+    return path
+
+
+async def read_images(request: Request, url: str | None, settings: ServiceSettings,
+                      many: bool = False) -> list[bytes | Path]:
+    """The request's image(s); a single one unless `many`. Raises 400 when there is none."""
+    if url:
+        return [local_path(url, settings)]
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("multipart/form-data"):
+        form = await request.form(max_files=64 if many else 4)
+        files = [v for _, v in form.multi_items() if isinstance(v, UploadFile)]
+        if not files:
+            raise ApiError(400, NO_IMAGE)
+        out = []
+        for f in files if many else files[:1]:
+            data = await f.read()
+            if not data:
+                raise ApiError(400, f"uploaded file {f.filename or ''!r} is empty (0 bytes)")
+            out.append(data)
+        return out
+    if content_type.startswith("application/x-www-form-urlencoded"):
+        raise ApiError(400, NO_IMAGE)
+    body = await request.body()
+    if not body:
+        raise ApiError(400, NO_IMAGE)
+    return [body]
+
+
+async def read_image(request: Request, url: str | None, settings: ServiceSettings) -> bytes | Path:
+    return (await read_images(request, url, settings))[0]

@@ -1,0 +1,54 @@
+"""Checkpoints written atomically (temp file + rename), so a kill or a full disk mid-write leaves
+the previous checkpoint intact, and tagged with the architecture they belong to, so resuming with
+another backbone or head fails with a clear message instead of a wall of shape mismatches."""
+from __future__ import annotations
+
+import errno
+import os
+import tempfile
+from pathlib import Path
+
+from animeid.errors import AnimeidError
+
+
+def save_checkpoint(state: dict, path: Path) -> Path:
+    import torch
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(suffix=".tmp", dir=path.parent, prefix=path.name)
+    os.close(fd)
+    try:
+        torch.save(state, tmp)
+        os.replace(tmp, path)
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise AnimeidError(f"out of disk space writing {path}; the previous checkpoint is intact") from None
+        raise AnimeidError(f"cannot write checkpoint {path}: {exc.strerror or exc}") from None
+    except RuntimeError as exc:  # torch reports a full disk as a RuntimeError from its writer
+        if "No space left" in str(exc) or "file write failed" in str(exc):
+            raise AnimeidError(f"out of disk space writing {path}; the previous checkpoint is intact") from None
+        raise
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def load_checkpoint(path: Path, arch: dict | None = None) -> dict:
+    """Load a checkpoint, refusing one made for a different architecture."""
+    import torch
+
+    path = Path(path)
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as exc:
+        raise AnimeidError(f"{path}: not a readable checkpoint ({type(exc).__name__}: {exc})") from None
+    if not isinstance(state, dict) or "arch" not in state:
+        raise AnimeidError(f"{path}: not an animeid checkpoint")
+    if arch is not None and state["arch"] != arch:
+        theirs = ", ".join(f"{k}={v}" for k, v in sorted(state["arch"].items()))
+        ours = ", ".join(f"{k}={v}" for k, v in sorted(arch.items()))
+        raise AnimeidError(f"{path} was saved for another architecture ({theirs}), this run is ({ours}); "
+                           "use another --out folder or pass --restart")
+    return state

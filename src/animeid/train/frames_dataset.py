@@ -1,0 +1,171 @@
+"""`animeid dataset frames VIDEOS --out DIR`: S1's frame extractor with the cleaning it did by hand.
+
+    VIDEOS/<Title>/<files>  ->  DIR/{train,test}/<Title>/*.jpg  + DIR/manifest.csv
+
+Frames are sampled at `fps`, split by episode or time segment (never by random frame), blurred
+frames and near-duplicates are dropped, and every test frame whose near-duplicate is in train is
+reported and removed. The manifest records each kept frame's source file and timestamp, and each
+dropped frame's reason, so the dataset can be audited and rebuilt."""
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from animeid.config import IndexCfg
+from animeid.errors import AnimeidError, BadVideo
+from animeid.train.config import FramesCfg
+from animeid.train.frame_quality import hamming, laplacian_variance, perceptual_hash
+from animeid.train.time_split import split_of, held_out_episodes, held_out_intervals
+
+MANIFEST_FIELDS = ["split", "title", "image", "source", "seconds", "phash", "laplacian_var", "status"]
+
+
+def scan_videos(videos: Path, extensions=IndexCfg.video_extensions) -> dict[str, list[Path]]:
+    videos = Path(videos)
+    if not videos.is_dir():
+        raise AnimeidError(f"{videos}: no such folder (expected VIDEOS/<Title>/<video files>)")
+    titles = {}
+    for d in sorted(p for p in videos.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        files = sorted(f for f in d.iterdir() if f.is_file() and f.suffix.lower() in extensions)
+        if files:
+            titles[d.name] = files
+    if len(titles) < 1:
+        raise AnimeidError(f"{videos}: no <Title>/<video> files found")
+    return titles
+
+
+def _frames_of(video: Path, cfg: FramesCfg, warn: Callable[[str], None]):
+    from animeid.media.video import iter_frames
+
+    try:
+        yield from iter_frames(video, cfg.fps, short_side=cfg.short_side)
+    except BadVideo as exc:
+        warn(f"skipping {exc}")
+
+
+def _duration(video: Path) -> float:
+    from animeid.media.video import probe
+
+    try:
+        return probe(video).duration
+    except BadVideo:
+        return 0.0
+
+
+def _save_frame(rgb: np.ndarray, row: dict, out: Path, n: int, quality: int) -> str:
+    from PIL import Image
+
+    rel = Path(row["split"]) / row["title"] / f"{Path(row['source']).stem}_{row['seconds']:09.3f}_{n:05d}.jpg"
+    (out / rel).parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(rgb).save(out / rel, quality=quality)
+    return str(rel)
+
+
+def collect_frames(title: str, files: list[Path], cfg: FramesCfg, rng: np.random.Generator,
+                   warn: Callable[[str], None], out: Path) -> list[dict]:
+    """All sampled frames of one title with their split, hash, sharpness and drop reason; kept
+    frames are written to `out` at once (an episode at 10 fps does not fit in memory)."""
+    by_episode = held_out_episodes(len(files), cfg.test_fraction, rng)
+    rows = []
+    for vi, video in enumerate(files):
+        duration = _duration(video)
+        intervals = [] if by_episode else held_out_intervals(duration, cfg.test_fraction, cfg.segment_seconds, rng)
+        kept = {"train": [], "test": []}
+        for t, rgb in _frames_of(video, cfg, warn):
+            if by_episode:
+                split = "test" if vi in by_episode else "train"
+            else:
+                split = split_of(t, intervals, cfg.guard_seconds)
+            row = {"title": title, "source": str(video), "seconds": round(t, 3), "split": split or "",
+                   "image": "", "phash": perceptual_hash(rgb), "laplacian_var": laplacian_variance(rgb)}
+            if split is None:
+                row["status"] = "dropped: train/test boundary guard"
+            elif row["laplacian_var"] < cfg.min_laplacian_var:
+                row["status"] = "dropped: blurred"
+            elif len(kept[split]) and hamming(row["phash"], kept[split]).min() <= cfg.duplicate_bits:
+                row["status"] = "dropped: near-duplicate"
+            else:
+                row["status"] = "kept"
+                kept[split].append(row["phash"])
+                row["image"] = _save_frame(rgb, row, out, len(rows), cfg.jpeg_quality)
+            rows.append(row)
+    return rows
+
+
+def remove_leaks(rows: list[dict], leak_bits: int, out: Path) -> list[dict]:
+    """Remove every kept test frame whose near-duplicate is a kept train frame (any title)."""
+    train = np.array([r["phash"] for r in rows if r["status"] == "kept" and r["split"] == "train"], dtype=np.uint64)
+    leaks = []
+    for r in rows:
+        if r["status"] == "kept" and r["split"] == "test" and len(train):
+            if hamming(r["phash"], train).min() <= leak_bits:
+                r["status"] = "dropped: test frame near-duplicate of a train frame"
+                (out / r["image"]).unlink()
+                r["image"] = ""
+                leaks.append(r)
+    return leaks
+
+
+def write_manifest(rows: list[dict], path: Path) -> None:
+    with path.open("w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=MANIFEST_FIELDS, extrasaction="ignore")
+        w.writeheader()
+        for r in rows:
+            w.writerow({**r, "phash": f"{r['phash']:016x}", "laplacian_var": round(r["laplacian_var"], 1)})
+
+
+def extract_frames_dataset(videos: Path, out: Path, cfg: FramesCfg = FramesCfg(),
+                           log: Callable[[str], None] = print) -> dict:
+    if not 0 <= cfg.test_fraction < 1:
+        raise AnimeidError("--test-fraction must be in [0, 1)")
+    if cfg.fps <= 0:
+        raise AnimeidError("--fps must be positive")
+    out = Path(out)
+    if out.exists() and any(out.iterdir()):
+        raise AnimeidError(f"{out}: exists and is not empty; choose a new --out folder")
+    titles = scan_videos(videos)
+    rng = np.random.default_rng(cfg.seed)
+
+    def warn(msg: str) -> None:
+        print(f"animeid: warning: {msg}", file=sys.stderr)
+
+    # Build in a temp folder beside the target, then rename: a failed run leaves nothing half-written.
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
+    try:
+        rows = []
+        for title, files in titles.items():
+            title_rows = collect_frames(title, files, cfg, rng, warn, tmp)
+            log(f"{title}: {len(files)} video(s), {len(title_rows)} frames sampled")
+            rows += title_rows
+        leaks = remove_leaks(rows, cfg.leak_bits, tmp)
+        for r in leaks:
+            log(f"leak removed: test frame {r['source']} @ {r['seconds']:.2f} s has a near-duplicate in train")
+        counts = {s: sum(r["status"] == "kept" and r["split"] == s for r in rows) for s in ("train", "test")}
+        if counts["train"] == 0:
+            raise AnimeidError("no usable frame: every video was unreadable, blurred or duplicated")
+        if cfg.test_fraction > 0 and counts["test"] == 0:
+            raise AnimeidError("empty test split: every test frame was dropped; "
+                               "use longer videos or a larger --test-fraction")
+        write_manifest(rows, tmp / "manifest.csv")
+        if out.exists():
+            out.rmdir()
+        os.replace(tmp, out)
+    except OSError as exc:
+        raise AnimeidError(f"cannot write the dataset to {out}: {exc.strerror or exc}") from None
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    dropped: dict[str, int] = {}
+    for r in rows:
+        if r["status"] != "kept":
+            dropped[r["status"]] = dropped.get(r["status"], 0) + 1
+    per_title = {t: {s: sum(r["title"] == t and r["split"] == s and r["status"] == "kept" for r in rows)
+                     for s in ("train", "test")} for t in titles}
+    return {"out": str(out), "counts": counts, "dropped": dropped, "leaks": len(leaks), "titles": per_title}

@@ -1,0 +1,98 @@
+"""`animeid train siamese`: S1's workflow as one resumable run.
+
+    load + check the dataset -> hold out validation -> cache frozen-prefix activations
+    -> warm-up (head only) -> partial fine-tuning (last blocks + head) -> model folder + curves
+
+Each stage checkpoints into the output folder; running the same command again after a kill
+continues where it stopped, and a finished stage is not redone."""
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import time
+from pathlib import Path
+from typing import Callable
+
+from animeid.config import EmbedderCfg
+from animeid.errors import AnimeidError
+from animeid.train.config import SiameseCfg
+
+
+def siamese_arch(cfg: SiameseCfg) -> dict:
+    return {"kind": "siamese", "backbone": cfg.backbone, "dim": cfg.dim, "freeze_blocks": cfg.freeze_blocks}
+
+
+def lite_input_cfg(backbone: str, mean=None, std=None) -> EmbedderCfg:
+    from animeid.features.efficientnet_lite import LITE_MEAN, LITE_STD, VARIANTS
+
+    return EmbedderCfg(name=backbone, input_size=VARIANTS[backbone].input_size, mean=tuple(mean or LITE_MEAN),
+                       std=tuple(std or LITE_STD), dim=VARIANTS[backbone].dim)
+
+
+def clear_run(out: Path) -> None:
+    """`--restart`: forget checkpoints (the activation cache stays valid: it is keyed)."""
+    for name in ("warmup.ckpt", "finetune.ckpt", "train.ckpt"):
+        (Path(out) / name).unlink(missing_ok=True)
+
+
+def train_siamese(data: Path, out: Path, cfg: SiameseCfg = SiameseCfg(), restart: bool = False,
+                  log: Callable[[str], None] = print, stop_after_steps: int | None = None) -> dict:
+    import torch
+
+    from animeid.evaluate.plots import line_curves
+    from animeid.train.cached_splits import cached_splits, load_train_images
+    from animeid.train.device import resolve_device
+    from animeid.train.lite_embedding_net import lite_network
+    from animeid.train.model_file import save_model
+    from animeid.train.siamese_net import SiameseNet
+    from animeid.train.siamese_task import SiameseTask
+    from animeid.train.trainer import Trainer
+
+    started = time.monotonic()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    if restart:
+        clear_run(out)
+    if not 0 <= cfg.val_fraction < 1:
+        raise AnimeidError("--val-fraction must be in [0, 1)")
+    images, data_ = load_train_images(data)
+    log(f"{len(images)} images, {len(data_.classes)} classes")
+    device = resolve_device(cfg.trainer.device)
+    torch.manual_seed(cfg.trainer.seed)
+    model = SiameseNet(lite_network(cfg.backbone), cfg.freeze_blocks, cfg.dim)
+    input_cfg = lite_input_cfg(cfg.backbone)
+    splits = cached_splits(images, data_, model, cfg.backbone, input_cfg, cfg.augmented_views, cfg.val_fraction,
+                           cfg.trainer.seed, out / "cache", device, log=log)
+    model.to(device)
+    arch = siamese_arch(cfg)
+    histories = {}
+    stages = [("warmup", dataclasses.replace(cfg.trainer, lr=cfg.warmup_lr, epochs=cfg.warmup_epochs,
+                                             optimizer=cfg.trainer.optimizer)),
+              ("finetune", dataclasses.replace(cfg.trainer, lr=cfg.finetune_lr))]
+    for stage, tcfg in stages:
+        if tcfg.epochs <= 0:
+            continue
+        task = SiameseTask(model, splits.train_acts, splits.train_labels, splits.val_acts, splits.val_labels,
+                           cfg, stage, device)
+        trainer = Trainer(task, tcfg, out / f"{stage}.ckpt", {**arch, "stage": stage}, log, stop_after_steps)
+        trainer.resume()
+        log(f"{stage}: training {sum(p.numel() for g in task.param_groups() for p in g['params']):,} parameters")
+        histories[stage] = trainer.fit()
+        del task
+    model.cpu()
+    final = histories.get("finetune") or histories.get("warmup")
+    meta = {"arch": arch, "input": input_cfg.to_dict(), "classes": splits.classes, "cfg": cfg.to_dict(),
+            "history": histories, "val": final["val_metrics"][-1] if final and final["val_metrics"] else {},
+            "seconds": round(time.monotonic() - started, 1)}
+    save_model(out, model, meta)
+    curves, offset = {}, 0
+    for stage, h in histories.items():
+        pad = [float("nan")] * offset  # stages follow each other on one epoch axis
+        curves[f"{stage} train"] = pad + h["train_loss"]
+        curves[f"{stage} val"] = pad + h["val_loss"]
+        offset += len(h["train_loss"])
+    if curves:
+        line_curves(curves, out / "loss_curves.png", title="Siamese contrastive loss", xlabel="epoch",
+                    ylabel="loss")
+    log(f"model written to {out} ({meta['seconds']} s)")
+    return meta

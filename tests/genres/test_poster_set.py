@@ -1,0 +1,117 @@
+"""Bad poster lists each get a clear one-line message; unreadable images are skipped, not blackened."""
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from animeid.genres.errors import BadPosterList
+from animeid.genres.genre_vocabulary import GenreVocabulary
+from animeid.genres.poster_set import load_poster_set, parse_genres
+
+
+def _img(path, colour=(200, 30, 30)):
+    Image.fromarray(np.full((40, 30, 3), colour, dtype=np.uint8)).save(path)
+    return path
+
+
+@pytest.fixture
+def folder(tmp_path):
+    (tmp_path / "img").mkdir()
+    for i in range(4):
+        _img(tmp_path / "img" / f"p{i}.png", (i * 60, 100, 50))
+    return tmp_path
+
+
+def test_parse_genres_all_formats():
+    assert parse_genres("Action|Drama| Action") == ["Action", "Drama"]
+    assert parse_genres("Action, Slice of Life") == ["Action", "Slice of Life"]
+    assert parse_genres('["Sci-Fi", "Mecha"]') == ["Sci-Fi", "Mecha"]
+    assert parse_genres(["A", " B "]) == ["A", "B"]
+    assert parse_genres("") == [] and parse_genres(None) == []
+    with pytest.raises(BadPosterList, match="not valid JSON"):
+        parse_genres('["Action", ')
+
+
+def test_csv_and_json_lists_load(folder):
+    (folder / "p.csv").write_text("image,title,genres\nimg/p0.png,Zero,Action|Drama\nimg/p1.png,One,Comedy\n")
+    ps = load_poster_set(folder / "p.csv")
+    assert [p.name for p in ps.paths] == ["p0.png", "p1.png"]
+    assert ps.genres == [["Action", "Drama"], ["Comedy"]] and ps.titles == ["Zero", "One"]
+    (folder / "p.json").write_text(json.dumps([{"path": "img/p2.png", "genres": ["Horror", "Mystery"]}]))
+    assert load_poster_set(folder / "p.json").genres == [["Horror", "Mystery"]]
+
+
+def test_empty_csv(folder):
+    (folder / "e.csv").write_text("")
+    with pytest.raises(BadPosterList, match="empty file"):
+        load_poster_set(folder / "e.csv")
+    (folder / "h.csv").write_text("image,genres\n")
+    with pytest.raises(BadPosterList, match="no rows"):
+        load_poster_set(folder / "h.csv")
+
+
+def test_unknown_columns(folder):
+    (folder / "u.csv").write_text("picture,kind\nimg/p0.png,Action\n")
+    with pytest.raises(BadPosterList, match=r"unknown columns \['kind', 'picture'\]; need an image column"):
+        load_poster_set(folder / "u.csv")
+
+
+def test_no_genres_at_all(folder):
+    (folder / "n.csv").write_text("image,genres\nimg/p0.png,\nimg/p1.png,\n")
+    with pytest.raises(BadPosterList, match="no row has any genre"):
+        load_poster_set(folder / "n.csv")
+
+
+def test_rows_without_genres_are_skipped_and_reported(folder):
+    (folder / "s.csv").write_text("image,genres\nimg/p0.png,\nimg/p1.png,Action\n")
+    ps = load_poster_set(folder / "s.csv")
+    assert len(ps) == 1 and any("row 2: no genres" in p for p in ps.problems)
+
+
+def test_escaping_paths_refused(folder, tmp_path):
+    outside = _img(tmp_path.parent / f"outside-{tmp_path.name}.png")
+    for bad in ("../" + outside.name, str(outside)):
+        (folder / "x.csv").write_text(f"image,genres\nimg/p0.png,Action\n{bad},Drama\n")
+        with pytest.raises(BadPosterList, match="escapes the folder of x.csv"):
+            load_poster_set(folder / "x.csv")
+    outside.unlink()
+
+
+def test_duplicate_rows(folder):
+    (folder / "d.csv").write_text("image,genres\nimg/p0.png,Action\nimg/p1.png,Drama\nimg/./p0.png,Action\n")
+    ps = load_poster_set(folder / "d.csv")
+    assert len(ps) == 2 and any("row 4: duplicate of row 2" in p for p in ps.problems)
+    (folder / "c.csv").write_text("image,genres\nimg/p0.png,Action\nimg/p0.png,Drama\n")
+    with pytest.raises(BadPosterList, match="duplicates row 2 .* with different genres"):
+        load_poster_set(folder / "c.csv")
+
+
+def test_missing_and_corrupt_images_skipped_not_blackened(folder):
+    (folder / "img" / "bad.jpg").write_bytes(b"not a jpeg at all")
+    (folder / "m.csv").write_text("image,genres\nimg/p0.png,Action\nimg/bad.jpg,Drama\nimg/gone.png,Comedy\n")
+    ps = load_poster_set(folder / "m.csv")
+    assert [p.name for p in ps.paths] == ["p0.png"]
+    assert any("bad.jpg" in p and "skipped" in p for p in ps.problems)
+    assert any("gone.png: no such file" in p for p in ps.problems)
+
+
+def test_one_example_genre_is_dropped_with_a_note():
+    notes = []
+    v = GenreVocabulary.fit([["A", "B"], ["A", "Music"], ["A", "B"]], min_count=2, notes=notes)
+    assert v.genres == ["A", "B"] and v.counts == [3, 2]
+    assert "one example" in notes[0] and "Music" in notes[0]
+    assert v.encode([["B", "Music"]]).tolist() == [[0, 1]]
+    notes = []
+    GenreVocabulary.fit([["A", "B"], ["A", "Music"], ["A", "B"]], min_count=1, notes=notes)
+    assert notes == ["genre(s) kept with one example (--min-count 1) cannot be validated and use the global "
+                     "threshold: Music"]
+
+
+def test_vocabulary_top_k_and_errors():
+    v = GenreVocabulary.fit([["A", "B", "C"], ["A", "B"], ["A"]], top_k=2, min_count=1)
+    assert v.genres == ["A", "B"]
+    with pytest.raises(BadPosterList, match="no genre has at least 5 examples"):
+        GenreVocabulary.fit([["A"], ["B"]], min_count=5)
+    with pytest.raises(BadPosterList, match="only one genre"):
+        GenreVocabulary.fit([["A"], ["A"], ["B"]], min_count=2)

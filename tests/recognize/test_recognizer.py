@@ -1,0 +1,119 @@
+"""Enrol -> identify -> remove on synthetic colour classes, with the bad inputs the issue lists."""
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from animeid.errors import AnimeidError, BadImage, IncompatibleIndex
+from animeid.recognize.recognizer import UNKNOWN, Recognizer
+from animeid.recognize.gallery import check_label
+
+
+def enrol_folder(rec, root):
+    for d in sorted(root.iterdir()):
+        rec.enroll(d.name, sorted(d.iterdir()), refit=False)
+    rec.refit()
+
+
+def test_enrol_identify_reload(tmp_path, colour_gallery, test_cfg, rng, colours):
+    db = tmp_path / "db"
+    rec = Recognizer.create(db, "character", cfg=test_cfg)
+    enrol_folder(rec, colour_gallery)
+    assert rec.labels() == {"green": 6, "red": 6, "ブルー.v2 (blue)": 6}
+    query = colours(rng, (30, 40, 220), 1)[0]
+    res = rec.identify(query, k=3)
+    assert res[0]["label"] == "ブルー.v2 (blue)"
+    assert 0.5 < res[0]["score"] <= 1.0
+    assert [r["score"] for r in res] == sorted([r["score"] for r in res], reverse=True)
+    rec.close()
+
+    again = Recognizer.load(db)
+    assert again.identify(query, k=1)[0]["label"] == "ブルー.v2 (blue)"
+    json.dumps(again.identify(query))  # JSON-ready
+    # a colour nobody enrolled is rejected
+    grey = colours(rng, (128, 128, 128), 1, noise=2)[0]
+    assert again.identify(grey)[0]["label"] == UNKNOWN
+
+
+def test_remove_label_keeps_others(tmp_path, colour_gallery, test_cfg, rng, colours):
+    db = tmp_path / "db"
+    rec = Recognizer.create(db, "character", cfg=test_cfg)
+    enrol_folder(rec, colour_gallery)
+    assert rec.remove_label("red") == 6
+    assert "red" not in rec.labels() and rec.labels()["green"] == 6
+    red = colours(rng, (220, 30, 30), 1)[0]
+    assert all(r["label"] != "red" for r in rec.identify(red))
+    with pytest.raises(AnimeidError, match="no label"):
+        rec.remove_label("red")
+    rec.close()
+    assert set(Recognizer.load(db).labels()) == {"green", "ブルー.v2 (blue)"}
+
+
+def test_unreadable_images_are_skipped_not_fatal(tmp_path, colour_gallery, test_cfg):
+    bad = colour_gallery / "red" / "broken.png"
+    bad.write_bytes(b"not an image")
+    warnings = []
+    rec = Recognizer.create(tmp_path / "db", "character", cfg=test_cfg)
+    n = rec.enroll("red", sorted((colour_gallery / "red").iterdir()), warn=warnings.append)
+    assert n == 6
+    assert any("broken.png" in w for w in warnings)
+
+
+def test_single_image_class_warns(tmp_path, test_cfg, rng, colours):
+    warnings = []
+    rec = Recognizer.create(tmp_path / "db", "character", cfg=test_cfg)
+    rec.enroll("solo", colours(rng, (10, 10, 10), 1), warn=warnings.append)
+    assert any("single image" in w for w in warnings)
+    assert rec.identify(colours(rng, (10, 10, 10), 1)[0])[0]["label"] in ("solo", UNKNOWN)
+
+
+def test_bad_labels_and_inputs(tmp_path, test_cfg):
+    assert check_label("a/b.c ü") == "a/b.c ü"
+    for bad in ("", "   ", "tab\tlabel"):
+        with pytest.raises(AnimeidError):
+            check_label(bad)
+    rec = Recognizer.create(tmp_path / "db", "character", cfg=test_cfg)
+    with pytest.raises(AnimeidError, match="empty"):
+        rec.identify(np.zeros((20, 20, 3), np.uint8))
+    with pytest.raises(BadImage):
+        rec.identify(tmp_path / "missing.png")
+    with pytest.raises(AnimeidError, match="kind"):
+        Recognizer.create(tmp_path / "db2", "poster", cfg=test_cfg)
+    with pytest.raises(AnimeidError, match="no gallery"):
+        Recognizer.load(tmp_path / "nowhere")
+
+
+def test_gallery_from_another_embedder_is_refused(tmp_path, colour_gallery, test_cfg):
+    db = tmp_path / "db"
+    rec = Recognizer.create(db, "character", cfg=test_cfg)
+    enrol_folder(rec, colour_gallery)
+    stored = rec.gallery.meta("features")
+    stored["embedders"][0]["weights_sha256"] = "other-weights"
+    rec.gallery.set_meta("features", stored)
+    rec.close()
+    with pytest.raises(IncompatibleIndex, match="re-enrol"):
+        Recognizer.load(db)
+
+
+def test_stale_vector_index_is_rebuilt_from_sqlite(tmp_path, colour_gallery, test_cfg, rng, colours):
+    """A crash after the SQLite commit but before the index save loses nothing."""
+    db = tmp_path / "db"
+    rec = Recognizer.create(db, "character", cfg=test_cfg)
+    enrol_folder(rec, colour_gallery)
+    rec.gallery.add("grey", np.tile(rec.features.extract(colours(rng, (128, 128, 128), 1, noise=2)), (3, 1)),
+                    ["a", "b", "c"])  # committed, index on disk now stale
+    rec.close()
+    again = Recognizer.load(db)
+    assert len(again.gallery.vector_index().ids()) == 21
+    answers = [r["label"] for r in again.identify(colours(rng, (128, 128, 128), 1, noise=2)[0])]
+    assert [a for a in answers if a != UNKNOWN][0] == "grey"
+
+
+def test_faces_mode_falls_back_to_whole_image(tmp_path, colour_gallery, test_cfg):
+    rec = Recognizer.create(tmp_path / "db", "character", cfg=test_cfg)
+    enrol_folder(rec, colour_gallery)
+    img = np.asarray(Image.open(sorted((colour_gallery / "green").iterdir())[0]).resize((96, 96)))
+    faces, fell_back = rec.identify_faces(img)
+    assert fell_back and faces[0]["box"] is None
+    assert faces[0]["results"][0]["label"] == "green"

@@ -1,0 +1,175 @@
+"""The web page end to end in a real headless Chromium (Debian's `chromium` + `chromium-driver`,
+driven by Selenium): upload a frame of a shared clip three ways (file chooser, drag and drop,
+paste) and check that the right title, episode and a playable scene preview appear."""
+from __future__ import annotations
+
+import base64
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from tests.service.conftest import jpeg_of_frame
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path(shutil.which("chromedriver") or "/usr/bin/chromedriver")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--window-size=1280,900"]
+TITLE = "Kono Bijutsubu ni wa Mondai ga Aru!"
+
+pytestmark = [pytest.mark.browser, pytest.mark.shared_data,
+              pytest.mark.skipif(not CHROMIUM.exists() or not CHROMEDRIVER.exists(),
+                                 reason="needs Debian's chromium and chromium-driver")]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    profile = tempfile.mkdtemp(prefix="animeid-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in FLAGS + [f"--user-data-dir={profile}"]:
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    driver.set_page_load_timeout(30)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def page_server(shared_db, tmp_path_factory):
+    from animeid.service.app import create_app
+    from animeid.service.settings import load_settings
+    from tests.service.conftest import LiveServer
+
+    settings = load_settings(db=shared_db, preview_dir=tmp_path_factory.mktemp("browser-previews"))
+    with LiveServer(create_app(settings)) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def screenshot(shared_data, tmp_path_factory) -> Path:
+    """A frame at 7.3 s of episode 12 (sampled every 0.5 s, so never an indexed frame itself)."""
+    path = tmp_path_factory.mktemp("shot") / "screenshot.jpg"
+    path.write_bytes(jpeg_of_frame(shared_data / "video" / TITLE / f"{TITLE} - 12.mp4", 7.3, quality=80))
+    return path
+
+
+def _open_page(browser, server):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(server.url + "/")
+    WebDriverWait(browser, 20).until(lambda d: "indexed" in d.find_element(By.ID, "index-info").text)
+
+
+def _cards(browser) -> list:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def ready(d):
+        if d.find_element(By.ID, "error").is_displayed():
+            raise AssertionError(d.find_element(By.ID, "error").text)
+        return d.find_elements(By.CSS_SELECTOR, ".card .card-title")
+
+    WebDriverWait(browser, 60).until(ready)
+    return browser.find_elements(By.CSS_SELECTOR, ".card")
+
+
+def _assert_right_answer(browser) -> None:
+    from selenium.webdriver.common.by import By
+
+    best = _cards(browser)[0]
+    assert best.find_element(By.CSS_SELECTOR, ".card-title").text == TITLE
+    meta = re.match(r"Episode 12 · 0:(\d\d\.\d)", best.find_element(By.CSS_SELECTOR, ".meta").text)
+    assert meta and abs(float(meta.group(1)) - 7.3) <= 1.0
+    width = best.find_element(By.CSS_SELECTOR, ".sim-bar span").value_of_css_property("width")
+    assert float(width.replace("px", "")) > 0
+
+
+def test_choose_a_file_finds_the_title_and_plays_the_scene(browser, page_server, screenshot):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    _open_page(browser, page_server)
+    browser.find_element(By.ID, "file").send_keys(str(screenshot))
+    _assert_right_answer(browser)
+    thumb = browser.find_element(By.CSS_SELECTOR, ".card .thumb")
+    WebDriverWait(browser, 30).until(lambda d: d.execute_script("return arguments[0].naturalWidth", thumb) > 0)
+    _cards(browser)[0].click()
+    state = WebDriverWait(browser, 30).until(lambda d: d.execute_script(
+        "const v = document.querySelector('.card video');"
+        "return v && (v.error ? 'error ' + v.error.code : (v.readyState >= 2 && v.videoWidth > 0 ? 'ok' : null));"))
+    assert state == "ok"
+
+
+@pytest.mark.parametrize("how", ["drop", "paste"])
+def test_drop_and_paste_find_the_title(browser, page_server, screenshot, how):
+    _open_page(browser, page_server)
+    data = base64.b64encode(screenshot.read_bytes()).decode()
+    browser.execute_script("""
+        const bytes = Uint8Array.from(atob(arguments[0]), c => c.charCodeAt(0));
+        const dt = new DataTransfer();
+        dt.items.add(new File([bytes], "shot.jpg", {type: "image/jpeg"}));
+        if (arguments[1] === "drop") {
+          document.getElementById("drop").dispatchEvent(new DragEvent("drop", {dataTransfer: dt, bubbles: true, cancelable: true}));
+        } else {
+          document.dispatchEvent(new ClipboardEvent("paste", {clipboardData: dt, bubbles: true, cancelable: true}));
+        }""", data, how)
+    _assert_right_answer(browser)
+
+
+def test_api_docs_render_without_internet(browser, page_server):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(page_server.url + "/docs")
+    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".opblock-summary-path"))
+    paths = {e.text for e in browser.find_elements(By.CSS_SELECTOR, ".opblock-summary-path")}
+    assert {"/search", "/identify", "/genres", "/titles", "/health", "/enroll"} <= paths
+
+
+@pytest.fixture(scope="module")
+def full_server(shared_db, shared_data, genre_model_dir, tmp_path_factory):
+    """Scene index + a character gallery (two characters enrolled through the API) + genres."""
+    import httpx
+
+    from animeid.service.app import create_app
+    from animeid.service.settings import load_settings
+    from tests.service.conftest import API_KEY, LiveServer
+
+    tmp = tmp_path_factory.mktemp("full")
+    settings = load_settings(db=shared_db, gallery=tmp / "gallery", genre_model=genre_model_dir, api_key=API_KEY,
+                             preview_dir=tmp / "previews")
+    root = shared_data / "characters" / "moeimouto10" / "train"
+    with LiveServer(create_app(settings)) as server:
+        for ch in ("000_hatsune_miku", "002_suzumiya_haruhi"):
+            files = [("images", (p.name, p.read_bytes(), "image/png")) for p in sorted((root / ch).iterdir())[:8]]
+            r = httpx.post(f"{server.url}/enroll", params={"label": ch[4:]}, files=files,
+                           headers={"X-API-Key": API_KEY}, timeout=120)
+            assert r.status_code == 200, r.text
+        yield server
+
+
+def test_faces_with_characters_and_genres_are_shown(browser, full_server, shared_data):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    face = sorted((shared_data / "characters" / "moeimouto10" / "test" / "002_suzumiya_haruhi").iterdir())[0]
+    _open_page(browser, full_server)
+    browser.find_element(By.ID, "file").send_keys(str(face))
+    WebDriverWait(browser, 60).until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, "#faces .who") and d.find_elements(By.CSS_SELECTOR, "#genres .chip"))
+    assert browser.find_element(By.CSS_SELECTOR, "#faces .who").text == "suzumiya_haruhi"
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#boxes .box")) == 1        # the detected face, boxed
+    chips = [c.text for c in browser.find_elements(By.CSS_SELECTOR, "#genres .chip")]
+    assert len(chips) == 3 and all(re.fullmatch(r"(Action|Comedy|Drama)\s*\d+%", c) for c in chips)
+    assert not browser.find_element(By.ID, "error").is_displayed()

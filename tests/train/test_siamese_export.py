@@ -1,0 +1,160 @@
+"""End to end on a tiny generated dataset: train a Siamese model (warm-up + fine-tuning on cached
+activations), export one branch, register it, and embed with it through create_embedder and the CLI.
+Also the bad inputs of training: a class with one image, an empty split, a corrupt image, and a
+checkpoint from another architecture."""
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+sys.path.insert(0, str(Path(__file__).parent))
+from make_media import write_image_classes, write_video  # noqa: E402
+
+from animeid.cli.main import main  # noqa: E402
+from animeid.errors import AnimeidError  # noqa: E402
+from animeid.train.config import SiameseCfg, TrainerCfg  # noqa: E402
+
+TINY = SiameseCfg(dim=16, freeze_blocks=15, augmented_views=1, classes_per_batch=3, images_per_class=2,
+                  val_fraction=0.34, warmup_epochs=1,
+                  trainer=TrainerCfg(epochs=2, steps_per_epoch=3, checkpoint_every=2, device="cpu"))
+
+
+@pytest.fixture(scope="module", autouse=True)
+def private_embedders(tmp_path_factory):
+    """Registered embedders go to a temp folder, never the user's."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ANIMEID_EMBEDDERS", str(tmp_path_factory.mktemp("embedders")))
+        yield
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    return write_image_classes(tmp_path_factory.mktemp("imgs") / "data", classes=3, per_class=6)
+
+
+@pytest.fixture(scope="module")
+def trained(data, tmp_path_factory):
+    from animeid.train.siamese_training import train_siamese
+
+    out = tmp_path_factory.mktemp("model") / "m"
+    meta = train_siamese(data, out, TINY, log=lambda s: None)
+    return out, meta
+
+
+def test_training_writes_model_curves_and_history(trained):
+    out, meta = trained
+    assert (out / "model.pt").is_file() and (out / "loss_curves.png").stat().st_size > 1000
+    saved = json.loads((out / "model.json").read_text())
+    assert saved["arch"] == {"kind": "siamese", "backbone": "efficientnet-lite0", "dim": 16, "freeze_blocks": 15}
+    assert len(saved["history"]["warmup"]["val_loss"]) == 1 and len(saved["history"]["finetune"]["val_loss"]) == 2
+    assert 0.0 <= saved["val"]["knn_acc"] <= 1.0 and np.isfinite(saved["val"]["loss"])
+
+
+def test_prefix_stays_frozen_and_batchnorm_in_inference_mode(trained):
+    from animeid.train.lite_embedding_net import lite_network
+    from animeid.train.model_file import load_embedding_branch
+
+    branch, _ = load_embedding_branch(trained[0])
+    pretrained = lite_network("efficientnet-lite0").state_dict()
+    trained_state = branch.net.state_dict()
+    assert torch.equal(trained_state["_blocks.3._depthwise_conv.weight"], pretrained["_blocks.3._depthwise_conv.weight"])
+    assert not torch.equal(trained_state["_blocks.15._project_conv.weight"], pretrained["_blocks.15._project_conv.weight"])
+    # running statistics are never updated, even in the trained blocks
+    assert torch.equal(trained_state["_blocks.15._bn2.running_mean"], pretrained["_blocks.15._bn2.running_mean"])
+    branch.train()
+    assert not branch.training
+
+
+def test_rerun_resumes_instead_of_retraining(trained, data):
+    from animeid.train.siamese_training import train_siamese
+
+    out, meta = trained
+    again = train_siamese(data, out, TINY, log=lambda s: None)
+    assert again["history"] == json.loads(json.dumps(meta["history"]))
+
+
+@pytest.fixture(scope="module")
+def exported(trained):
+    """`animeid export MODEL --name tiny-siamese` (one ONNX export for the tests below)."""
+    assert main(["export", str(trained[0]), "--name", "tiny-siamese"]) == 0
+    return "tiny-siamese"
+
+
+def test_export_register_and_embed(trained, data, exported):
+    from animeid.features.registry import create_embedder, get_embedder_cfg, list_embedders
+    from animeid.media.images import load_image
+    from animeid.train.model_file import load_embedding_branch
+    assert "tiny-siamese" in list_embedders()
+    cfg = get_embedder_cfg("tiny-siamese")
+    assert cfg.dim == 16 and cfg.input_size == 224 and cfg.metric == "cosine"
+    images = [load_image(p) for p in sorted((data / "class0").iterdir())[:3]]
+    emb = create_embedder("tiny-siamese").embed(images)
+    assert emb.shape == (3, 16)
+    assert np.allclose(np.linalg.norm(emb, axis=1), 1.0, atol=1e-5)
+    branch, _ = load_embedding_branch(trained[0])
+    embedder = create_embedder("tiny-siamese")
+    with torch.no_grad():
+        ref = branch(torch.from_numpy(embedder.preprocess(images))).numpy()
+    assert np.allclose(emb, ref, atol=1e-4)
+
+
+def test_index_and_search_with_the_exported_embedder(exported, tmp_path, capsys):
+    from PIL import Image
+
+    from make_media import pattern
+
+    write_video(tmp_path / "lib" / "Alpha" / "Alpha - 01.mp4", [1, 2, 3])
+    assert main(["index", str(tmp_path / "lib"), "--db", str(tmp_path / "db"), "--embedder", exported,
+                 "--fps", "2", "--no-progress"]) == 0
+    info = capsys.readouterr()
+    assert main(["info", "--db", str(tmp_path / "db")]) == 0
+    assert exported in capsys.readouterr().out
+    Image.fromarray(pattern(2)).save(tmp_path / "shot.png")
+    assert main(["search", str(tmp_path / "shot.png"), "--db", str(tmp_path / "db"), "--json"]) == 0
+    hits = json.loads(capsys.readouterr().out)[0]["results"]
+    assert hits and hits[0]["title"] == "Alpha"
+
+
+def test_export_of_a_folder_that_is_not_a_model(tmp_path, capsys):
+    assert main(["export", str(tmp_path), "--name", "x"]) == 2
+    assert "not a trained model folder" in capsys.readouterr().err
+
+
+def test_checkpoint_from_another_architecture(trained, data, tmp_path):
+    from animeid.train.siamese_training import train_siamese
+
+    out = tmp_path / "m"
+    with pytest.raises(KeyboardInterrupt):
+        train_siamese(data, out, TINY, log=lambda s: None, stop_after_steps=2)
+    with pytest.raises(AnimeidError, match="another architecture"):
+        train_siamese(data, out, replace(TINY, dim=8), log=lambda s: None)
+
+
+def test_class_with_one_image(tmp_path, capsys):
+    data = write_image_classes(tmp_path / "d", classes=2, per_class=3)
+    for p in list((data / "class1").iterdir())[1:]:
+        p.unlink()
+    assert main(["train", "siamese", str(data), "--out", str(tmp_path / "m")]) == 2
+    assert "class 'class1' has 1 image(s); at least 2 are needed" in capsys.readouterr().err
+
+
+def test_empty_split(tmp_path, capsys):
+    (tmp_path / "d" / "train").mkdir(parents=True)
+    (tmp_path / "d" / "test").mkdir()
+    assert main(["train", "siamese", str(tmp_path / "d"), "--out", str(tmp_path / "m")]) == 2
+    assert "empty split" in capsys.readouterr().err
+
+
+def test_corrupt_image_is_skipped_with_a_warning(tmp_path, capsys):
+    from animeid.train.cached_splits import load_train_images
+
+    data = write_image_classes(tmp_path / "d", classes=2, per_class=3)
+    (data / "class0" / "broken.png").write_bytes(b"\x89PNG not really")
+    images, kept = load_train_images(data)
+    assert len(images) == 6 and len(kept) == 6
+    assert "broken.png" in capsys.readouterr().err
