@@ -158,3 +158,18 @@ def test_corrupt_image_is_skipped_with_a_warning(tmp_path, capsys):
     images, kept = load_train_images(data)
     assert len(images) == 6 and len(kept) == 6
     assert "broken.png" in capsys.readouterr().err
+
+
+def test_enroll_and_identify_with_the_exported_embedder(exported, data, tmp_path, capsys):
+    """Model surgery end to end: the exported branch serves a gallery, and another embedder is refused."""
+    gallery = tmp_path / "gallery"
+    assert main(["enroll", str(data), "--db", str(gallery), "--embedder", exported, "--quiet"]) == 0
+    capsys.readouterr()
+    query = sorted(data.rglob("*.png"))[0]
+    assert main(["identify", str(query), "--db", str(gallery), "--embedder", exported, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)[0]
+    assert out["error"] is None and out["results"]
+    assert {r["label"] for r in out["results"]} <= {p.name for p in data.iterdir()} | {"unknown"}
+    assert main(["identify", str(query), "--db", str(gallery), "--embedder", "efficientnet-lite0"]) == 2
+    assert f"built with embedder {exported!r}" in capsys.readouterr().err
+    assert main(["enroll", str(data), "--db", str(gallery), "--embedder", "efficientnet-lite0"]) == 2

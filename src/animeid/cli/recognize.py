@@ -15,6 +15,9 @@ def configure_enroll(p: argparse.ArgumentParser) -> None:
                    help="what the labels name (default: the gallery's kind, or character for a new one)")
     p.add_argument("--faces", action="store_true", help="enrol the most likely anime face of each image")
     p.add_argument("--remove", metavar="LABEL", action="append", default=[], help="remove a label (repeatable)")
+    p.add_argument("--embedder", default=None,
+                   help="embedder of a new gallery (default efficientnet-lite0; any registered or exported name); "
+                        "an existing gallery keeps its own and refuses another")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run_enroll)
 
@@ -29,7 +32,8 @@ def run_enroll(args) -> int:
     if args.gallery is None and not args.remove:
         raise AnimeidError("give a GALLERY folder to enrol, or --remove LABEL")
     data = labelled_folder(args.gallery) if args.gallery is not None else None
-    rec = Recognizer.open_or_create(args.db, args.kind, args.faces)  # kind None: keep the gallery's
+    rec = Recognizer.open_or_create(args.db, args.kind, args.faces, _gallery_cfg(args.embedder))
+    _check_embedder(rec, args.embedder, args.db)
     try:
         for label in args.remove:
             n = rec.remove_label(label)
@@ -62,11 +66,34 @@ def run_enroll(args) -> int:
         rec.close()
 
 
+def _gallery_cfg(embedder: str | None):
+    from dataclasses import replace
+
+    from animeid.features.registry import get_embedder_cfg
+    from animeid.recognize.config import GALLERY_RECIPE, GalleryCfg
+
+    if embedder is None:
+        return GalleryCfg()
+    get_embedder_cfg(embedder)  # unknown names fail here, with the list of known ones
+    return GalleryCfg(recipe=replace(GALLERY_RECIPE, embedders=(embedder,)))
+
+
+def _check_embedder(rec, embedder: str | None, db: Path) -> None:
+    from animeid.errors import IncompatibleIndex
+
+    used = tuple(rec.cfg.recipe.embedders)
+    if embedder is not None and used != (embedder,):
+        rec.close()
+        raise IncompatibleIndex(f"{db}: gallery was built with embedder {'+'.join(used)!r}, not {embedder!r}; "
+                                "use another --db or the same --embedder")
+
+
 def configure_identify(p: argparse.ArgumentParser) -> None:
     p.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
     p.add_argument("--db", type=Path, required=True, help="gallery folder made by `animeid enroll`")
     p.add_argument("--k", type=int, default=5, help="answers per image (default 5)")
     p.add_argument("--faces", action="store_true", help="detect anime faces and identify each one")
+    p.add_argument("--embedder", default=None, help="check the gallery was built with this embedder")
     p.add_argument("--json", action="store_true", help="print one JSON list, one object per input")
     p.set_defaults(func=run_identify)
 
@@ -78,6 +105,7 @@ def run_identify(args) -> int:
     if args.k < 1:
         raise AnimeidError("--k must be at least 1")
     rec = Recognizer.load(args.db)
+    _check_embedder(rec, args.embedder, args.db)
     out, failures = [], 0
     try:
         for image in args.images:
