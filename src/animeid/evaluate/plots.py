@@ -16,6 +16,14 @@ def _pyplot():
     return plt
 
 
+def _save(plt, fig, path: Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
 def line_curves(series: Mapping[str, Sequence[float]], path: Path, title: str = "",
                 xlabel: str = "step", ylabel: str = "") -> Path:
     """Several named curves on one axis (loss curves, threshold/F1 curves)."""
@@ -29,11 +37,7 @@ def line_curves(series: Mapping[str, Sequence[float]], path: Path, title: str = 
     if series:
         ax.legend()
     fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 def threshold_f1_curves(curves: Mapping[str, tuple[Sequence[float], Sequence[float]]], path: Path,
@@ -54,11 +58,7 @@ def threshold_f1_curves(curves: Mapping[str, tuple[Sequence[float], Sequence[flo
     if curves:
         ax.legend()
     fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 def per_genre_bars(genres: Sequence[str], f1: Sequence[float], support: Sequence[int], path: Path,
@@ -76,11 +76,7 @@ def per_genre_bars(genres: Sequence[str], f1: Sequence[float], support: Sequence
     ax.set_xlabel("F1")
     ax.set_title(title)
     fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 def confusion_matrix_png(matrix, labels: Sequence[str], path: Path, title: str = "") -> Path:
@@ -106,11 +102,7 @@ def confusion_matrix_png(matrix, labels: Sequence[str], path: Path, title: str =
     fig.colorbar(im, ax=ax, fraction=0.046)
     ax.set_title(title)
     fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 def scatter_by_label(points, labels: Sequence[str], path: Path, title: str = "") -> Path:
@@ -132,8 +124,4 @@ def scatter_by_label(points, labels: Sequence[str], path: Path, title: str = "")
     ax.set_title(title)
     ax.legend(fontsize=7, markerscale=1.5, loc="best")
     fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)

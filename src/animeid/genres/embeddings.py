@@ -41,11 +41,9 @@ def poster_views(img: np.ndarray, views: Sequence[str]) -> list[np.ndarray]:
 
 
 def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with Path(path).open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    from animeid.features.efficientnet_lite import sha256_file
+
+    return sha256_file(path)
 
 
 def embeddings_cache_dir() -> Path:
