@@ -86,9 +86,9 @@ class SearchCfg:
     # Only candidates this close to the best cosine similarity are re-ranked (the others cannot win).
     rerank_reach: float = 0.2
     # ...and at most this many of them, best first (the correlation costs ~0.3 ms per candidate).
-    rerank_max: int = 12
+    rerank_max: int = 8
     # Scenes placed in time by the thumbnail search around them (the rest keep their best entry).
-    refine_top: int = 2
+    refine_top: int = 1
 
 
 @dataclass(frozen=True)
