@@ -111,7 +111,7 @@ def test_index_and_search_with_the_exported_embedder(exported, tmp_path, capsys)
     write_video(tmp_path / "lib" / "Alpha" / "Alpha - 01.mp4", [1, 2, 3])
     assert main(["index", str(tmp_path / "lib"), "--db", str(tmp_path / "db"), "--embedder", exported,
                  "--fps", "2", "--no-progress"]) == 0
-    info = capsys.readouterr()
+    capsys.readouterr()
     assert main(["info", "--db", str(tmp_path / "db")]) == 0
     assert exported in capsys.readouterr().out
     Image.fromarray(pattern(2)).save(tmp_path / "shot.png")

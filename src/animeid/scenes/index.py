@@ -113,15 +113,10 @@ class Index:
         else:
             vectors = VectorIndex(cfg.dim, factory, cfg.metric)
             applied = 0
-        pending = list(shards.after(applied))
-        if pending and not vectors.is_trained:
-            try:
-                vectors.train(np.concatenate([v for _, _, v in pending]))
-            except IncompatibleIndex:
-                pending = []  # too few vectors to train on yet: they wait in the log for the next run
-        for _, ids, vecs in pending:
-            vectors.remove(ids)
-            vectors.add(vecs, ids)
+        try:
+            _replay(vectors, list(shards.after(applied)))
+        except IncompatibleIndex:
+            pass  # too few vectors to train on yet: they wait in the log for the next run
         return vectors, shards
 
     def _reconcile(self) -> None:
@@ -169,9 +164,7 @@ class Index:
             pending = list(self.shards.after(0))
             if not pending:
                 return
-            self.vectors.train(np.concatenate([v for _, _, v in pending]))
-            for _, ids, vecs in pending:
-                self.vectors.add(vecs, ids)
+            _replay(self.vectors, pending)
         self.vectors.save(self.folder)
         _write_json(self.folder / APPLIED_FILE, {"seq": last})
         self.shards.drop_upto(last)
@@ -224,6 +217,16 @@ class Index:
             return None
         path = Path(root) / relpath
         return path if path.exists() else None
+
+
+def _replay(vectors: VectorIndex, pending: list[tuple[int, np.ndarray, np.ndarray]]) -> None:
+    """Apply log chunks to the vector index, training it first if it needs to be. Idempotent: a
+    chunk's ids are removed before they are added, so replaying one twice is harmless."""
+    if pending and not vectors.is_trained:
+        vectors.train(np.concatenate([v for _, _, v in pending]))
+    for _, ids, vecs in pending:
+        vectors.remove(ids)
+        vectors.add(vecs, ids)
 
 
 def _check_same_embedder(folder: Path, stored: EmbedderCfg, wanted: EmbedderCfg) -> None:

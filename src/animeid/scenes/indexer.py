@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from animeid.config import IndexCfg
-from animeid.errors import AnimeidError, BadVideo
+from animeid.errors import BadVideo
 from animeid.media.borders import trim_borders
 from animeid.media.video import fingerprint, iter_frames, probe
 from animeid.scenes.index import Index

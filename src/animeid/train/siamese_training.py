@@ -8,7 +8,6 @@ continues where it stopped, and a finished stage is not redone."""
 from __future__ import annotations
 
 import dataclasses
-import shutil
 import time
 from pathlib import Path
 from typing import Callable
