@@ -81,6 +81,9 @@ class SearchCfg:
     # Re-rank the entries around each found scene by thumbnail correlation to place it in time.
     refine_time: bool = True
     refine_margin_s: float = 1.5
+    # Entries around the best whose thumbnail correlation is within this of it are one held drawing
+    # (noise is ~0.001 between identical frames); the answer is the middle of their run.
+    time_tie_ncc: float = 0.005
     # Weight of thumbnail correlation (in [-1, 1]) added to cosine similarity when ranking candidates.
     thumbnail_weight: float = 0.5
     # Only candidates this close to the best cosine similarity are re-ranked (the others cannot win).

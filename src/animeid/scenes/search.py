@@ -85,14 +85,32 @@ def rerank(hits: list[FrameHit], blobs: list[bytes | None], flips: list[bool], s
 
 
 def refine_in_time(store: MetadataStore, scene: SceneHit, scorer: ThumbnailScorer, flipped: bool,
-                   margin: float) -> SceneHit:
-    """Place a scene at the entry around it whose thumbnail matches the screenshot best."""
+                   margin: float, tie: float = 0.0) -> SceneHit:
+    """Place a scene at the entry around it whose thumbnail matches the screenshot best.
+
+    Anime holds drawings for seconds: neighbouring entries that correlate within `tie` of the best
+    are one indistinguishable moment, and any of their seconds is as likely to be the screenshot's.
+    The middle of that run is the answer that is least far from all of them."""
     rows = [r for r in store.window(scene.file_id, scene.from_ - margin, scene.to + margin) if r[4]]
     if len(rows) < 2:
         return scene
     ncc = scorer.scores([r[0] for r in rows], [r[4] for r in rows], [flipped] * len(rows))
-    best = max(rows, key=lambda r: ncc.get(r[0], -2.0))
-    return replace(scene, at=best[2], from_=min(scene.from_, best[1]), to=max(scene.to, best[3]), entry_id=best[0])
+    values = [ncc.get(r[0], -2.0) for r in rows]
+    best = int(np.argmax(values))
+    lo, hi = tied_run(values, best, tie)
+    at = (rows[lo][1] + rows[hi][3]) / 2 if hi > lo else rows[best][2]
+    return replace(scene, at=at, from_=min(scene.from_, rows[lo][1]), to=max(scene.to, rows[hi][3]),
+                   entry_id=rows[best][0])
+
+
+def tied_run(values: list[float], best: int, tie: float) -> tuple[int, int]:
+    """First and last index of the contiguous run around `best` whose values are within `tie` of it."""
+    lo = hi = best
+    while lo > 0 and values[lo - 1] >= values[best] - tie:
+        lo -= 1
+    while hi < len(values) - 1 and values[hi + 1] >= values[best] - tie:
+        hi += 1
+    return lo, hi
 
 
 def search_scenes(vectors: VectorIndex, store: MetadataStore, queries: np.ndarray, k: int, cfg: SearchCfg,
@@ -117,7 +135,8 @@ def search_scenes(vectors: VectorIndex, store: MetadataStore, queries: np.ndarra
         if len(scenes) == k:
             break
         if len(scenes) < cfg.refine_top:
-            scene = refine_in_time(store, scene, scorer, best[scene.entry_id][1], cfg.refine_margin_s)
+            scene = refine_in_time(store, scene, scorer, best[scene.entry_id][1], cfg.refine_margin_s,
+                                   cfg.time_tie_ncc)
         if scene.entry_id not in seen:   # two scenes placed on one moment: keep the better
             seen.add(scene.entry_id)
             scenes.append(scene)
