@@ -43,6 +43,11 @@ class IndexCfg:
     """How a video library becomes index entries."""
 
     fps: float = 2.0
+    # Between those samples, fast action adds frames: at most `motion_fps` a second, each when the
+    # picture changed by more than `motion_diff` (mean absolute grey difference, 0-255) since the
+    # last sample. Held drawings add nothing; 0 disables it.
+    motion_fps: float = 8.0
+    motion_diff: float = 12.0
     embedder: str = "efficientnet-lite0"
     # FAISS factory string; inner product over L2-normalised vectors is cosine similarity.
     factory: str = "Flat"

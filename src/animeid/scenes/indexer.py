@@ -54,7 +54,8 @@ _END = object()
 def _producer(jobs: list[_Job], cfg: IndexCfg, out: queue.Queue, stop: threading.Event) -> None:
     for n, job in enumerate(jobs):
         try:
-            for t, rgb in iter_frames(job.video.path, cfg.fps, cfg.decode_short_side, start=job.start):
+            for t, rgb in iter_frames(job.video.path, cfg.fps, cfg.decode_short_side, start=job.start,
+                                    motion_fps=cfg.motion_fps, motion_diff=cfg.motion_diff):
                 if stop.is_set():
                     return
                 img = trim_borders(rgb)

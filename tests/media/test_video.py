@@ -1,0 +1,62 @@
+"""Frame sampling: the fixed-rate grid, plus extra samples where the picture changes fast."""
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from animeid.media.video import iter_frames
+from tests.videos import scene_frame
+
+
+def write_held_then_action(path: Path, fps: int = 10) -> Path:
+    """0-2 s one held drawing, 2-3 s a new drawing every frame (fast action), 3-4 s held again."""
+    frames = [scene_frame(1, 0.0)] * (2 * fps) + [scene_frame(100 + i, 0.0) for i in range(fps)]
+    frames += [scene_frame(2, 0.0)] * fps
+    gif = path.suffix == ".gif"
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("gif" if gif else "libx264", rate=fps)
+        stream.width, stream.height = frames[0].shape[1], frames[0].shape[0]
+        stream.pix_fmt = "rgb8" if gif else "yuv420p"
+        if not gif:
+            stream.options = {"preset": "ultrafast", "g": "10"}
+        for img in frames:
+            for packet in stream.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+@pytest.mark.parametrize("suffix", [".mp4", ".gif"])
+def test_fixed_rate_sampling_keeps_one_frame_per_step(tmp_path, suffix):
+    clip = write_held_then_action(tmp_path / f"clip{suffix}")
+    times = [t for t, _ in iter_frames(clip, fps=2.0, short_side=None)]
+    assert times == pytest.approx([0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5], abs=1e-6)
+
+
+@pytest.mark.parametrize("suffix", [".mp4", ".gif"])
+def test_fast_action_adds_samples_only_where_the_picture_changes(tmp_path, suffix):
+    clip = write_held_then_action(tmp_path / f"clip{suffix}")
+    samples = list(iter_frames(clip, fps=2.0, short_side=None, motion_fps=8.0, motion_diff=12.0))
+    times = np.array([t for t, _ in samples])
+    grid = [0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5]
+    assert all(np.isclose(times, g).any() for g in grid)          # the grid is still all there
+    extra = [t for t in times if not np.isclose(grid, t).any()]
+    # every frame between 2 s and 3 s differs from the last sample; at most 8 a second are taken,
+    # so from 10 fps every other frame joins: 2.2, 2.4, 2.7, 2.9
+    assert extra == pytest.approx([2.2, 2.4, 2.7, 2.9], abs=1e-6)
+    assert np.all(np.diff(times) > 0)
+    assert all(img.shape == samples[0][1].shape for _, img in samples)
+
+
+def test_resumed_sampling_adds_nothing_before_its_start(tmp_path):
+    clip = write_held_then_action(tmp_path / "clip.mp4")
+    times = [t for t, _ in iter_frames(clip, fps=2.0, short_side=None, start=2.6, motion_fps=8.0, motion_diff=12.0)]
+    # the first frame at or after the start opens the grid; 2.7 is too soon after it (< 1/8 s)
+    assert times == pytest.approx([2.6, 2.8, 3.0, 3.5], abs=1e-6)
+
+
+def test_non_positive_rate_is_refused(tmp_path):
+    with pytest.raises(ValueError):
+        list(iter_frames(tmp_path / "missing.mp4", fps=0))
