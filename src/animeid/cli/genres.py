@@ -14,8 +14,9 @@ def _cfg_from_args(args):
     changes = {}
     if getattr(args, "embedder", None):
         changes["embedders"] = tuple(args.embedder)
-    renamed = {"confidence": "pseudo_confidence", "objective": "threshold_objective"}
-    for name in ("top_k", "min_count", "head", "loss", "C", "confidence", "knn_weight", "seed", "objective"):
+    renamed = {"confidence": "pseudo_confidence", "objective": "threshold_objective", "max_genres": "max_predicted"}
+    for name in ("top_k", "min_count", "head", "loss", "C", "confidence", "knn_weight", "seed", "objective",
+                 "max_genres"):
         v = getattr(args, name, None)
         if v is not None:
             changes[renamed.get(name, name)] = v
@@ -40,6 +41,9 @@ def _add_training_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--knn-weight", type=float, help="weight of k-NN label transfer in the blend (0..1)")
     p.add_argument("--objective", choices=["micro_f1", "hamming"],
                    help="what the thresholds optimise (default micro_f1; hamming predicts fewer, surer genres)")
+    p.add_argument("--max-genres", type=int, metavar="N",
+                   help="predict at most N genres per poster (default -1: the training posters' mean genre "
+                        "count rounded up; 0: no cap)")
     p.add_argument("--unlabelled", type=Path, metavar="DIR", help="folder of unlabelled posters to pseudo-label")
     p.add_argument("--confidence", type=float, help="pseudo-label confidence (default 0.7)")
     p.add_argument("--search", type=int, default=0, metavar="TRIALS", help="Optuna trials over the head (0 = off)")

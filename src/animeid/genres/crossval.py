@@ -12,12 +12,13 @@ import numpy as np
 
 from animeid.evaluate.multilabel import micro_f1, multilabel_summary, per_label_table
 from animeid.genres.config import GenreCfg
+from animeid.genres.decision_rule import DecisionRule
 from animeid.genres.split import stratified_folds
-from animeid.genres.thresholds import apply_thresholds, micro_f1_curve, threshold_grid
+from animeid.genres.thresholds import micro_f1_curve, threshold_grid
 from animeid.genres.training import fit_genres
 
-# fit(train_rows, y_train) -> (scores_fn(test_rows) -> scores, thresholds). Rows, not features, so a
-# model on pixels (the CNN baseline) and models on embeddings share one loop and the same folds.
+# fit(train_rows, y_train) -> (scores_fn(test_rows) -> scores, thresholds or a DecisionRule). Rows, not
+# features, so a model on pixels (the CNN baseline) and models on embeddings share one loop and folds.
 FitFn = Callable[[np.ndarray, np.ndarray], tuple[Callable[[np.ndarray], np.ndarray], np.ndarray]]
 
 
@@ -48,7 +49,7 @@ def prior_baseline(y_train: np.ndarray, n_test: int, seed: int = 0) -> tuple[np.
 def default_fit(x: np.ndarray, cfg: GenreCfg) -> FitFn:
     def fit(rows, y):
         fitted = fit_genres(x[rows], y, cfg)
-        return (lambda test_rows: fitted.predictor.scores(x[test_rows])), fitted.thresholds
+        return (lambda test_rows: fitted.predictor.scores(x[test_rows])), fitted.decision
 
     return fit
 
@@ -68,12 +69,14 @@ def cross_validate(y: np.ndarray, genres: list[str], models: dict[str, FitFn], c
     for k, (tr, te) in enumerate(folds):
         for name, fit in models.items():
             t0 = time.perf_counter()
-            score_fn, th = fit(tr, y[tr])
+            score_fn, rule = fit(tr, y[tr])
+            if not isinstance(rule, DecisionRule):
+                rule = DecisionRule(np.asarray(rule, dtype=np.float64), cfg.min_predicted, 0)
             s = score_fn(te)
             seconds[name] += time.perf_counter() - t0
             scores[name][te] = s
-            preds[name][te] = apply_thresholds(s, th, cfg.min_predicted)
-            thresholds[name].append(np.asarray(th, dtype=np.float64))
+            preds[name][te] = rule.apply(s)
+            thresholds[name].append(np.asarray(rule.thresholds, dtype=np.float64))
         preds["most_frequent"][te], scores["most_frequent"][te] = most_frequent_baseline(y[tr], len(te))
         preds["prior"][te], scores["prior"][te] = prior_baseline(y[tr], len(te), cfg.seed + k)
         for name in scores:

@@ -28,7 +28,7 @@ FORMAT = "animeid-genres/1"
 class GenreModel:
     def __init__(self, cfg: GenreCfg, vocabulary: GenreVocabulary, predictor: GenrePredictor,
                  thresholds: np.ndarray, global_threshold: float, embedder_cfgs: list[dict] | None = None,
-                 info: dict | None = None):
+                 info: dict | None = None, max_predicted: int = 0):
         self.cfg = cfg
         self.vocabulary = vocabulary
         self.predictor = predictor
@@ -36,6 +36,8 @@ class GenreModel:
         self.global_threshold = float(global_threshold)
         self.embedder_cfgs = embedder_cfgs if embedder_cfgs is not None else current_embedder_cfgs(cfg.embedders)
         self.info = info or {}
+        # The resolved cap (a number of genres, 0 = none); models saved before it existed have none.
+        self.max_predicted = int(max_predicted)
 
     @property
     def genres(self) -> list[str]:
@@ -44,7 +46,7 @@ class GenreModel:
     # -- prediction --------------------------------------------------------------------------
     def predict_features(self, x: np.ndarray) -> list[dict]:
         scores = self.predictor.scores(np.asarray(x, dtype=np.float32))
-        decided = apply_thresholds(scores, self.thresholds, self.cfg.min_predicted)
+        decided = apply_thresholds(scores, self.thresholds, self.cfg.min_predicted, self.max_predicted)
         out = []
         for s, d in zip(scores, decided):
             order = np.argsort(-s, kind="stable")
@@ -93,6 +95,7 @@ class GenreModel:
             meta = {"format": FORMAT, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                     "cfg": self.cfg.to_dict(), "vocabulary": self.vocabulary.to_dict(),
                     "thresholds": self.thresholds.tolist(), "global_threshold": self.global_threshold,
+                    "max_predicted": self.max_predicted,
                     "embedders": self.embedder_cfgs, "info": self.info}
             (tmp / "model.json").write_text(json.dumps(meta, indent=2))
             np.savez(tmp / "arrays.npz", **self.predictor.state())
@@ -134,7 +137,8 @@ class GenreModel:
         except (OSError, ValueError) as exc:
             raise IncompatibleGenreModel(f"{folder}/arrays.npz: damaged ({exc})") from None
         return cls(cfg, GenreVocabulary.from_dict(meta["vocabulary"]), GenrePredictor.from_state(state, cfg),
-                   np.asarray(meta["thresholds"]), meta["global_threshold"], meta["embedders"], meta.get("info", {}))
+                   np.asarray(meta["thresholds"]), meta["global_threshold"], meta["embedders"], meta.get("info", {}),
+                   int(meta.get("max_predicted", 0)))
 
 
 def current_embedder_cfgs(names: Sequence[str]) -> list[dict]:

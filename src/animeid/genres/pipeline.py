@@ -96,7 +96,7 @@ def train_model(prep: PreparedPosters, cfg: GenreCfg, unlabelled: np.ndarray | N
         info["pseudo_labelled"] = adopted
         progress(f"pseudo-labelled {adopted} of {len(unlabelled)} unlabelled posters")
     return GenreModel(cfg, prep.vocabulary, fitted.predictor, fitted.thresholds, fitted.global_threshold,
-                      info=info)
+                      info=info, max_predicted=fitted.max_predicted)
 
 
 def evaluate(prep: PreparedPosters, cfg: GenreCfg, n_folds: int = 5, unlabelled: np.ndarray | None = None,
@@ -112,7 +112,7 @@ def evaluate(prep: PreparedPosters, cfg: GenreCfg, n_folds: int = 5, unlabelled:
 
         def fit_pseudo(rows, y):
             fitted, _ = fit_with_pseudo_labels(x[rows], y, unlabelled, cfg)
-            return (lambda te: fitted.predictor.scores(x[te])), fitted.thresholds
+            return (lambda te: fitted.predictor.scores(x[te])), fitted.decision
 
         models["model+pseudo_labels"] = fit_pseudo
     if search_trials:
@@ -122,7 +122,7 @@ def evaluate(prep: PreparedPosters, cfg: GenreCfg, n_folds: int = 5, unlabelled:
             best, _, _ = search_cfg({k: v[rows] for k, v in prep.blocks.items()}, y, cfg, search_trials)
             xb = stack_blocks(prep.blocks, best.embedders)
             fitted = fit_genres(xb[rows], y, best)
-            return (lambda te: fitted.predictor.scores(xb[te])), fitted.thresholds
+            return (lambda te: fitted.predictor.scores(xb[te])), fitted.decision
 
         models["optuna_search"] = fit_searched
     if with_cnn:

@@ -18,7 +18,7 @@ def pseudo_label(fitted: FittedGenres, x_unlabelled: np.ndarray, confidence: flo
         return np.zeros((0, len(fitted.thresholds)), dtype=np.uint8), np.zeros(0, dtype=int)
     scores = fitted.predictor.scores(x_unlabelled)
     keep = np.flatnonzero(scores.max(axis=1) >= confidence)
-    labels = apply_thresholds(scores[keep], fitted.thresholds, min_predicted)
+    labels = apply_thresholds(scores[keep], fitted.thresholds, min_predicted, fitted.max_predicted)
     return labels, keep
 
 

@@ -10,6 +10,7 @@ import numpy as np
 
 from animeid.evaluate.multilabel import hamming_loss, micro_f1
 from animeid.genres.config import GenreCfg
+from animeid.genres.decision_rule import resolve_max_predicted
 from animeid.genres.thresholds import apply_thresholds, threshold_grid, tune_thresholds
 from animeid.genres.training import out_of_fold_scores
 
@@ -47,9 +48,10 @@ def trial_cfg(trial, base: GenreCfg, embedder_names: tuple[str, ...]) -> GenreCf
 def score_cfg(blocks: dict[str, np.ndarray], y: np.ndarray, cfg: GenreCfg) -> float:
     x = stack_blocks(blocks, cfg.embedders)
     oof = out_of_fold_scores(x, y, cfg)
+    cap = resolve_max_predicted(cfg.max_predicted, y)
     th, _ = tune_thresholds(y, oof, threshold_grid(*cfg.threshold_grid), cfg.min_positives_per_genre_threshold,
-                            cfg.threshold_shrinkage, cfg.min_predicted, cfg.threshold_objective)
-    pred = apply_thresholds(oof, th, cfg.min_predicted)
+                            cfg.threshold_shrinkage, cfg.min_predicted, cfg.threshold_objective, cap)
+    pred = apply_thresholds(oof, th, cfg.min_predicted, cap)
     return -hamming_loss(y, pred) if cfg.threshold_objective == "hamming" else micro_f1(y, pred)
 
 

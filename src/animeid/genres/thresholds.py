@@ -17,14 +17,19 @@ def threshold_grid(lo: float, hi: float, n: int) -> np.ndarray:
     return np.round(np.linspace(lo, hi, int(n)), 6)
 
 
-def apply_thresholds(scores: np.ndarray, thresholds, min_predicted: int = 1) -> np.ndarray:
-    """0/1 predictions: score >= threshold, plus the top `min_predicted` genres of every row."""
+def apply_thresholds(scores: np.ndarray, thresholds, min_predicted: int = 1, max_predicted: int = 0) -> np.ndarray:
+    """0/1 predictions: score >= threshold, plus the top `min_predicted` genres of every row, and
+    (when `max_predicted` > 0) nothing outside each row's top `max_predicted` genres."""
     s = np.asarray(scores, dtype=np.float64)
     pred = (s >= np.asarray(thresholds, dtype=np.float64)).astype(np.uint8)
-    if min_predicted > 0 and s.size:
+    if not s.size:
+        return pred
+    order = np.argsort(-s, axis=1, kind="stable") if (min_predicted > 0 or max_predicted > 0) else None
+    if max_predicted > 0 and max_predicted < s.shape[1]:
+        np.put_along_axis(pred, order[:, max_predicted:], 0, axis=1)
+    if min_predicted > 0:
         k = min(min_predicted, s.shape[1])
-        top = np.argsort(-s, axis=1, kind="stable")[:, :k]
-        np.put_along_axis(pred, top, 1, axis=1)
+        np.put_along_axis(pred, order[:, :k], 1, axis=1)
     return pred
 
 
@@ -56,18 +61,19 @@ def accuracy_curve(truth: np.ndarray, scores: np.ndarray, grid: Sequence[float])
     return np.array([float(((s >= th) == t).mean()) for th in grid])
 
 
-def micro_f1_curve(y: np.ndarray, scores: np.ndarray, grid: Sequence[float], min_predicted: int = 1) -> np.ndarray:
-    return np.array([micro_f1(y, apply_thresholds(scores, th, min_predicted)) for th in grid])
+def micro_f1_curve(y: np.ndarray, scores: np.ndarray, grid: Sequence[float], min_predicted: int = 1,
+                   max_predicted: int = 0) -> np.ndarray:
+    return np.array([micro_f1(y, apply_thresholds(scores, th, min_predicted, max_predicted)) for th in grid])
 
 
 def tune_global_threshold(y: np.ndarray, scores: np.ndarray, grid: Sequence[float], min_predicted: int = 1,
-                          objective: str = "micro_f1") -> float:
+                          objective: str = "micro_f1", max_predicted: int = 0) -> float:
     """The single threshold maximising micro-F1, or minimising Hamming loss (objective="hamming"),
-    with the top-k rule applied as at prediction."""
+    with the top-k rule and the cap applied as at prediction."""
     if objective == "hamming":
-        values = [-hamming_loss(y, apply_thresholds(scores, th, min_predicted)) for th in grid]
+        values = [-hamming_loss(y, apply_thresholds(scores, th, min_predicted, max_predicted)) for th in grid]
     elif objective == "micro_f1":
-        values = micro_f1_curve(y, scores, grid, min_predicted)
+        values = micro_f1_curve(y, scores, grid, min_predicted, max_predicted)
     else:
         raise ValueError(f"unknown threshold objective {objective!r} (micro_f1 or hamming)")
     return best_threshold(grid, values)
@@ -75,7 +81,7 @@ def tune_global_threshold(y: np.ndarray, scores: np.ndarray, grid: Sequence[floa
 
 def tune_thresholds(y: np.ndarray, scores: np.ndarray, grid: Sequence[float], min_positives: int = 8,
                     shrinkage: float = 0.5, min_predicted: int = 1,
-                    objective: str = "micro_f1") -> tuple[np.ndarray, float]:
+                    objective: str = "micro_f1", max_predicted: int = 0) -> tuple[np.ndarray, float]:
     """Per-genre thresholds and the global one they fall back to.
 
     A genre with at least `min_positives` positives gets the best threshold of its own curve (F1, or
@@ -83,7 +89,7 @@ def tune_thresholds(y: np.ndarray, scores: np.ndarray, grid: Sequence[float], mi
     global threshold; other genres get the global threshold."""
     y = np.asarray(y)
     scores = np.asarray(scores, dtype=np.float64)
-    global_t = tune_global_threshold(y, scores, grid, min_predicted, objective)
+    global_t = tune_global_threshold(y, scores, grid, min_predicted, objective, max_predicted)
     curve = accuracy_curve if objective == "hamming" else f1_curve
     out = np.full(y.shape[1], global_t, dtype=np.float64)
     for j in range(y.shape[1]):

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from animeid.genres.config import GenreCfg
+from animeid.genres.decision_rule import DecisionRule, resolve_max_predicted
 from animeid.genres.genre_predictor import GenrePredictor
 from animeid.genres.split import stratified_folds
 from animeid.genres.thresholds import threshold_grid, tune_thresholds
@@ -20,6 +21,12 @@ class FittedGenres:
     thresholds: np.ndarray
     global_threshold: float
     oof_scores: np.ndarray
+    max_predicted: int = 0
+    min_predicted: int = 1
+
+    @property
+    def decision(self) -> DecisionRule:
+        return DecisionRule(self.thresholds, self.min_predicted, self.max_predicted)
 
 
 def out_of_fold_scores(x: np.ndarray, y: np.ndarray, cfg: GenreCfg, sample_weight: np.ndarray | None = None,
@@ -41,7 +48,8 @@ def fit_genres(x: np.ndarray, y: np.ndarray, cfg: GenreCfg = GenreCfg(),
     n = len(x) if n_labelled is None else n_labelled
     oof = out_of_fold_scores(x, y, cfg, sample_weight, n)
     grid = threshold_grid(*cfg.threshold_grid)
+    cap = resolve_max_predicted(cfg.max_predicted, y[:n])
     th, global_t = tune_thresholds(y[:n], oof, grid, cfg.min_positives_per_genre_threshold,
-                                   cfg.threshold_shrinkage, cfg.min_predicted, cfg.threshold_objective)
+                                   cfg.threshold_shrinkage, cfg.min_predicted, cfg.threshold_objective, cap)
     predictor = GenrePredictor(cfg).fit(x, y, sample_weight)
-    return FittedGenres(predictor, th, global_t, oof)
+    return FittedGenres(predictor, th, global_t, oof, cap, cfg.min_predicted)
