@@ -38,8 +38,10 @@ def test_a_held_drawing_is_answered_at_the_middle_of_its_run(store):
     s, fid, still = store
     scene = SceneHit("T", 1, "T/ep1.mp4", 1.0, 1.25, 1.5, 0.9, 2, fid)
     placed = refine_in_time(s, scene, ThumbnailScorer(still), False, margin=5.0, tie=0.005)
-    # identical entries span 1.0 .. 4.5 s, so every second in it is equally likely: answer 2.75
-    assert placed.at == pytest.approx((1.0 + 4.5) / 2)
+    # identical entries span 1.0 .. 4.5 s; the different ones around them end at 0.5 s and start at
+    # 5.0 s, so the drawing was on screen from about 0.75 to 4.75 s: every second of it is equally
+    # likely, and the middle, 2.75 s, is least far from all of them
+    assert placed.at == pytest.approx(((0.5 + 1.0) / 2 + (4.5 + 5.0) / 2) / 2)
     assert (placed.from_, placed.to) == (1.0, 4.5)
     assert placed.entry_id in (2, 3, 4, 5)
 

@@ -98,7 +98,14 @@ def refine_in_time(store: MetadataStore, scene: SceneHit, scorer: ThumbnailScore
     values = [ncc.get(r[0], -2.0) for r in rows]
     best = int(np.argmax(values))
     lo, hi = tied_run(values, best, tie)
-    at = (rows[lo][1] + rows[hi][3]) / 2 if hi > lo else rows[best][2]
+    if hi > lo:
+        # the drawing was first and last seen at these samples; it started and ended somewhere
+        # between them and the different samples around them: halfway is the unbiased guess
+        start = (rows[lo - 1][3] + rows[lo][1]) / 2 if lo > 0 else rows[lo][1]
+        end = (rows[hi][3] + rows[hi + 1][1]) / 2 if hi + 1 < len(rows) else rows[hi][3]
+        at = (start + end) / 2
+    else:
+        at = rows[best][2]
     return replace(scene, at=at, from_=min(scene.from_, rows[lo][1]), to=max(scene.to, rows[hi][3]),
                    entry_id=rows[best][0])
 
