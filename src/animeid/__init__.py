@@ -12,6 +12,7 @@ __version__ = "0.1.0"
 
 _PUBLIC = {
     "Index": "animeid.scenes.index",
+    "ShardedIndex": "animeid.distribute.sharded_index",
     "Recognizer": "animeid.recognize",
     "create_embedder": "animeid.features.registry",
     "list_embedders": "animeid.features.registry",

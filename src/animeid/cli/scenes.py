@@ -17,6 +17,11 @@ def configure_index(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fps", type=float, default=d.fps, help=f"frames sampled per second (default {d.fps})")
     p.add_argument("--embedder", default=d.embedder, help=f"embedder name (default {d.embedder})")
     p.add_argument("--factory", default=d.factory, help="FAISS index-factory string for a new index")
+    p.add_argument("--shards", type=int, default=None, metavar="N",
+                   help="split the library into N shards by a hash of each file's path (DB/shard-000 ...)")
+    p.add_argument("--workers", type=int, default=1, help="with --shards: build this many shards at once")
+    p.add_argument("--shard", default=None, metavar="I/N",
+                   help="build only shard I of N (one machine's part; others run the other I's)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=run_index)
@@ -30,8 +35,43 @@ def run_index(args) -> int:
     if args.fps <= 0 or args.fps > 60:
         raise AnimeidError(f"--fps must be in (0, 60], got {args.fps}")
     cfg = replace(IndexCfg(), fps=args.fps, embedder=args.embedder, factory=args.factory)
+    if args.shards is not None or args.shard is not None:
+        return _run_sharded_index(args, cfg)
     report = index_library(args.library, args.db, cfg, progress=not args.no_progress)
+    return _print_index_report(report, args.json)
+
+
+def _run_sharded_index(args, cfg) -> int:
+    from animeid.distribute.index_shards import index_shards
+    from animeid.distribute.process_pool_strategy import ProcessPoolStrategy
+    from animeid.distribute.sequential_strategy import SequentialStrategy
+    from animeid.distribute.shard_plan import parse_shard
+    from animeid.errors import AnimeidError
+
+    if args.shard is not None:
+        only, shards = parse_shard(args.shard)
+        if args.shards is not None and args.shards != shards:
+            raise AnimeidError(f"--shard {args.shard} contradicts --shards {args.shards}")
+    else:
+        only, shards = None, args.shards
+    if shards < 1 or args.workers < 1:
+        raise AnimeidError("--shards and --workers must be at least 1")
+    if not Path(args.library).is_dir():
+        raise AnimeidError(f"{args.library}: library folder not found")
+    strategy = (ProcessPoolStrategy(args.workers) if args.workers > 1 and only is None
+                else SequentialStrategy(progress=not args.no_progress))
+    reports = index_shards(args.library, args.db, cfg, shards, strategy, only)
     if args.json:
+        print(json.dumps([r.to_dict() for r in reports], indent=2))
+        for report in reports:
+            for err in report.failed.values():
+                print(f"animeid: error: {err}", file=sys.stderr)
+        return 1 if any(r.failed for r in reports) else 0
+    return max(_print_index_report(r, False) for r in reports)
+
+
+def _print_index_report(report, as_json: bool) -> int:
+    if as_json:
         print(json.dumps(report.to_dict(), indent=2))
     else:
         speed = report.video_seconds / report.wall_seconds if report.wall_seconds else 0.0
@@ -55,12 +95,12 @@ def configure_search(p: argparse.ArgumentParser) -> None:
 
 
 def run_search(args) -> int:
+    from animeid.distribute.sharded_index import open_index
     from animeid.errors import AnimeidError
-    from animeid.scenes.index import Index
 
     if args.k < 1:
         raise AnimeidError("--k must be at least 1")
-    index = Index.load(args.db).with_search(trim_borders=not args.no_trim, query_mirror=not args.no_mirror)
+    index = open_index(args.db).with_search(trim_borders=not args.no_trim, query_mirror=not args.no_mirror)
     out, failed = [], False
     for image in args.images:
         try:
@@ -98,9 +138,9 @@ def configure_info(p: argparse.ArgumentParser) -> None:
 
 
 def run_info(args) -> int:
-    from animeid.scenes.index import Index
+    from animeid.distribute.sharded_index import open_index
 
-    print(json.dumps(Index.load(args.db).info(), ensure_ascii=False, indent=2))
+    print(json.dumps(open_index(args.db).info(), ensure_ascii=False, indent=2))
     return 0
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -192,13 +192,23 @@ class Index:
                cfg: SearchCfg | None = None) -> list[SceneHit]:
         """Scenes most like `image`, best first."""
         cfg = cfg or self.search_cfg
+        return self.search_query(self.prepare_query(image, cfg), k, title, cfg)
+
+    def prepare_query(self, image: ImageInput, cfg: SearchCfg | None = None) -> PreparedQuery:
+        """Decode, trim, embed every view, and make the thumbnail: everything that does not depend on
+        the stored entries, so shards of one library embed a screenshot once."""
+        cfg = cfg or self.search_cfg
         # frames were indexed from a 256-px short side; larger uploads only cost decoding time
         img = load_image(image, self.limits, short_side=cfg.query_short_side)
         views = query_views(img, cfg)
-        mirrored_from = len(views) // 2 if cfg.query_mirror else None
-        return search_scenes(self.vectors, self.store, self.embedder.embed(views), k or cfg.k, cfg,
-                             self._similarity, thumbnail(views[0]) if cfg.refine_time else None,
-                             mirrored_from, title)
+        return PreparedQuery(self.embedder.embed(views), thumbnail(views[0]) if cfg.refine_time else None,
+                             len(views) // 2 if cfg.query_mirror else None)
+
+    def search_query(self, query: PreparedQuery, k: int | None = None, title: str | None = None,
+                     cfg: SearchCfg | None = None) -> list[SceneHit]:
+        cfg = cfg or self.search_cfg
+        return search_scenes(self.vectors, self.store, query.embeddings, k or cfg.k, cfg, self._similarity,
+                             query.thumbnail, query.mirrored_from, title)
 
     def _similarity(self, score: float) -> float:
         if self.embedder_cfg.metric == "cosine":
@@ -217,6 +227,14 @@ class Index:
             return None
         path = Path(root) / relpath
         return path if path.exists() else None
+
+
+@dataclass(frozen=True)
+class PreparedQuery:
+    embeddings: np.ndarray
+    thumbnail: np.ndarray | None
+    # views from this position on are mirror images
+    mirrored_from: int | None
 
 
 def _replay(vectors: VectorIndex, pending: list[tuple[int, np.ndarray, np.ndarray]]) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from animeid.config import IndexCfg
-from animeid.errors import BadVideo
+from animeid.errors import AnimeidError, BadVideo
 from animeid.media.borders import trim_borders
 from animeid.media.video import fingerprint, iter_frames, probe
 from animeid.scenes.index import Index
@@ -110,15 +110,27 @@ class _FileState:
         return rows, (np.stack(vecs) if vecs else np.zeros((0, 0), np.float32))
 
 
-def index_library(library: Path, db: Path, cfg: IndexCfg = IndexCfg(), progress: bool = True) -> IndexReport:
+def index_library(library: Path, db: Path, cfg: IndexCfg = IndexCfg(), progress: bool = True,
+                  shard: tuple[int, int] | None = None) -> IndexReport:
+    """Bring the index at `db` up to date with `library`; with `shard=(i, n)`, only with the files
+    that hash to shard i of n (see animeid.distribute)."""
+    from animeid.distribute.shard_plan import shard_of
     from animeid.features.registry import create_embedder, get_embedder_cfg
 
     t0 = time.perf_counter()
     report = IndexReport()
     videos = scan_library(Path(library), cfg.video_extensions)
+    if shard is not None:
+        videos = [v for v in videos if shard_of(v.relpath, shard[1]) == shard[0]]
     embedder_cfg = get_embedder_cfg(cfg.embedder)
     with Index.open_for_writing(db, embedder_cfg, cfg.factory) as index:
         store = index.store
+        spec = f"{shard[0]}/{shard[1]}" if shard else "all"
+        stored = store.get_meta("shard") or "all"
+        if store.files() and stored != spec:
+            raise AnimeidError(f"{db}: this index holds shard {stored} of its library, not {spec}; "
+                               "use the same --shard (or another --db)")
+        store.set_meta("shard", spec)
         store.set_meta("library_root", str(Path(library).resolve()))
         by_rel = {v.relpath: v for v in videos}
         for rec in store.files():

@@ -1,0 +1,20 @@
+"""The indexing stage for a sharded library: plan the shards, hand them to a strategy, sum up."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from animeid.config import IndexCfg
+from animeid.distribute.sequential_strategy import SequentialStrategy
+from animeid.distribute.shard_plan import ShardTask, shard_folder, write_plan
+
+
+def index_shards(library: Path, db: Path, cfg: IndexCfg, shards: int, strategy=None,
+                 only: int | None = None) -> list:
+    """Build (or bring up to date) every shard of `library` under `db`, or just shard `only`.
+    Returns one IndexReport per shard built, in shard order."""
+    if shards < 1:
+        raise ValueError("shards must be at least 1")
+    write_plan(db, shards, cfg.embedder)
+    wanted = range(shards) if only is None else [only]
+    tasks = [ShardTask(Path(library), shard_folder(db, i), i, shards, cfg) for i in wanted]
+    return (strategy or SequentialStrategy()).run(tasks)

@@ -1,0 +1,83 @@
+"""Search several shards of one library as one index: the screenshot is decoded and embedded once,
+each shard answers from its own vectors and metadata, and the scenes are merged by similarity
+(all shards use one embedder, so similarities compare)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from animeid.config import SearchCfg
+from animeid.distribute.shard_plan import read_plan, shard_folder
+from animeid.errors import AnimeidError, IncompatibleIndex
+from animeid.media.images import ImageInput
+from animeid.scenes.hits import SceneHit
+from animeid.scenes.index import Index
+
+
+class ShardedIndex:
+    def __init__(self, folder: Path, shards: list[Index], missing: list[int]):
+        self.folder = Path(folder)
+        self.shards = shards
+        self.missing = missing
+        self.search_cfg = SearchCfg()
+
+    @classmethod
+    def load(cls, folder: str | os.PathLike) -> "ShardedIndex":
+        """Open every shard built so far; shards not built yet are listed in `missing`."""
+        folder = Path(folder)
+        plan = read_plan(folder)
+        shards, missing = [], []
+        for i in range(plan["shards"]):
+            path = shard_folder(folder, i)
+            if Index.is_index(path):
+                shards.append(Index.load(path))
+            else:
+                missing.append(i)
+        if not shards:
+            raise AnimeidError(f"{folder}: none of its {plan['shards']} shards has been built yet")
+        names = {s.embedder_cfg.name for s in shards}
+        if len(names) > 1 or plan["embedder"] not in names:
+            raise IncompatibleIndex(f"{folder}: shards were built with different embedders ({', '.join(sorted(names))})")
+        return cls(folder, shards, missing)
+
+    def search(self, image: ImageInput, k: int | None = None, title: str | None = None,
+               cfg: SearchCfg | None = None) -> list[SceneHit]:
+        cfg = cfg or self.search_cfg
+        query = self.shards[0].prepare_query(image, cfg)
+        hits = [h for shard in self.shards for h in shard.search_query(query, k, title, cfg)]
+        return sorted(hits, key=lambda h: -h.similarity)[: k or cfg.k]
+
+    def with_search(self, **changes) -> "ShardedIndex":
+        from dataclasses import replace
+
+        self.search_cfg = replace(self.search_cfg, **changes)
+        return self
+
+    def titles(self) -> list[dict]:
+        merged: dict[str, dict] = {}
+        for shard in self.shards:
+            for t in shard.titles():
+                m = merged.setdefault(t["title"], {"title": t["title"], "files": 0, "entries": 0, "seconds": 0.0})
+                m["files"] += t["files"]
+                m["entries"] += t["entries"] or 0
+                m["seconds"] += t["seconds"] or 0.0
+        return [merged[k] for k in sorted(merged)]
+
+    def info(self) -> dict:
+        parts = [s.info() for s in self.shards]
+        return {"folder": str(self.folder), "shards": len(self.shards) + len(self.missing),
+                "missing_shards": self.missing, "embedder": parts[0]["embedder"],
+                "factory": parts[0]["factory"], "entries": sum(p["entries"] for p in parts),
+                "vectors": sum(p["vectors"] for p in parts), "files": sum(p["files"] for p in parts),
+                "titles": self.titles()}
+
+    def close(self) -> None:
+        for shard in self.shards:
+            shard.close()
+
+
+def open_index(folder: str | os.PathLike):
+    """An `Index`, or a `ShardedIndex` when the folder holds a shard plan."""
+    from animeid.distribute.shard_plan import is_sharded
+
+    return ShardedIndex.load(folder) if is_sharded(Path(folder)) else Index.load(folder)

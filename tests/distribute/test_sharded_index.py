@@ -1,0 +1,128 @@
+"""A library split into shards, built by each strategy, searched as one index: it must answer as
+the unsharded index does."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from animeid.config import IndexCfg
+from animeid.distribute.index_shards import index_shards
+from animeid.distribute.process_pool_strategy import ProcessPoolStrategy
+from animeid.distribute.shard_plan import shard_folder, shard_of
+from animeid.distribute.sharded_index import ShardedIndex, open_index
+from animeid.errors import AnimeidError
+from animeid.media.video import frames_at
+from animeid.scenes.index import Index
+from animeid.scenes.indexer import index_library
+from tests.videos import make_library
+
+FILES = ["Alpha/Alpha - 01.mp4", "Alpha/Alpha - 02.mp4", "Beta/[Grp] Beta S01E03 [720p].mkv"]
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory) -> Path:
+    return make_library(tmp_path_factory.mktemp("lib"))
+
+
+@pytest.fixture(scope="module")
+def sharded(library, tmp_path_factory) -> Path:
+    db = tmp_path_factory.mktemp("sharded") / "db"
+    reports = index_shards(library, db, IndexCfg(), shards=2)
+    assert len(reports) == 2 and not any(r.failed for r in reports)
+    return db
+
+
+def _files(db: Path) -> set[str]:
+    return {f.path for f in Index.load(db).store.files()}
+
+
+def test_every_file_lands_in_exactly_its_shard(sharded):
+    per_shard = [_files(shard_folder(sharded, i)) for i in range(2)]
+    assert per_shard[0] | per_shard[1] == set(FILES) and not per_shard[0] & per_shard[1]
+    for i, files in enumerate(per_shard):
+        assert all(shard_of(f, 2) == i for f in files)
+
+
+def test_sharded_search_answers_as_the_unsharded_index(library, sharded, tmp_path):
+    whole = tmp_path / "whole"
+    index_library(library, whole, IndexCfg(), progress=False)
+    plain, split = Index.load(whole), open_index(sharded)
+    assert isinstance(split, ShardedIndex)
+    for rel, t in [(FILES[0], 3.3), (FILES[1], 1.7), (FILES[2], 4.6)]:
+        shot = frames_at(library / rel, [t])[0]
+        a, b = plain.search(shot, k=3), split.search(shot, k=3)
+        assert b[0].file == a[0].file == rel
+        assert b[0].at == pytest.approx(a[0].at) and b[0].similarity == pytest.approx(a[0].similarity)
+        assert [h.similarity for h in b] == sorted((h.similarity for h in b), reverse=True)
+    info = split.info()
+    assert info["shards"] == 2 and info["files"] == 3 and info["missing_shards"] == []
+    assert info["entries"] == plain.info()["entries"]
+    assert [t["title"] for t in info["titles"]] == ["Alpha", "Beta"]
+
+
+def test_process_pool_builds_the_same_shards(library, sharded, tmp_path):
+    db = tmp_path / "pool"
+    out = index_shards(library, db, IndexCfg(), shards=2, strategy=ProcessPoolStrategy(2))
+    assert [r.entries for r in out] == [Index.load(shard_folder(sharded, i)).info()["entries"] for i in range(2)]
+    assert [_files(shard_folder(db, i)) for i in range(2)] == [_files(shard_folder(sharded, i)) for i in range(2)]
+
+
+def test_one_machine_builds_one_shard_and_search_uses_what_exists(library, tmp_path):
+    db = tmp_path / "partial"
+    index_shards(library, db, IndexCfg(), shards=3, only=1)
+    split = ShardedIndex.load(db)
+    assert split.missing == [0, 2]
+    assert _files(shard_folder(db, 1)) == {f for f in FILES if shard_of(f, 3) == 1}
+
+
+def test_a_shard_refuses_to_be_rebuilt_as_another_shard(library, tmp_path):
+    db = tmp_path / "one"
+    index_library(library, db, IndexCfg(), progress=False, shard=(0, 2))
+    before = _files(db)
+    with pytest.raises(AnimeidError, match="shard 0/2"):
+        index_library(library, db, IndexCfg(), progress=False, shard=(1, 2))
+    with pytest.raises(AnimeidError, match="shard 0/2"):
+        index_library(library, db, IndexCfg(), progress=False)
+    assert _files(db) == before
+
+
+def test_sharded_folder_without_any_shard_is_an_error(tmp_path):
+    (tmp_path / "shards.json").write_text(json.dumps({"shards": 2, "embedder": "efficientnet-lite0"}))
+    with pytest.raises(AnimeidError, match="none of its 2 shards"):
+        ShardedIndex.load(tmp_path)
+
+
+def _cli(*args):
+    return subprocess.run([sys.executable, "-m", "animeid.cli.main", *map(str, args)], capture_output=True, text=True)
+
+
+def test_cli_shards_then_search(library, tmp_path):
+    db = tmp_path / "cli"
+    r = _cli("index", library, "--db", db, "--shards", "2", "--no-progress", "--json")
+    assert r.returncode == 0, r.stderr
+    assert len(json.loads(r.stdout)) == 2
+    shot = tmp_path / "shot.png"
+    from PIL import Image
+
+    Image.fromarray(frames_at(library / FILES[2], [2.3])[0]).save(shot)
+    r = _cli("search", shot, "--db", db, "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)[0]["results"][0]["file"] == FILES[2]
+    r = _cli("info", "--db", db)
+    assert r.returncode == 0 and json.loads(r.stdout)["files"] == 3
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--shard", "2/2"], "0 <= I < N"),
+    (["--shard", "x"], "I/N"),
+    (["--shards", "3", "--shard", "0/2"], "contradicts"),
+    (["--shards", "0"], "at least 1"),
+])
+def test_cli_bad_shard_options(library, tmp_path, args, message):
+    r = _cli("index", library, "--db", tmp_path / "bad", *args, "--no-progress")
+    assert r.returncode != 0 and message in r.stderr
+    assert not (tmp_path / "bad").exists()
