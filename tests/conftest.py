@@ -32,3 +32,23 @@ def shared_data() -> Path:
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(0)
+
+
+@pytest.fixture(scope="session")
+def scene_library(tmp_path_factory) -> Path:
+    """Two titles, three generated files. Shared by every test session-wide: copy before changing."""
+    from tests.videos import make_library
+
+    return make_library(tmp_path_factory.mktemp("scene-lib"))
+
+
+@pytest.fixture(scope="session")
+def scene_db(scene_library, tmp_path_factory) -> Path:
+    """The default index of `scene_library`; copy before changing."""
+    from animeid.config import IndexCfg
+    from animeid.scenes.indexer import index_library
+
+    db = tmp_path_factory.mktemp("scene-db") / "index"
+    report = index_library(scene_library, db, IndexCfg(), progress=False)
+    assert not report.failed and len(report.added) == 3
+    return db

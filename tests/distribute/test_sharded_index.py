@@ -18,14 +18,13 @@ from animeid.errors import AnimeidError
 from animeid.media.video import frames_at
 from animeid.scenes.index import Index
 from animeid.scenes.indexer import index_library
-from tests.videos import make_library
 
 FILES = ["Alpha/Alpha - 01.mp4", "Alpha/Alpha - 02.mp4", "Beta/[Grp] Beta S01E03 [720p].mkv"]
 
 
 @pytest.fixture(scope="module")
-def library(tmp_path_factory) -> Path:
-    return make_library(tmp_path_factory.mktemp("lib"))
+def library(scene_library) -> Path:
+    return scene_library
 
 
 @pytest.fixture(scope="module")
@@ -47,10 +46,8 @@ def test_every_file_lands_in_exactly_its_shard(sharded):
         assert all(shard_of(f, 2) == i for f in files)
 
 
-def test_sharded_search_answers_as_the_unsharded_index(library, sharded, tmp_path):
-    whole = tmp_path / "whole"
-    index_library(library, whole, IndexCfg(), progress=False)
-    plain, split = Index.load(whole), open_index(sharded)
+def test_sharded_search_answers_as_the_unsharded_index(library, sharded, scene_db):
+    plain, split = Index.load(scene_db), open_index(sharded)
     assert isinstance(split, ShardedIndex)
     for rel, t in [(FILES[0], 3.3), (FILES[1], 1.7), (FILES[2], 4.6)]:
         shot = frames_at(library / rel, [t])[0]

@@ -20,20 +20,17 @@ from animeid.evaluate.perturbations import VARIANTS
 from animeid.media.video import frames_at
 from animeid.scenes.index import Index
 from animeid.scenes.indexer import index_library
-from tests.videos import make_library, write_clip
+from tests.videos import write_clip
 
 
 @pytest.fixture(scope="module")
-def library(tmp_path_factory) -> Path:
-    return make_library(tmp_path_factory.mktemp("lib"))
+def library(scene_library) -> Path:
+    return scene_library
 
 
 @pytest.fixture(scope="module")
-def built(library, tmp_path_factory) -> Path:
-    db = tmp_path_factory.mktemp("db") / "index"
-    report = index_library(library, db, IndexCfg(), progress=False)
-    assert len(report.added) == 3 and not report.failed
-    return db
+def built(scene_db) -> Path:
+    return scene_db
 
 
 def _entries(db: Path) -> list[tuple]:

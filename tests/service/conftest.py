@@ -14,22 +14,8 @@ import pytest
 from animeid.config import IndexCfg
 from animeid.media.video import frame_at
 from animeid.scenes.indexer import index_library
-from tests.videos import make_library
 
 API_KEY = "test-key-0123456789"
-
-
-@pytest.fixture(scope="session")
-def scene_library(tmp_path_factory) -> Path:
-    return make_library(tmp_path_factory.mktemp("service-lib"))
-
-
-@pytest.fixture(scope="session")
-def scene_db(scene_library, tmp_path_factory) -> Path:
-    db = tmp_path_factory.mktemp("service-db") / "index"
-    report = index_library(scene_library, db, IndexCfg(), progress=False)
-    assert not report.failed and len(report.added) == 3
-    return db
 
 
 @pytest.fixture(scope="session")
