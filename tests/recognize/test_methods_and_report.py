@@ -16,7 +16,7 @@ def blobs(rng, n_classes=4, per=20, dim=12, spread=0.6):
     return x.astype(np.float32), y
 
 
-@pytest.mark.parametrize("method", ["baseline", "knn", "linear", "best", "classical:lr", "classical:nb",
+@pytest.mark.parametrize("method", ["baseline", "knn", "linear", "svm", "classical:lr", "classical:nb",
                                     "classical:cart"])
 def test_methods_learn_separable_blobs(method, rng):
     x, y = blobs(rng)

@@ -13,12 +13,13 @@ import numpy as np
 
 from animeid.errors import AnimeidError
 from animeid.evaluate import metrics
-from animeid.recognize.config import BASELINE_RECIPE, BEST_RECIPE, GALLERY_RECIPE, EvalCfg, FeatureRecipe
+from animeid.recognize.config import BASELINE_RECIPE, GALLERY_RECIPE, SVM_RECIPE, EvalCfg, FeatureRecipe
 from animeid.recognize.datasets import labelled_folder, manifest_split
 from animeid.recognize.feature_extractor import FeatureExtractor
 from animeid.recognize.methods import CLASSICAL_MODELS, fit_method
 
-METHOD_RECIPES: dict[str, FeatureRecipe] = {"knn": GALLERY_RECIPE, "linear": GALLERY_RECIPE, "best": BEST_RECIPE}
+METHOD_RECIPES: dict[str, FeatureRecipe] = {"knn": GALLERY_RECIPE, "linear": GALLERY_RECIPE, "svm": SVM_RECIPE}
+METHODS = "knn, linear, svm, best or classical:<model|all>"
 
 
 @dataclass
@@ -182,9 +183,14 @@ def run_eval(train_dir: Path, method: str, test_dir: Path | None = None, folds: 
         result["table"] = table
         result["method_detail"] = f"best row: {best['model']} on {best['features']}"
         x_plot = bank.rows(BASELINE_RECIPE)
+    elif method == "best":
+        from animeid.recognize.finetune_ensemble import evaluate_finetune
+
+        main, x_plot, result["method_detail"] = evaluate_finetune(data.paths, data.labels, data.splits, cfg,
+                                                                  timer, progress)
     else:
         if method not in METHOD_RECIPES:
-            raise AnimeidError(f"unknown method {method!r}; choose knn, linear, best or classical:<model|all>")
+            raise AnimeidError(f"unknown method {method!r}; choose {METHODS}")
         recipe = METHOD_RECIPES[method]
         x_plot = bank.rows(recipe)
         main = evaluate_rows(method, x_plot, data.labels, data.splits, cfg, timer, method)

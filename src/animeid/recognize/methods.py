@@ -2,7 +2,8 @@
 feature rows with its hyperparameters searched on the training folds only (never the test set).
 
 Names: `baseline` (frozen Lite0 + logistic regression, the bar every method is printed beside),
-`knn`, `linear`, `best`, and `classical:<model>` for S2's seven models."""
+`knn`, `linear`, `svm`, and `classical:<model>` for S2's seven models. `best` fine-tunes the
+backbones and works on images, not rows: see `finetune_ensemble.py`."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -99,7 +100,7 @@ def build_linear(cfg: EvalCfg):
     return pipe, {"clf__C": list(cfg.linear_c)}
 
 
-def build_best(cfg: EvalCfg):
+def build_svm(cfg: EvalCfg):
     """Standardise, L2, then a linear SVM (Crammer-free one-vs-rest) or logistic regression,
     whichever the inner folds prefer, with its C."""
     from sklearn.linear_model import LogisticRegression
@@ -143,7 +144,7 @@ def build_classical(model: str, cfg: EvalCfg):
 
 
 BUILDERS: dict[str, Callable[[EvalCfg], tuple[object, dict]]] = {
-    "baseline": build_baseline, "knn": build_knn, "linear": build_linear, "best": build_best,
+    "baseline": build_baseline, "knn": build_knn, "linear": build_linear, "svm": build_svm,
 }
 
 
@@ -153,7 +154,7 @@ def fit_method(name: str, x: np.ndarray, y: list, cfg: EvalCfg = EvalCfg()) -> F
     elif name in BUILDERS:
         est, grid = BUILDERS[name](cfg)
     else:
-        raise AnimeidError(f"unknown method {name!r}; choose knn, linear, best or classical:<model>")
+        raise AnimeidError(f"unknown method {name!r}; choose knn, linear, svm or classical:<model>")
     y = np.asarray(y)
     if len(np.unique(y)) < 2:
         raise AnimeidError("evaluation needs at least two labels with images")
