@@ -60,3 +60,15 @@ def test_resumed_sampling_adds_nothing_before_its_start(tmp_path):
 def test_non_positive_rate_is_refused(tmp_path):
     with pytest.raises(ValueError):
         list(iter_frames(tmp_path / "missing.mp4", fps=0))
+
+
+@pytest.mark.parametrize("fmt", ["yuv420p10le", "nv12", "yuv444p12le"])
+def test_miniature_reads_8_and_high_bit_luma_alike(fmt):
+    from animeid.media.video import _miniature
+
+    frame = av.VideoFrame.from_ndarray(scene_frame(3, 0.0), format="rgb24")
+    reference = _miniature(frame.reformat(format="yuv420p"))
+    other = _miniature(frame.reformat(format=fmt))
+    assert other.shape == reference.shape == (18, 32)
+    # the same picture: well under the 12-level change that adds a sample
+    assert float(np.abs(other - reference).mean()) < 1.0

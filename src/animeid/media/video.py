@@ -146,6 +146,12 @@ def iter_frames(path: Path, fps: float = 2.0, short_side: int | None = 256, star
         container.close()
 
 
+_LUMA_8BIT = frozenset({"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p", "yuv411p",
+                        "yuv440p", "yuvj440p", "nv12", "nv21", "gray"})
+_LUMA_HIGH_BIT = {"yuv420p10le": 2, "yuv422p10le": 2, "yuv444p10le": 2, "yuv420p12le": 4, "yuv422p12le": 4,
+                  "yuv444p12le": 4, "gray10le": 2, "gray12le": 4}
+
+
 def _miniature(frame) -> np.ndarray:
     """32x18 grey block means. For planar YUV (nearly every codec) the luma plane is read as it is:
     a swscale conversion per frame would cost more than the decoding it watches."""
@@ -153,8 +159,12 @@ def _miniature(frame) -> np.ndarray:
     luma = None
     plane = frame.planes[0]
     # every 4th pixel of every 4th row is plenty to tell fast action from a held drawing
-    if name.startswith(("yuv", "yuvj", "nv12", "gray")):
+    if name in _LUMA_8BIT:
         luma = np.frombuffer(plane, np.uint8).reshape(plane.height, plane.line_size)[::4, :plane.width:4]
+    elif name in _LUMA_HIGH_BIT:   # 10-bit anime encodes: little-endian 16-bit samples, scaled to 0-255
+        shift = _LUMA_HIGH_BIT[name]
+        samples = np.frombuffer(plane, "<u2").reshape(plane.height, plane.line_size // 2)
+        luma = samples[::4, :plane.width:4].astype(np.float32) / (1 << shift)
     elif name in ("rgb24", "bgr24", "rgba", "bgra", "argb", "abgr"):   # GIF, PNG and other RGB codecs
         channels = 3 if name.endswith("24") else 4
         pixels = np.frombuffer(plane, np.uint8).reshape(plane.height, plane.line_size)
