@@ -70,6 +70,25 @@ def test_ensemble_learns_and_scores_are_probabilities(data):
     assert len(model.members[0].history) == TINY.epochs
 
 
+def test_seeded_members_differ_and_are_averaged(data):
+    from dataclasses import replace
+
+    from animeid.recognize.finetune_ensemble import FineTuneEnsemble
+    from animeid.recognize.prefix_bank import PrefixBank
+
+    imgs, labels = data
+    rows = np.arange(len(imgs))
+    train, test = rows[rows % 3 != 0], rows[rows % 3 == 0]
+    cfg = replace(TINY, seeds_per_backbone=2)
+    bank = PrefixBank([f"img{i}" for i in rows], cfg, images=imgs)
+    bank.prepare("efficientnet-lite0", train)
+    model = FineTuneEnsemble(cfg).fit(bank, train, [labels[i] for i in train])
+    assert [m.cfg.seed for m in model.members] == [0, 1]
+    a, b = (m.predict_proba(bank, test) for m in model.members)
+    assert not np.allclose(a, b)                      # another seed, another fine-tune
+    assert np.allclose(model.scores(bank, test), (a + b) / 2, atol=1e-6)
+
+
 def test_evaluate_finetune_reports_like_row_methods(data):
     from animeid.recognize.finetune_ensemble import evaluate_finetune
     from animeid.recognize.prefix_bank import PrefixBank

@@ -106,6 +106,8 @@ class FineTuneCfg:
     # torch threads for training; 0 = ANIMEID_THREADS or every core.
     threads: int = 0
     seed: int = 0
+    # Fine-tunes per backbone with seeds seed, seed+1, ...; their softmax outputs are averaged.
+    seeds_per_backbone: int = 1
 
 
 @dataclass(frozen=True)

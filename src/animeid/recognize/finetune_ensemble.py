@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 import time
+from dataclasses import replace
 
 import numpy as np
 
@@ -31,7 +32,11 @@ class FineTuneEnsemble:
         for backbone in self.cfg.backbones:
             with _stage(timer, f"fine-tune {backbone}"):
                 t = time.perf_counter()
-                self.members.append(TailClassifier(backbone, self.cfg).fit(bank, rows, labels))
+                # members that differ only by seed (sampling, augmentation draw, dropout) average out
+                # the run-to-run spread of a fine-tune on a few hundred images
+                for k in range(self.cfg.seeds_per_backbone):
+                    cfg = replace(self.cfg, seed=self.cfg.seed + k)
+                    self.members.append(TailClassifier(backbone, cfg).fit(bank, rows, labels))
                 self.fit_seconds[backbone] = round(time.perf_counter() - t, 3)
         self.classes = self.members[0].classes
         return self
