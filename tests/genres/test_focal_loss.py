@@ -6,7 +6,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from animeid.genres.binary_focal_loss import BinaryFocalLoss  # noqa: E402
-from animeid.genres.mean_reducer import MeanReducer  # noqa: E402
+from animeid.train.mean_reducer import MeanReducer  # noqa: E402
 
 
 def test_focal_loss_hand_computed():

@@ -2,7 +2,7 @@
 down-weights the many easy negatives of a sparse multi-hot target, so rare genres keep a gradient."""
 from __future__ import annotations
 
-from animeid.genres.mean_reducer import MeanReducer
+from animeid.train.mean_reducer import MeanReducer
 
 
 class BinaryFocalLoss:
@@ -34,4 +34,4 @@ class BinaryFocalLoss:
         return loss
 
     def __call__(self, logits, targets, weights=None):
-        return self.reducer(self.elementwise(logits, targets), weights)
+        return self.reducer(self.elementwise(logits, targets), weights=weights)
