@@ -16,29 +16,21 @@ def classifier_arch(cfg: ClassifierCfg, classes: int) -> dict:
 
 def train_classifier(data: Path, out: Path, cfg: ClassifierCfg = ClassifierCfg(), restart: bool = False,
                      log: Callable[[str], None] = print, stop_after_steps: int | None = None) -> dict:
-    import torch
-
     from animeid.evaluate.plots import line_curves
-    from animeid.train.cached_splits import cached_splits, dataset_mean_std, load_train_images
+    from animeid.train.cached_splits import cached_splits, dataset_mean_std
     from animeid.train.classifier_task import ClassifierTask
-    from animeid.train.device import resolve_device
     from animeid.train.lite_classifier import LiteClassifier
     from animeid.train.lite_embedding_net import lite_network
     from animeid.train.model_file import save_model
-    from animeid.train.siamese_training import clear_run, lite_input_cfg
+    from animeid.train.run_start import start_run
+    from animeid.train.siamese_training import lite_input_cfg
     from animeid.train.trainer import Trainer
 
-    started = time.monotonic()
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    if restart:
-        clear_run(out)
-    images, data_ = load_train_images(data)
+    run = start_run(data, out, restart, cfg.trainer)
+    out, images, data_, device, started = run.out, run.images, run.dataset, run.device, run.started
     mean, std = dataset_mean_std(images)
     log(f"{len(images)} images, {len(data_.classes)} classes; dataset mean {tuple(round(m, 3) for m in mean)} "
         f"std {tuple(round(s, 3) for s in std)}")
-    device = resolve_device(cfg.trainer.device)
-    torch.manual_seed(cfg.trainer.seed)
     model = LiteClassifier(lite_network(cfg.backbone), cfg.freeze_blocks, len(data_.classes))
     input_cfg = lite_input_cfg(cfg.backbone, mean, std)
     splits = cached_splits(images, data_, model.backbone, cfg.backbone, input_cfg,

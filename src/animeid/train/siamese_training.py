@@ -28,36 +28,22 @@ def lite_input_cfg(backbone: str, mean=None, std=None) -> EmbedderCfg:
                        std=tuple(std or LITE_STD), dim=VARIANTS[backbone].dim)
 
 
-def clear_run(out: Path) -> None:
-    """`--restart`: forget checkpoints (the activation cache stays valid: it is keyed)."""
-    for name in ("warmup.ckpt", "finetune.ckpt", "train.ckpt"):
-        (Path(out) / name).unlink(missing_ok=True)
-
-
 def train_siamese(data: Path, out: Path, cfg: SiameseCfg = SiameseCfg(), restart: bool = False,
                   log: Callable[[str], None] = print, stop_after_steps: int | None = None) -> dict:
-    import torch
-
     from animeid.evaluate.plots import line_curves
-    from animeid.train.cached_splits import cached_splits, load_train_images
-    from animeid.train.device import resolve_device
+    from animeid.train.cached_splits import cached_splits
     from animeid.train.lite_embedding_net import lite_network
     from animeid.train.model_file import save_model
+    from animeid.train.run_start import start_run
     from animeid.train.siamese_net import SiameseNet
     from animeid.train.siamese_task import SiameseTask
     from animeid.train.trainer import Trainer
 
-    started = time.monotonic()
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    if restart:
-        clear_run(out)
     if not 0 <= cfg.val_fraction < 1:
         raise AnimeidError("--val-fraction must be in [0, 1)")
-    images, data_ = load_train_images(data)
+    run = start_run(data, out, restart, cfg.trainer)
+    out, images, data_, device, started = run.out, run.images, run.dataset, run.device, run.started
     log(f"{len(images)} images, {len(data_.classes)} classes")
-    device = resolve_device(cfg.trainer.device)
-    torch.manual_seed(cfg.trainer.seed)
     model = SiameseNet(lite_network(cfg.backbone), cfg.freeze_blocks, cfg.dim)
     input_cfg = lite_input_cfg(cfg.backbone)
     splits = cached_splits(images, data_, model, cfg.backbone, input_cfg, cfg.augmented_views, cfg.val_fraction,
