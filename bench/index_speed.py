@@ -16,13 +16,13 @@ from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from animeid.config import IndexCfg  # noqa: E402
+from bench_library import bench_library  # noqa: E402
 from animeid.media.video import frame_at, iter_frames, probe  # noqa: E402
 from animeid.scenes.indexer import index_library  # noqa: E402
-from animeid.scenes.library import scan_library  # noqa: E402
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "video"
 
 
 def main() -> int:
@@ -31,16 +31,7 @@ def main() -> int:
     ap.add_argument("--fps", type=float, default=2.0)
     ap.add_argument("--embedder", default="efficientnet-lite0")
     args = ap.parse_args()
-    library = args.library
-    if library is None:
-        if SHARED.is_dir():
-            library = SHARED
-        else:
-            from animeid.cli.demo import build_demo_library
-
-            library = build_demo_library(Path(tempfile.mkdtemp()), None)
-    videos = scan_library(library, IndexCfg().video_extensions)
-    seconds = sum(probe(v.path).duration for v in videos)
+    library, videos, seconds = bench_library(args.library)
 
     # baseline sampling: one seek per sampled instant (decode time only)
     t0 = time.perf_counter()

@@ -20,8 +20,10 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "bench"))
 
 from animeid.config import IndexCfg  # noqa: E402
+from bench_library import bench_library  # noqa: E402
 from animeid.distribute.index_shards import index_shards  # noqa: E402
 from animeid.distribute.process_pool_strategy import ProcessPoolStrategy  # noqa: E402
 from animeid.distribute.sequential_strategy import SequentialStrategy  # noqa: E402
@@ -29,9 +31,7 @@ from animeid.distribute.sharded_index import ShardedIndex  # noqa: E402
 from animeid.media.video import frames_at, probe  # noqa: E402
 from animeid.scenes.index import Index  # noqa: E402
 from animeid.scenes.indexer import index_library  # noqa: E402
-from animeid.scenes.library import scan_library  # noqa: E402
 
-SHARED = ROOT.parent / "shared" / "data" / "video"
 
 
 def timed(fn):
@@ -46,16 +46,7 @@ def main() -> int:
     ap.add_argument("--shards", type=int, default=2)
     ap.add_argument("--queries", type=int, default=40)
     args = ap.parse_args()
-    library = args.library
-    if library is None:
-        if SHARED.is_dir():
-            library = SHARED
-        else:
-            from animeid.cli.demo import build_demo_library
-
-            library = build_demo_library(Path(tempfile.mkdtemp()), None)
-    videos = scan_library(library, IndexCfg().video_extensions)
-    seconds = sum(probe(v.path).duration for v in videos)
+    library, videos, seconds = bench_library(args.library)
     cfg = IndexCfg()
     from animeid.features.registry import create_embedder
 
