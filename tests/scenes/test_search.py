@@ -37,7 +37,7 @@ def store(tmp_path):
 def test_a_held_drawing_is_answered_at_the_middle_of_its_run(store):
     s, fid, still = store
     scene = SceneHit("T", 1, "T/ep1.mp4", 1.0, 1.25, 1.5, 0.9, 2, fid)
-    placed = refine_in_time(s, scene, ThumbnailScorer(still), False, margin=5.0, tie=0.005)
+    placed = refine_in_time(s, scene, ThumbnailScorer(still), margin=5.0, tie=0.005)
     # identical entries span 1.0 .. 4.5 s; the different ones around them end at 0.5 s and start at
     # 5.0 s, so the drawing was on screen from about 0.75 to 4.75 s: every second of it is equally
     # likely, and the middle, 2.75 s, is least far from all of them
@@ -49,7 +49,7 @@ def test_a_held_drawing_is_answered_at_the_middle_of_its_run(store):
 def test_without_a_tie_the_best_entry_is_the_answer(store):
     s, fid, _ = store
     scene = SceneHit("T", 1, "T/ep1.mp4", 1.0, 1.25, 1.5, 0.9, 2, fid)
-    placed = refine_in_time(s, scene, ThumbnailScorer(pattern(3)), False, margin=5.0, tie=0.005)
+    placed = refine_in_time(s, scene, ThumbnailScorer(pattern(3)), margin=5.0, tie=0.005)
     assert (placed.at, placed.entry_id) == (5.25, 6)
     assert (placed.from_, placed.to) == (1.0, 5.5)
 
@@ -58,7 +58,7 @@ def test_mirrored_screenshot_is_matched_in_its_orientation(store):
     s, fid, _ = store
     scene = SceneHit("T", 1, "T/ep1.mp4", 5.0, 5.25, 5.5, 0.9, 6, fid)
     query = np.ascontiguousarray(pattern(2)[:, ::-1])
-    placed = refine_in_time(s, scene, ThumbnailScorer(query), True, margin=5.0, tie=0.005)
+    placed = refine_in_time(s, scene, ThumbnailScorer(query), margin=5.0, tie=0.005)
     assert placed.entry_id == 1
 
 
@@ -70,7 +70,7 @@ def test_rerank_orders_moments_of_a_file_but_never_promotes_another_file():
     target = pattern(5)
     hits = [fh(1, "a.mp4", 1.0, 0.90), fh(2, "a.mp4", 9.0, 0.88), fh(3, "b.mp4", 3.0, 0.89)]
     blobs = [pattern(6).tobytes(), target.tobytes(), target.tobytes()]
-    out = rerank(hits, blobs, [False] * 3, ThumbnailScorer(target), weight=0.5, reach=0.2, limit=8)
+    out = rerank(hits, blobs, ThumbnailScorer(target), weight=0.5, reach=0.2, limit=8)
     by_id = {h.entry_id: h.rank_score for h in out}
     # inside a.mp4 the matching thumbnail (entry 2) now leads, at the file's best CNN similarity
     assert by_id[2] == pytest.approx(0.90)

@@ -201,14 +201,13 @@ class Index:
         # frames were indexed from a 256-px short side; larger uploads only cost decoding time
         img = load_image(image, self.limits, short_side=cfg.query_short_side)
         views = query_views(img, cfg)
-        return PreparedQuery(self.embedder.embed(views), thumbnail(views[0]) if cfg.refine_time else None,
-                             len(views) // 2 if cfg.query_mirror else None)
+        return PreparedQuery(self.embedder.embed(views), thumbnail(views[0]) if cfg.refine_time else None)
 
     def search_query(self, query: PreparedQuery, k: int | None = None, title: str | None = None,
                      cfg: SearchCfg | None = None) -> list[SceneHit]:
         cfg = cfg or self.search_cfg
         return search_scenes(self.vectors, self.store, query.embeddings, k or cfg.k, cfg, self._similarity,
-                             query.thumbnail, query.mirrored_from, title)
+                             query.thumbnail, title)
 
     def _similarity(self, score: float) -> float:
         if self.embedder_cfg.metric == "cosine":
@@ -233,8 +232,6 @@ class Index:
 class PreparedQuery:
     embeddings: np.ndarray
     thumbnail: np.ndarray | None
-    # views from this position on are mirror images
-    mirrored_from: int | None
 
 
 def _replay(vectors: VectorIndex, pending: list[tuple[int, np.ndarray, np.ndarray]]) -> None:

@@ -13,16 +13,15 @@ from animeid.store.metadata import MetadataStore
 from animeid.store.vectors import VectorIndex
 
 
-def nearest_entries(vectors: VectorIndex, queries: np.ndarray, n: int, mirrored_from: int | None,
-                    nprobe: int | None = None) -> dict[int, tuple[float, bool]]:
-    """Best raw score per entry over all views, and whether a mirrored view gave it."""
+def nearest_entries(vectors: VectorIndex, queries: np.ndarray, n: int,
+                    nprobe: int | None = None) -> dict[int, float]:
+    """Best raw score per entry over all views of the screenshot."""
     scores, ids = vectors.search(queries, n, nprobe=nprobe)
-    best: dict[int, tuple[float, bool]] = {}
-    for view, (row_s, row_i) in enumerate(zip(scores, ids)):
-        flipped = mirrored_from is not None and view >= mirrored_from
+    best: dict[int, float] = {}
+    for row_s, row_i in zip(scores, ids):
         for s, i in zip(row_s.tolist(), row_i.tolist()):
-            if i >= 0 and s > best.get(i, (-np.inf, False))[0]:
-                best[i] = (s, flipped)
+            if i >= 0 and s > best.get(i, -np.inf):
+                best[i] = s
     return best
 
 
@@ -43,7 +42,7 @@ class ThumbnailScorer:
         self.matcher: CropMatcher | None = None
         self.probe = probe
 
-    def scores(self, ids: list[int], blobs: list[bytes | None], flips: list[bool]) -> dict[int, float]:
+    def scores(self, ids: list[int], blobs: list[bytes | None]) -> dict[int, float]:
         todo = [j for j, i in enumerate(ids) if i not in self.cache and blobs[j]]
         if todo and self.matcher is None:
             first = _thumbs([blobs[j] for j in todo[: self.probe]])
@@ -57,7 +56,7 @@ class ThumbnailScorer:
         return {i: self.cache[i] for i in ids if i in self.cache}
 
 
-def rerank(hits: list[FrameHit], blobs: list[bytes | None], flips: list[bool], scorer: ThumbnailScorer,
+def rerank(hits: list[FrameHit], blobs: list[bytes | None], scorer: ThumbnailScorer,
            weight: float, reach: float, limit: int) -> list[FrameHit]:
     """Order the moments inside each file by similarity + `weight` x thumbnail correlation, while
     files keep the order of their best CNN similarity. The CNN vector decides what is shown (title,
@@ -69,7 +68,7 @@ def rerank(hits: list[FrameHit], blobs: list[bytes | None], flips: list[bool], s
     # best first: the scorer decides the orientation on the first few
     near = sorted((j for j, h in enumerate(hits) if h.similarity >= top - reach),
                   key=lambda j: -hits[j].similarity)[:limit]
-    ncc = scorer.scores([hits[j].entry_id for j in near], [blobs[j] for j in near], [flips[j] for j in near])
+    ncc = scorer.scores([hits[j].entry_id for j in near], [blobs[j] for j in near])
     local = {j: hits[j].similarity + weight * ncc[hits[j].entry_id] for j in near if hits[j].entry_id in ncc}
     file_best: dict[str, float] = {}
     file_top_local: dict[str, float] = {}
@@ -84,8 +83,8 @@ def rerank(hits: list[FrameHit], blobs: list[bytes | None], flips: list[bool], s
     return out
 
 
-def refine_in_time(store: MetadataStore, scene: SceneHit, scorer: ThumbnailScorer, flipped: bool,
-                   margin: float, tie: float = 0.0) -> SceneHit:
+def refine_in_time(store: MetadataStore, scene: SceneHit, scorer: ThumbnailScorer, margin: float,
+                   tie: float = 0.0) -> SceneHit:
     """Place a scene at the entry around it whose thumbnail matches the screenshot best.
 
     Anime holds drawings for seconds: neighbouring entries that correlate within `tie` of the best
@@ -94,7 +93,7 @@ def refine_in_time(store: MetadataStore, scene: SceneHit, scorer: ThumbnailScore
     rows = [r for r in store.window(scene.file_id, scene.from_ - margin, scene.to + margin) if r[4]]
     if len(rows) < 2:
         return scene
-    ncc = scorer.scores([r[0] for r in rows], [r[4] for r in rows], [flipped] * len(rows))
+    ncc = scorer.scores([r[0] for r in rows], [r[4] for r in rows])
     values = [ncc.get(r[0], -2.0) for r in rows]
     best = int(np.argmax(values))
     lo, hi = tied_run(values, best, tie)
@@ -121,29 +120,27 @@ def tied_run(values: list[float], best: int, tie: float) -> tuple[int, int]:
 
 
 def search_scenes(vectors: VectorIndex, store: MetadataStore, queries: np.ndarray, k: int, cfg: SearchCfg,
-                  similarity, query_thumb: np.ndarray | None = None, mirrored_from: int | None = None,
-                  title: str | None = None) -> list[SceneHit]:
+                  similarity, query_thumb: np.ndarray | None = None, title: str | None = None) -> list[SceneHit]:
     if vectors.ntotal == 0:
         return []
     n = max(cfg.candidates, k * 8) * (4 if title else 1)
-    best = nearest_entries(vectors, queries, n, mirrored_from, cfg.nprobe)
+    best = nearest_entries(vectors, queries, n, cfg.nprobe)
     records = store.entries(best, with_thumbs=query_thumb is not None)
     keep = [i for i, r in records.items() if title is None or r.title == title]
     hits = [FrameHit(i, records[i].path, records[i].title, records[i].episode, records[i].t_from, records[i].t_at,
-                     records[i].t_to, similarity(best[i][0]), records[i].file_id) for i in keep]
+                     records[i].t_to, similarity(best[i]), records[i].file_id) for i in keep]
     if query_thumb is None:
         return merge_scenes(hits, cfg.scene_gap_s)[:k]
     scorer = ThumbnailScorer(query_thumb)
-    hits = rerank(hits, [records[i].thumb for i in keep], [best[i][1] for i in keep], scorer,
-                  cfg.thumbnail_weight, cfg.rerank_reach, cfg.rerank_max)
+    hits = rerank(hits, [records[i].thumb for i in keep], scorer, cfg.thumbnail_weight, cfg.rerank_reach,
+                  cfg.rerank_max)
     merged = merge_scenes(hits, cfg.scene_gap_s)
     scenes, seen = [], set()
     for scene in merged:
         if len(scenes) == k:
             break
         if len(scenes) < cfg.refine_top:
-            scene = refine_in_time(store, scene, scorer, best[scene.entry_id][1], cfg.refine_margin_s,
-                                   cfg.time_tie_ncc)
+            scene = refine_in_time(store, scene, scorer, cfg.refine_margin_s, cfg.time_tie_ncc)
         if scene.entry_id not in seen:   # two scenes placed on one moment: keep the better
             seen.add(scene.entry_id)
             scenes.append(scene)
