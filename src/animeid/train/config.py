@@ -82,8 +82,21 @@ class TrainerCfg:
         return _from_dict(cls, d)
 
 
+class _RunCfg:
+    """Stored with a model: a command's settings, holding the training loop's `TrainerCfg`."""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict):
+        d = dict(d)
+        d["trainer"] = TrainerCfg.from_dict(d.get("trainer", {}))
+        return _from_dict(cls, d)
+
+
 @dataclass(frozen=True)
-class SiameseCfg:
+class SiameseCfg(_RunCfg):
     """S1's Siamese network, made to fit 2 CPU cores: backbone -> GAP -> Dense(dim) -> L2."""
 
     backbone: str = "efficientnet-lite0"
@@ -108,18 +121,9 @@ class SiameseCfg:
         epochs=12, steps_per_epoch=20, lr_decay=0.9, plateau_patience=2, early_stop_patience=4,
         checkpoint_every=20))
 
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "SiameseCfg":
-        d = dict(d)
-        d["trainer"] = TrainerCfg.from_dict(d.get("trainer", {}))
-        return _from_dict(cls, d)
-
 
 @dataclass(frozen=True)
-class ClassifierCfg:
+class ClassifierCfg(_RunCfg):
     """S2's supervised fine-tuning. ResNet weights are not available offline, so the backbone is an
     EfficientNet-Lite; the optimiser and schedule are S2's (SGD 0.9, lr 1e-3, x0.1 every 7 epochs)."""
 
@@ -132,12 +136,3 @@ class ClassifierCfg:
     trainer: TrainerCfg = field(default_factory=lambda: TrainerCfg(
         optimizer="sgd", lr=1e-3, momentum=0.9, epochs=20, steps_per_epoch=40, lr_decay=1.0,
         step_every=7, step_gamma=0.1))
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "ClassifierCfg":
-        d = dict(d)
-        d["trainer"] = TrainerCfg.from_dict(d.get("trainer", {}))
-        return _from_dict(cls, d)
