@@ -6,17 +6,13 @@ from animeid.genres.config import GenreCfg
 from animeid.genres.crossval import cross_validate, default_fit, most_frequent_baseline, prior_baseline
 from animeid.genres.pseudo_labels import fit_with_pseudo_labels, pseudo_label
 from animeid.genres.training import fit_genres
+from tests.genres.toy_genres import toy_genres
 
 CFG = GenreCfg(embedders=("efficientnet-lite0",), inner_folds=3)
 
 
 def _toy(seed=0, n=60, d=12):
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=(n, d)).astype(np.float32)
-    y = (x[:, :3] > 0.6).astype(np.uint8)
-    y[y.sum(axis=1) == 0, 0] = 1
-    x[:, :3] += 2.0 * y
-    return x, y
+    return toy_genres(seed, n, d)
 
 
 def test_most_frequent_baseline_by_hand():

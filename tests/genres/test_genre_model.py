@@ -9,18 +9,13 @@ from animeid.genres.errors import IncompatibleGenreModel
 from animeid.genres.genre_model import GenreModel
 from animeid.genres.genre_vocabulary import GenreVocabulary
 from animeid.genres.training import fit_genres
+from tests.genres.toy_genres import toy_genres
 
 CFG = GenreCfg(embedders=("efficientnet-lite0",), inner_folds=3, knn_weight=0.3)
 
 
 def _toy(seed=0, n=60, d=16):
-    """Genre j is present when feature j is high: a learnable, separable toy problem."""
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=(n, d)).astype(np.float32)
-    y = (x[:, :3] > 0.6).astype(np.uint8)
-    y[y.sum(axis=1) == 0, 0] = 1
-    x[:, :3] += 2.0 * y
-    return x, y
+    return toy_genres(seed, n, d)
 
 
 @pytest.fixture(scope="module")
