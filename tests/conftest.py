@@ -52,3 +52,16 @@ def scene_db(scene_library, tmp_path_factory) -> Path:
     report = index_library(scene_library, db, IndexCfg(), progress=False)
     assert not report.failed and len(report.added) == 3
     return db
+
+
+@pytest.fixture(scope="session")
+def sharded_scene_db(scene_library, tmp_path_factory) -> Path:
+    """`scene_library` indexed as 2 shards (Alpha 01 and Beta in shard 0, Alpha 02 in shard 1);
+    copy before changing."""
+    from animeid.config import IndexCfg
+    from animeid.distribute.index_shards import index_shards
+
+    db = tmp_path_factory.mktemp("sharded-db") / "db"
+    reports = index_shards(scene_library, db, IndexCfg(), shards=2)
+    assert len(reports) == 2 and not any(r.failed for r in reports)
+    return db

@@ -12,6 +12,7 @@ import pytest
 from animeid.config import IndexCfg
 from animeid.distribute.index_shards import index_shards
 from animeid.distribute.process_pool_strategy import ProcessPoolStrategy
+from animeid.distribute.shard_ids import qualify, split
 from animeid.distribute.shard_plan import shard_folder, shard_of
 from animeid.distribute.sharded_index import ShardedIndex, open_index
 from animeid.errors import AnimeidError
@@ -28,11 +29,8 @@ def library(scene_library) -> Path:
 
 
 @pytest.fixture(scope="module")
-def sharded(library, tmp_path_factory) -> Path:
-    db = tmp_path_factory.mktemp("sharded") / "db"
-    reports = index_shards(library, db, IndexCfg(), shards=2)
-    assert len(reports) == 2 and not any(r.failed for r in reports)
-    return db
+def sharded(sharded_scene_db) -> Path:
+    return sharded_scene_db
 
 
 def _files(db: Path) -> set[str]:
@@ -61,6 +59,31 @@ def test_sharded_search_answers_as_the_unsharded_index(library, sharded, scene_d
     assert [t["title"] for t in info["titles"]] == ["Alpha", "Beta"]
 
 
+def test_shard_ids_round_trip():
+    for shards in (1, 2, 8):
+        ids = {qualify(local, shard, shards) for shard in range(shards) for local in (1, 2, 977)}
+        assert len(ids) == 3 * shards
+        assert all(split(qualify(local, shard, shards), shards) == (shard, local)
+                   for shard in range(shards) for local in (1, 2, 977))
+
+
+def test_hits_carry_library_wide_ids_that_locate_their_shard(library, sharded, scene_db):
+    split_index, plain = ShardedIndex.load(sharded), Index.load(scene_db)
+    for rel, t in [(FILES[0], 3.3), (FILES[1], 1.7), (FILES[2], 4.6)]:
+        hits = split_index.search(frames_at(library / rel, [t])[0], k=5)
+        assert len({h.entry_id for h in hits}) == len(hits) and len({h.file for h in hits}) >= 2
+        for hit in hits:
+            shard, local = split_index.locate(hit.entry_id)
+            assert shard.folder == shard_folder(sharded, shard_of(hit.file, 2))
+            rec = shard.store.entries([local])[local]
+            assert rec.path == hit.file and shard.store.file_by_id(rec.file_id).path == hit.file
+            assert split(hit.file_id, 2) == (shard_of(hit.file, 2), rec.file_id)
+    assert split_index.locate(-1) is None
+    assert split_index.embedder_cfg == plain.embedder_cfg
+    assert split_index.counts() == {**plain.counts(), "shards": 2, "missing_shards": []}
+    assert plain.locate(7) == (plain, 7)
+
+
 def test_process_pool_builds_the_same_shards(library, sharded, tmp_path):
     db = tmp_path / "pool"
     out = index_shards(library, db, IndexCfg(), shards=2, strategy=ProcessPoolStrategy(2))
@@ -73,6 +96,9 @@ def test_one_machine_builds_one_shard_and_search_uses_what_exists(library, tmp_p
     index_shards(library, db, IndexCfg(), shards=3, only=1)
     split = ShardedIndex.load(db)
     assert split.missing == [0, 2]
+    assert split.counts()["shards"] == 3 and split.counts()["missing_shards"] == [0, 2]
+    assert split.locate(qualify(1, 0, 3)) is None and split.locate(qualify(1, 2, 3)) is None
+    assert split.locate(qualify(5, 1, 3)) == (split.shards[0], 5)
     assert _files(shard_folder(db, 1)) == {f for f in FILES if shard_of(f, 3) == 1}
 
 

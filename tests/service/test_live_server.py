@@ -72,9 +72,11 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_animeid_serve_command_starts_and_answers(scene_db, tmp_path):
+@pytest.mark.parametrize("db_fixture", ["scene_db", "sharded_scene_db"])
+def test_animeid_serve_command_starts_and_answers(db_fixture, request):
+    db = request.getfixturevalue(db_fixture)
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "animeid.cli.main", "serve", "--db", str(scene_db),
+    proc = subprocess.Popen([sys.executable, "-m", "animeid.cli.main", "serve", "--db", str(db),
                              "--port", str(port), "--log-level", "warning"],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:

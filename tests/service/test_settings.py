@@ -28,6 +28,8 @@ def test_bad_settings_are_one_line_errors(tmp_path, monkeypatch):
     monkeypatch.delenv("ANIMEID_API_KEY", raising=False)
     with pytest.raises(AnimeidError, match="no such index folder"):
         load_settings(db=tmp_path / "missing")
+    with pytest.raises(AnimeidError, match="not an animeid index"):
+        load_settings(db=tmp_path)       # a folder, but neither an index nor a sharded one
     with pytest.raises(AnimeidError, match="at least 8 characters"):
         load_settings(api_key="short")
     with pytest.raises(AnimeidError, match="unknown service setting"):

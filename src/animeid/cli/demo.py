@@ -103,6 +103,5 @@ def _serve(db: Path, host: str, port: int) -> int:
     except ImportError:
         print("(the web service is not installed; pass --no-serve)")
         return 0
-    print(f"serving the demo index at http://{host}:{port}/  (Ctrl-C to stop)", flush=True)
-    serve(db, host=host, port=port)
+    serve(db, host=host, port=port, banner=f"serving the demo index at http://{host}:{port}/  (Ctrl-C to stop)")
     return 0

@@ -6,7 +6,8 @@ from pathlib import Path
 
 
 def configure_serve(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--db", type=Path, required=True, help="scene index folder (from `animeid index`)")
+    p.add_argument("--db", type=Path, required=True,
+                   help="scene index folder from `animeid index`, sharded (--shards) or not")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     p.add_argument("--gallery", type=Path, default=None, help="character gallery folder: enables /identify, /enroll")
@@ -31,8 +32,8 @@ def run_serve(args) -> int:
     from animeid.service.settings import load_settings
 
     load_settings(args.config, db=args.db, gallery=args.gallery, genre_model=args.genre_model)  # fail early
-    print(f"animeid: serving {args.db} at http://{args.host}:{args.port}/  (API docs at /docs; Ctrl-C to stop)",
-          flush=True)
+    banner = f"animeid: serving {args.db} at http://{args.host}:{args.port}/  (API docs at /docs; Ctrl-C to stop)"
     serve(args.db, host=args.host, port=args.port, gallery=args.gallery, genre_model=args.genre_model,
-          config=args.config, workers=args.workers, queue_limit=args.queue_limit, log_level=args.log_level)
+          config=args.config, workers=args.workers, queue_limit=args.queue_limit, log_level=args.log_level,
+          banner=banner)
     return 0

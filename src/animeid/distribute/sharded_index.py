@@ -1,12 +1,15 @@
 """Search several shards of one library as one index: the screenshot is decoded and embedded once,
 each shard answers from its own vectors and metadata, and the scenes are merged by similarity
-(all shards use one embedder, so similarities compare)."""
+(all shards use one embedder, so similarities compare). Hits carry library-wide entry ids
+(`shard_ids`), and `locate` maps one back to its shard, so a server can cut previews from it."""
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
-from animeid.config import SearchCfg
+from animeid.config import EmbedderCfg, SearchCfg
+from animeid.distribute.shard_ids import qualify, split
 from animeid.distribute.shard_plan import read_plan, shard_folder
 from animeid.errors import AnimeidError, IncompatibleIndex
 from animeid.media.images import ImageInput
@@ -16,9 +19,13 @@ from animeid.scenes.index import Index
 
 class ShardedIndex:
     def __init__(self, folder: Path, shards: list[Index], missing: list[int]):
+        """`shards` are the built shards in shard order; `missing` the numbers of the others."""
         self.folder = Path(folder)
         self.shards = shards
         self.missing = missing
+        self.planned = len(shards) + len(missing)
+        built = [i for i in range(self.planned) if i not in set(missing)]
+        self._by_number = dict(zip(built, shards))
         self.search_cfg = SearchCfg()
 
     @classmethod
@@ -44,12 +51,26 @@ class ShardedIndex:
                cfg: SearchCfg | None = None) -> list[SceneHit]:
         cfg = cfg or self.search_cfg
         query = self.shards[0].prepare_query(image, cfg)
-        hits = [h for shard in self.shards for h in shard.search_query(query, k, title, cfg)]
+        hits = [self._qualified(h, n) for n, shard in self._by_number.items()
+                for h in shard.search_query(query, k, title, cfg)]
         return sorted(hits, key=lambda h: -h.similarity)[: k or cfg.k]
 
-    def with_search(self, **changes) -> "ShardedIndex":
-        from dataclasses import replace
+    def _qualified(self, hit: SceneHit, shard: int) -> SceneHit:
+        """The hit with library-wide ids: shard-local ones would name another shard's scene."""
+        file_id = qualify(hit.file_id, shard, self.planned) if hit.file_id >= 0 else hit.file_id
+        return replace(hit, entry_id=qualify(hit.entry_id, shard, self.planned), file_id=file_id)
 
+    def locate(self, entry_id: int) -> tuple[Index, int] | None:
+        """The shard holding `entry_id` (an id from `search`) and the entry's id inside it, or None
+        when that shard is not built. Each shard resolves its own videos (`Index.video_path`):
+        shards built on different machines may record different library folders."""
+        if entry_id < 0:
+            return None
+        shard, local = split(entry_id, self.planned)
+        index = self._by_number.get(shard)
+        return None if index is None else (index, local)
+
+    def with_search(self, **changes) -> "ShardedIndex":
         self.search_cfg = replace(self.search_cfg, **changes)
         return self
 
@@ -62,6 +83,21 @@ class ShardedIndex:
                 m["entries"] += t["entries"] or 0
                 m["seconds"] += t["seconds"] or 0.0
         return [merged[k] for k in sorted(merged)]
+
+    @property
+    def embedder_cfg(self) -> EmbedderCfg:
+        return self.shards[0].embedder_cfg
+
+    @property
+    def embedder(self):
+        """The embedder every query goes through (the first shard's: `load` checked they agree)."""
+        return self.shards[0].embedder
+
+    def counts(self) -> dict:
+        """Cheap totals for a health check (no file listing)."""
+        return {"entries": sum(s.store.count_entries() for s in self.shards),
+                "vectors": sum(s.vectors.ntotal for s in self.shards), "titles": len(self.titles()),
+                "shards": self.planned, "missing_shards": self.missing}
 
     def info(self) -> dict:
         parts = [s.info() for s in self.shards]

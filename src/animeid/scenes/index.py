@@ -182,6 +182,16 @@ class Index:
     def titles(self) -> list[dict]:
         return self.store.titles()
 
+    def counts(self) -> dict:
+        """Cheap totals for a health check (no file listing); `ShardedIndex.counts` answers alike."""
+        return {"entries": self.store.count_entries(), "vectors": self.vectors.ntotal,
+                "titles": len(self.titles())}
+
+    def locate(self, entry_id: int) -> tuple["Index", int]:
+        """The index holding `entry_id` and its id there: this one, as is. A `ShardedIndex` answers
+        with one of its shards, so callers cutting previews treat both alike."""
+        return self, entry_id
+
     def info(self) -> dict:
         return {"folder": str(self.folder), "embedder": self.embedder_cfg.name, "dim": self.embedder_cfg.dim,
                 "metric": self.embedder_cfg.metric, "factory": self.factory, "entries": self.store.count_entries(),

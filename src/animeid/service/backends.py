@@ -1,5 +1,7 @@
-"""The models one server holds: the scene index, and optionally the character gallery and the genre
-model. Everything here is blocking CPU work meant to run on the worker pool's threads.
+"""The models one server holds: the scene index (one `Index`, or a `ShardedIndex` of a library
+indexed with `--shards`: both search, list titles, count and `locate` an entry the same way), and
+optionally the character gallery and the genre model. Everything here is blocking CPU work meant
+to run on the worker pool's threads.
 
 Thread safety: FAISS searches and ONNX Runtime sessions may run concurrently. The index's SQLite
 connection may too when SQLite is built serialized (`sqlite3.threadsafety == 3`, the usual case);
@@ -26,9 +28,9 @@ class Backends:
         self.limits = ImageLimits(max_bytes=settings.max_upload_bytes)
         self.index = None
         if settings.db is not None:
-            from animeid.scenes.index import Index
+            from animeid.distribute.sharded_index import open_index
 
-            self.index = Index.load(settings.db)
+            self.index = open_index(settings.db)
         self._store_lock = nullcontext() if sqlite3.threadsafety == 3 else threading.Lock()
         self._recognizer = None
         self._genre_model = None
@@ -44,7 +46,7 @@ class Backends:
     # --- lifecycle ----------------------------------------------------------------------
     def warm_up(self) -> None:
         """Create the ONNX sessions now, so the first user does not wait for them."""
-        if self.index is not None and self.index.vectors.ntotal:
+        if self.index is not None and self.index.counts()["vectors"]:
             import numpy as np
 
             self.index.embedder.embed([np.zeros((64, 64, 3), np.uint8)])
@@ -58,8 +60,7 @@ class Backends:
         out: dict = {"status": "ok", "capabilities": self.capabilities()}
         if self.index is not None:
             with self._store_lock:
-                out["index"] = {"embedder": self.index.embedder_cfg.name, "entries": self.index.store.count_entries(),
-                                "vectors": self.index.vectors.ntotal, "titles": len(self.index.titles())}
+                out["index"] = {"embedder": self.index.embedder_cfg.name, **self.index.counts()}
         return out
 
     # --- scene search -------------------------------------------------------------------
@@ -87,10 +88,14 @@ class Backends:
 
     # --- previews -----------------------------------------------------------------------
     def _entry_video(self, entry_id: int):
-        index = self._require_index()
-        with self._store_lock:
-            rec = index.store.entries([entry_id]).get(entry_id)
-            file = index.store.file_by_id(rec.file_id) if rec is not None else None
+        """The video and file record of a search result's entry; with shards, the shard's own."""
+        found = self._require_index().locate(entry_id)
+        rec = file = None
+        if found is not None:
+            index, local_id = found
+            with self._store_lock:
+                rec = index.store.entries([local_id]).get(local_id)
+                file = index.store.file_by_id(rec.file_id) if rec is not None else None
         if rec is None or file is None:
             raise not_found(f"no scene with id {entry_id} in this index")
         video = index.video_path(rec.path)

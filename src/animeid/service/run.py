@@ -8,7 +8,10 @@ from pathlib import Path
 
 def serve(db: Path | str | None, host: str = "127.0.0.1", port: int = 8000, *, gallery: Path | None = None,
           genre_model: Path | None = None, config: Path | None = None, workers: int | None = None,
-          queue_limit: int | None = None, upload_limit_mb: float | None = None, log_level: str = "info") -> None:
+          queue_limit: int | None = None, upload_limit_mb: float | None = None, log_level: str = "info",
+          banner: str | None = None) -> None:
+    """`banner` is printed once the index and models have loaded, so a folder that fails to open
+    (a sharded one with no shard built yet, say) ends in its error alone, not after 'serving'."""
     import uvicorn
 
     from animeid.service.app import create_app
@@ -20,6 +23,8 @@ def serve(db: Path | str | None, host: str = "127.0.0.1", port: int = 8000, *, g
     if not _is_loopback(host) and not settings.local_url_roots:
         settings = replace(settings, allow_local_paths=False)
     app = create_app(settings)
+    if banner:
+        print(banner, flush=True)
     # uvicorn's own cap on open connections is a second guard behind the worker pool's queue.
     uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_keep_alive=10,
                 limit_concurrency=max(256, settings.workers + settings.queue_limit + 32))

@@ -97,9 +97,22 @@ def _read_toml(path: Path) -> dict:
     return dict(section)
 
 
+def _check_index_folder(db: Path) -> None:
+    """Refuse a folder that is neither an index nor a sharded one now, in one line, before a server
+    announces itself; whether its shards open is left to loading them."""
+    if not db.is_dir():
+        raise AnimeidError(f"{db}: no such index folder")
+    from animeid.distribute.shard_plan import PLAN_FILE
+    from animeid.scenes.index import CONFIG_FILE
+
+    if not (db / CONFIG_FILE).exists() and not (db / PLAN_FILE).exists():
+        raise AnimeidError(f"{db}: not an animeid index (no {CONFIG_FILE} or {PLAN_FILE}); "
+                           "build one with `animeid index`")
+
+
 def _check(s: ServiceSettings) -> None:
-    if s.db is not None and not Path(s.db).is_dir():
-        raise AnimeidError(f"{s.db}: no such index folder")
+    if s.db is not None:
+        _check_index_folder(Path(s.db))
     if s.genre_model is not None and not Path(s.genre_model).exists():
         raise AnimeidError(f"{s.genre_model}: no such genre model folder")
     if s.gallery is not None and Path(s.gallery).exists() and not Path(s.gallery).is_dir():
