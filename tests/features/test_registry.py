@@ -7,10 +7,11 @@ from animeid.features.registry import create_embedder, get_embedder_cfg, list_em
 
 def test_builtins_are_registered_with_typed_configs():
     names = list_embedders()
-    assert {"efficientnet-lite0", "efficientnet-lite2", "color-layout"} <= set(names)
+    assert {"efficientnet-lite0", "efficientnet-lite1", "efficientnet-lite2", "color-layout"} <= set(names)
     lite0 = get_embedder_cfg("efficientnet-lite0")
     assert (lite0.input_size, lite0.dim, lite0.metric) == (224, 1280, "cosine")
     assert len(lite0.weights_sha256) == 64
+    assert get_embedder_cfg("efficientnet-lite1").input_size == 240
     assert get_embedder_cfg("efficientnet-lite2").input_size == 260
     assert get_embedder_cfg("color-layout").dim == 33
 

@@ -100,3 +100,20 @@ def test_cli_enroll_errors(tmp_path, capsys):
     assert "no labelled images" in capsys.readouterr().err
     assert main(["identify", "x.png", "--db", str(tmp_path / "nodb")]) == 2
     assert "no gallery" in capsys.readouterr().err
+
+
+def test_knn_searches_neighbours_after_removing_the_training_mean():
+    """Worked by hand: training mean (9.5, 0). Raw cosine puts the query (10.5, -0.2) nearest to
+    b's (9, -1) (5.2 degrees apart, a's (10, 1) is 6.8); centred, the query (1, -0.2) has cosine
+    +0.26 with a's (0.5, 1) and -0.26 with b's (-0.5, -1), so the answer is a."""
+    from animeid.recognize.methods import build_knn
+
+    x = np.array([[10, 1.0], [10, 2.0], [9, -1.0], [9, -2.0]])
+    y = ["a", "a", "b", "b"]
+    q = np.array([[10.5, -0.2]])
+    raw = x / np.linalg.norm(x, axis=1, keepdims=True)
+    assert y[int(np.argmax(raw @ (q[0] / np.linalg.norm(q[0]))))] == "b"
+    pipe, grid = build_knn(EvalCfg())
+    assert grid["centre__with_std"] == [False, True]
+    pipe.set_params(centre__with_std=False, clf__n_neighbors=1, clf__weights="uniform")
+    assert list(pipe.fit(x, y).predict(q)) == ["a"]

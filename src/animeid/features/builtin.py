@@ -28,7 +28,7 @@ def _register_lite(variant: str) -> None:
         return OnnxEmbedder(_lite_cfg(variant), path, batch_size=batch_size, threads=threads)
 
 
-for _variant in ("efficientnet-lite0", "efficientnet-lite2"):
+for _variant in ("efficientnet-lite0", "efficientnet-lite1", "efficientnet-lite2"):
     _register_lite(_variant)
 
 

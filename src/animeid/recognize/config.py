@@ -78,10 +78,12 @@ class FineTuneCfg:
     settings are fixed defaults (no search: one fine-tune per inner fold would cost minutes each);
     see docs/recognition.md for how they were chosen."""
 
-    backbones: tuple[str, ...] = ("efficientnet-lite0", "efficientnet-lite2")
-    # Last blocks trained per backbone (with the head conv): Lite0 13-15, Lite2 17-20, i.e. the
-    # last stage at 1/32 resolution.
-    trainable_blocks: tuple[int, ...] = (3, 4)
+    # Three input sizes (224, 240, 260 px) see different detail and make different mistakes;
+    # docs/recognition.md has the per-backbone and per-pair figures.
+    backbones: tuple[str, ...] = ("efficientnet-lite0", "efficientnet-lite1", "efficientnet-lite2")
+    # Last blocks trained per backbone (with the head conv): Lite0 13-15, Lite1 and Lite2 17-20,
+    # i.e. the last stage at 1/32 resolution.
+    trainable_blocks: tuple[int, ...] = (3, 4, 4)
     # Random crop/flip/colour/JPEG views per training image, cached before the prefix (plus the
     # image and its mirror); each step draws one view per image.
     augmented_views: int = 4

@@ -1,7 +1,7 @@
 """`eval --method best`: one fine-tuned `TailClassifier` per backbone, softmax outputs averaged.
 
-Two backbones (Lite0 at 224 px, Lite2 at 260 px) make different mistakes: in development runs
-on moeimouto10 each alone reached 0.94-0.95 and their average 0.97, so the ensemble is the method.
+The backbones (Lite0 at 224 px, Lite1 at 240, Lite2 at 260) make different mistakes: on
+moeimouto10 each alone reached 0.92-0.96 and their average 0.97, so the ensemble is the method.
 Unlike the row-based methods it needs the images (the tails are trained on cached prefix
 activations), so `evaluation.run_eval` calls `evaluate_finetune` instead of `evaluate_rows`."""
 from __future__ import annotations

@@ -84,10 +84,17 @@ def build_baseline(cfg: EvalCfg):
 
 
 def build_knn(cfg: EvalCfg):
+    """S1's k-NN, on centred and re-normalised embeddings (SimpleShot's CL2N): ReLU features
+    share a large mean direction that dominates raw cosine similarity; removing the training
+    mean lets the directions that differ between images decide."""
     from sklearn.neighbors import KNeighborsClassifier
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
 
-    return KNeighborsClassifier(metric="cosine"), {"n_neighbors": list(cfg.knn_k),
-                                                   "weights": ["uniform", "distance"]}
+    pipe = Pipeline([("centre", StandardScaler(with_std=False)), ("l2", _l2()),
+                     ("clf", KNeighborsClassifier(metric="cosine"))])
+    return pipe, {"centre__with_std": [False, True], "clf__n_neighbors": list(cfg.knn_k),
+                  "clf__weights": ["uniform", "distance"]}
 
 
 def build_linear(cfg: EvalCfg):
