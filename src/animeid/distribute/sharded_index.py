@@ -18,14 +18,13 @@ from animeid.scenes.index import Index
 
 
 class ShardedIndex:
-    def __init__(self, folder: Path, shards: list[Index], missing: list[int]):
-        """`shards` are the built shards in shard order; `missing` the numbers of the others."""
+    def __init__(self, folder: Path, built: dict[int, Index], planned: int):
+        """`built` maps shard numbers to the shards built so far, of the `planned` ones."""
         self.folder = Path(folder)
-        self.shards = shards
-        self.missing = missing
-        self.planned = len(shards) + len(missing)
-        built = [i for i in range(self.planned) if i not in set(missing)]
-        self._by_number = dict(zip(built, shards))
+        self._by_number = dict(sorted(built.items()))
+        self.planned = planned
+        self.shards = list(self._by_number.values())
+        self.missing = [i for i in range(planned) if i not in self._by_number]
         self.search_cfg = SearchCfg()
 
     @classmethod
@@ -33,19 +32,14 @@ class ShardedIndex:
         """Open every shard built so far; shards not built yet are listed in `missing`."""
         folder = Path(folder)
         plan = read_plan(folder)
-        shards, missing = [], []
-        for i in range(plan["shards"]):
-            path = shard_folder(folder, i)
-            if Index.is_index(path):
-                shards.append(Index.load(path))
-            else:
-                missing.append(i)
-        if not shards:
+        built = {i: Index.load(shard_folder(folder, i)) for i in range(plan["shards"])
+                 if Index.is_index(shard_folder(folder, i))}
+        if not built:
             raise AnimeidError(f"{folder}: none of its {plan['shards']} shards has been built yet")
-        names = {s.embedder_cfg.name for s in shards}
+        names = {s.embedder_cfg.name for s in built.values()}
         if len(names) > 1 or plan["embedder"] not in names:
             raise IncompatibleIndex(f"{folder}: shards were built with different embedders ({', '.join(sorted(names))})")
-        return cls(folder, shards, missing)
+        return cls(folder, built, plan["shards"])
 
     def search(self, image: ImageInput, k: int | None = None, title: str | None = None,
                cfg: SearchCfg | None = None) -> list[SceneHit]:
@@ -101,7 +95,7 @@ class ShardedIndex:
 
     def info(self) -> dict:
         parts = [s.info() for s in self.shards]
-        return {"folder": str(self.folder), "shards": len(self.shards) + len(self.missing),
+        return {"folder": str(self.folder), "shards": self.planned,
                 "missing_shards": self.missing, "embedder": parts[0]["embedder"],
                 "factory": parts[0]["factory"], "entries": sum(p["entries"] for p in parts),
                 "vectors": sum(p["vectors"] for p in parts), "files": sum(p["files"] for p in parts),

@@ -102,10 +102,10 @@ def _check_index_folder(db: Path) -> None:
     announces itself; whether its shards open is left to loading them."""
     if not db.is_dir():
         raise AnimeidError(f"{db}: no such index folder")
-    from animeid.distribute.shard_plan import PLAN_FILE
-    from animeid.scenes.index import CONFIG_FILE
+    from animeid.distribute.shard_plan import PLAN_FILE, is_sharded
+    from animeid.scenes.index import CONFIG_FILE, Index
 
-    if not (db / CONFIG_FILE).exists() and not (db / PLAN_FILE).exists():
+    if not Index.is_index(db) and not is_sharded(db):
         raise AnimeidError(f"{db}: not an animeid index (no {CONFIG_FILE} or {PLAN_FILE}); "
                            "build one with `animeid index`")
 
