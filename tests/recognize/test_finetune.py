@@ -112,3 +112,53 @@ def test_mismatched_config_is_refused():
 
     with pytest.raises(ValueError, match="trainable_blocks"):
         FineTuneEnsemble(FineTuneCfg(backbones=("efficientnet-lite0",), trainable_blocks=(1, 2)))
+
+
+def test_embed_concatenates_unit_norm_members_averaged_over_views(data):
+    from dataclasses import replace
+
+    from animeid.features.embedder import l2_normalize
+    from animeid.recognize.finetune_ensemble import FineTuneEnsemble
+    from animeid.recognize.prefix_bank import PrefixBank
+
+    imgs, labels = data
+    rows = np.arange(len(imgs))
+    cfg = replace(TINY, seeds_per_backbone=2, epochs=1)
+    bank = PrefixBank([f"img{i}" for i in rows], cfg, images=imgs)
+    bank.prepare("efficientnet-lite0", rows)
+    model = FineTuneEnsemble(cfg).fit(bank, rows, labels)
+    emb = model.embed(bank, rows[:4])
+    assert emb.shape == (4, 2 * 1280)
+    for part, member in zip(np.split(emb, 2, axis=1), model.members):
+        assert np.allclose(np.linalg.norm(part, axis=1), 1.0, atol=1e-5)
+        by_hand = l2_normalize(sum(l2_normalize(member.pooled(bank, rows[:4], v)) for v in cfg.test_views))
+        assert np.allclose(part, by_hand, atol=1e-5)
+
+
+def test_knn_over_the_fine_tuned_embedder(data):
+    from animeid.recognize.finetune_ensemble import evaluate_finetune
+    from animeid.recognize.prefix_bank import PrefixBank
+
+    imgs, labels = data
+    rows = np.arange(len(imgs))
+    splits = [Split(rows[rows % 3 != 0], rows[rows % 3 == 0])]
+    cfg = EvalCfg(finetune=TINY)
+    bank = PrefixBank([f"img{i}" for i in rows], TINY, images=imgs)
+    timer = Timer()
+    out, x_plot, desc = evaluate_finetune([f"img{i}" for i in rows], labels, splits, cfg, timer, False, bank,
+                                          classifier="knn")
+    assert out["n"] == len(splits[0].test) and out["accuracy"] >= 0.8
+    chosen = out["chosen"][0]["knn"]
+    assert chosen["clf__n_neighbors"] in cfg.knn_k and chosen["clf__weights"] in ("uniform", "distance")
+    assert x_plot.shape == (len(imgs), 1280) and "fit knn" in timer.stages and "k-NN" in desc
+    with pytest.raises(ValueError, match="softmax or knn"):
+        evaluate_finetune([f"img{i}" for i in rows], labels, splits, cfg, timer, False, bank, classifier="svm")
+
+
+@pytest.mark.parametrize("method", ["knn-fine", "classical:xgboost"])
+def test_unknown_eval_method_is_refused_before_any_work(tmp_path, method):
+    from animeid.errors import AnimeidError
+    from animeid.recognize.evaluation import run_eval
+
+    with pytest.raises(AnimeidError, match="unknown method"):
+        run_eval(tmp_path / "does-not-exist", method)  # the method is checked before the folder is read

@@ -117,3 +117,15 @@ def test_knn_searches_neighbours_after_removing_the_training_mean():
     assert grid["centre__with_std"] == [False, True]
     pipe.set_params(centre__with_std=False, clf__n_neighbors=1, clf__weights="uniform")
     assert list(pipe.fit(x, y).predict(q)) == ["a"]
+
+
+@pytest.mark.parametrize("method", ["knn", "classical:knn"])
+def test_knn_grid_keeps_only_neighbour_counts_the_folds_can_supply(method):
+    from animeid.recognize.methods import fit_method
+
+    # 2 labels x 4 rows, 3 inner folds: an inner training fold holds 8 - ceil(8/3) = 5 rows
+    x = np.array([[1.0, 0.1 * i] for i in range(4)] + [[0.1 * i, 1.0] for i in range(4)])
+    y = ["a"] * 4 + ["b"] * 4
+    fitted = fit_method(method, x, y, EvalCfg(inner_folds=3))
+    assert fitted.chosen["clf__n_neighbors"] <= 5
+    assert fitted.predict(np.array([[1.0, 0.0], [0.0, 1.0]])) == ["a", "b"]

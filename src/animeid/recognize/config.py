@@ -40,8 +40,9 @@ class FeatureRecipe:
 
 # Galleries answer one image in < 50 ms on 2 cores: one backbone, two views.
 GALLERY_RECIPE = FeatureRecipe()
-# `eval --method svm` (the frozen-feature `best` before fine-tuning; see docs/recognition.md).
-SVM_RECIPE = FeatureRecipe(embedders=("efficientnet-lite0", "efficientnet-lite2"),
+# `eval --method linear` and `svm` (the frozen-feature `best` before fine-tuning): two backbones,
+# four views and colour, because one view of Lite0 leaves a softmax head level with the baseline.
+RICH_RECIPE = FeatureRecipe(embedders=("efficientnet-lite0", "efficientnet-lite2"),
                             views=("base", "flip", "crop", "cropflip"), color_weight=1.0)
 # The frozen-embedding logistic-regression baseline every method is printed beside.
 BASELINE_RECIPE = FeatureRecipe(views=("base",))

@@ -13,13 +13,17 @@ import numpy as np
 
 from animeid.errors import AnimeidError
 from animeid.evaluate import metrics
-from animeid.recognize.config import BASELINE_RECIPE, GALLERY_RECIPE, SVM_RECIPE, EvalCfg, FeatureRecipe
+from animeid.recognize.config import BASELINE_RECIPE, GALLERY_RECIPE, RICH_RECIPE, EvalCfg, FeatureRecipe
 from animeid.recognize.datasets import labelled_folder, manifest_split
 from animeid.recognize.feature_extractor import FeatureExtractor
 from animeid.recognize.methods import CLASSICAL_MODELS, fit_method
 
-METHOD_RECIPES: dict[str, FeatureRecipe] = {"knn": GALLERY_RECIPE, "linear": GALLERY_RECIPE, "svm": SVM_RECIPE}
-METHODS = "knn, linear, svm, best or classical:<model|all>"
+# row-based methods: eval name -> (estimator in methods.py, frozen feature recipe)
+ROW_METHODS: dict[str, tuple[str, FeatureRecipe]] = {
+    "knn-frozen": ("knn", GALLERY_RECIPE), "linear": ("linear", RICH_RECIPE), "svm": ("svm", RICH_RECIPE)}
+# methods that fine-tune the backbones first: eval name -> classifier over the fine-tuned ensemble
+FINETUNE_METHODS = {"best": "softmax", "knn": "knn"}
+METHODS = "knn, knn-frozen, linear, svm, best or classical:<model|all>"
 
 
 @dataclass
@@ -161,6 +165,9 @@ def classical_table(bank: FeatureBank, data: EvalData, models: list[str], cfg: E
 
 def run_eval(train_dir: Path, method: str, test_dir: Path | None = None, folds: int | None = None,
              cfg: EvalCfg = EvalCfg(), progress: bool = True, bank: FeatureBank | None = None) -> dict:
+    classical = method.startswith("classical:") and method.split(":", 1)[1] in (*CLASSICAL_MODELS, "all")
+    if not (method in ROW_METHODS or method in FINETUNE_METHODS or classical):
+        raise AnimeidError(f"unknown method {method!r}; choose {METHODS}")  # before minutes of embedding
     timer = Timer()
     with timer.stage("load"):
         data = load_eval_data(train_dir, test_dir, folds, cfg.seed)
@@ -183,17 +190,16 @@ def run_eval(train_dir: Path, method: str, test_dir: Path | None = None, folds: 
         result["table"] = table
         result["method_detail"] = f"best row: {best['model']} on {best['features']}"
         x_plot = bank.rows(BASELINE_RECIPE)
-    elif method == "best":
+    elif method in FINETUNE_METHODS:
         from animeid.recognize.finetune_ensemble import evaluate_finetune
 
         main, x_plot, result["method_detail"] = evaluate_finetune(data.paths, data.labels, data.splits, cfg,
-                                                                  timer, progress)
+                                                                  timer, progress,
+                                                                  classifier=FINETUNE_METHODS[method])
     else:
-        if method not in METHOD_RECIPES:
-            raise AnimeidError(f"unknown method {method!r}; choose {METHODS}")
-        recipe = METHOD_RECIPES[method]
+        estimator, recipe = ROW_METHODS[method]
         x_plot = bank.rows(recipe)
-        main = evaluate_rows(method, x_plot, data.labels, data.splits, cfg, timer, method)
+        main = evaluate_rows(estimator, x_plot, data.labels, data.splits, cfg, timer, method)
         result["method_detail"] = f"features {recipe.key}"
     result["metrics"] = _public(main)
     result["per_class"] = metrics.per_class_prf(main["truth"], main["pred"], result["classes"])

@@ -45,6 +45,15 @@ class FineTuneEnsemble:
         """(n, n_classes) probabilities, the mean of the members' test-view-averaged softmax."""
         return np.mean([m.predict_proba(bank, rows) for m in self.members], axis=0)
 
+    def embed(self, bank: PrefixBank, rows: np.ndarray) -> np.ndarray:
+        """The fine-tuned backbones cut out as one embedder, S1's design (train, then k-NN over the
+        embeddings): each member's pooled features averaged over the test views, L2-normalised so
+        every backbone weighs the same in a cosine comparison, members side by side."""
+        from animeid.features.embedder import l2_normalize
+
+        return np.concatenate([l2_normalize(np.mean([l2_normalize(m.pooled(bank, rows, v)) for v in self.cfg.test_views],
+                                                    axis=0)) for m in self.members], axis=1)
+
     def pooled(self, bank: PrefixBank, rows: np.ndarray) -> list[np.ndarray]:
         return [m.pooled(bank, rows) for m in self.members]
 
@@ -65,10 +74,17 @@ def _stage(timer, name: str):
 
 
 def evaluate_finetune(paths: list, labels: list[str], splits: list, cfg: EvalCfg, timer,
-                      progress: bool = True, bank: PrefixBank | None = None) -> tuple[dict, np.ndarray, str]:
-    """Like `evaluation.evaluate_rows` for the fine-tuned ensemble. Returns the pooled result, the
-    feature rows for the t-SNE plot (fine-tuned pooled features of every image, from the model of
-    the last split) and a description."""
+                      progress: bool = True, bank: PrefixBank | None = None,
+                      classifier: str = "softmax") -> tuple[dict, np.ndarray, str]:
+    """Like `evaluation.evaluate_rows` for the fine-tuned ensemble. `classifier` is "softmax" (`best`:
+    the members' averaged softmax) or "knn" (`knn`: the row-based k-NN over `FineTuneEnsemble.embed`,
+    k and weighting chosen on inner folds of the training rows). Returns the pooled result, the
+    feature rows for the t-SNE plot (the embeddings of every image under the model of the last
+    split) and a description."""
+    from animeid.recognize.methods import fit_method
+
+    if classifier not in ("softmax", "knn"):
+        raise ValueError(f"classifier must be softmax or knn, not {classifier!r}")
     ft = cfg.finetune
     log = (lambda s: print(f"animeid: {s}", file=sys.stderr, flush=True)) if progress else (lambda s: None)
     bank = bank or PrefixBank(paths, ft, log=log)
@@ -81,30 +97,41 @@ def evaluate_finetune(paths: list, labels: list[str], splits: list, cfg: EvalCfg
             bank.prepare(backbone, train_rows)
     truth, pred, ranked, train_acc, chosen = [], [], [], [], []
     fit_s = 0.0
-    model = None
+    model, x_plot = None, None
     for k, sp in enumerate(splits):
         t = time.perf_counter()
         model = FineTuneEnsemble(ft).fit(bank, sp.train, list(y[sp.train]), timer)
         fit_s += time.perf_counter() - t
         log(f"fine-tuned split {k + 1}/{len(splits)} in {time.perf_counter() - t:.0f} s")
-        with _stage(timer, "predict best"):
-            s = model.scores(bank, sp.test)
-            tr = model.scores_from_pooled(model.pooled(bank, sp.train))
-        train_acc.append(metrics.accuracy(list(y[sp.train]), [model.classes[i] for i in np.argmax(tr, axis=1)]))
+        detail = {"fit_seconds": dict(model.fit_seconds),
+                  "final_train_loss": {m.backbone: round(m.history[-1], 4) for m in model.members if m.history}}
+        if classifier == "knn":
+            with _stage(timer, "embed knn"):
+                x_plot = model.embed(bank, np.arange(len(y)))
+            with _stage(timer, "fit knn"):
+                fitted = fit_method("knn", x_plot[sp.train], list(y[sp.train]), cfg)
+            s, classes = fitted.scores(x_plot[sp.test]), fitted.classes
+            train_pred = fitted.predict(x_plot[sp.train])
+            detail["knn"] = fitted.chosen
+        else:
+            with _stage(timer, "predict best"):
+                s, classes = model.scores(bank, sp.test), model.classes
+                tr = model.scores_from_pooled(model.pooled(bank, sp.train))
+            train_pred = [classes[i] for i in np.argmax(tr, axis=1)]
+        train_acc.append(metrics.accuracy(list(y[sp.train]), train_pred))
         truth += list(y[sp.test])
-        pred += [model.classes[i] for i in np.argmax(s, axis=1)]
-        ranked += metrics.ranked_labels(s, model.classes)
-        chosen.append({"fit_seconds": dict(model.fit_seconds),
-                       "final_train_loss": {m.backbone: round(m.history[-1], 4) for m in model.members if m.history}})
+        pred += [classes[i] for i in np.argmax(s, axis=1)]
+        ranked += metrics.ranked_labels(s, classes)
+        chosen.append(detail)
     out = metrics.summary(truth, pred, ranked, cfg.top_k)
     out.update({"train_accuracy": float(np.mean(train_acc)), "fit_seconds": round(fit_s, 3), "chosen": chosen,
                 "truth": truth, "pred": pred})
-    with _stage(timer, "plot features"):
-        from animeid.features.embedder import l2_normalize
-
-        x_plot = np.concatenate([l2_normalize(p) for p in model.pooled(bank, np.arange(len(y)))], axis=1)
+    if x_plot is None:
+        with _stage(timer, "plot features"):
+            x_plot = model.embed(bank, np.arange(len(y)))
     blocks = ", ".join(f"{b} last {n} blocks" for b, n in zip(ft.backbones, ft.trainable_blocks))
+    head = (f"k-NN (centred, cosine) over the fine-tuned pooled features averaged over {', '.join(ft.test_views)}"
+            if classifier == "knn" else f"softmax averaged over {', '.join(ft.test_views)} and backbones")
     desc = (f"fine-tuned {blocks}; {ft.augmented_views} augmented views + image + mirror cached before the "
-            f"prefix; {ft.epochs} epochs, label smoothing {ft.label_smoothing:g}; softmax averaged over "
-            f"{', '.join(ft.test_views)} and backbones")
+            f"prefix; {ft.epochs} epochs, label smoothing {ft.label_smoothing:g}; {head}")
     return out, x_plot, desc

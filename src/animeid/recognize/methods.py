@@ -56,6 +56,14 @@ def _inner_cv(y, cfg: EvalCfg):
     return StratifiedKFold(n_splits=folds, shuffle=True, random_state=cfg.seed)
 
 
+def _feasible_k(ks, y, cfg: EvalCfg) -> list[int]:
+    """The neighbour counts an inner training fold can supply (small galleries have fewer rows
+    than the largest k of the grid)."""
+    cv = _inner_cv(y, cfg)
+    n_fit = len(y) - -(-len(y) // cv.get_n_splits()) if cv is not None else len(y)
+    return [k for k in ks if k <= n_fit] or [max(1, min(ks[0], n_fit))]
+
+
 def _search(pipeline, grid: dict, x, y, cfg: EvalCfg):
     """Grid search on inner folds of the training set; a plain fit at the first grid point when
     some class has a single image (no fold split possible)."""
@@ -165,6 +173,8 @@ def fit_method(name: str, x: np.ndarray, y: list, cfg: EvalCfg = EvalCfg()) -> F
     y = np.asarray(y)
     if len(np.unique(y)) < 2:
         raise AnimeidError("evaluation needs at least two labels with images")
+    if isinstance(grid, dict) and "clf__n_neighbors" in grid:
+        grid = {**grid, "clf__n_neighbors": _feasible_k(grid["clf__n_neighbors"], y, cfg)}
     if isinstance(grid, list) or any(len(v) > 1 for v in grid.values()):
         fitted, chosen = _search(est, grid, x, y, cfg)
     else:

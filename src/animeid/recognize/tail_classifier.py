@@ -88,7 +88,7 @@ class TailClassifier:
         return self
 
     def pooled(self, bank: PrefixBank, rows: np.ndarray, view: str = "base") -> np.ndarray:
-        """Fine-tuned pooled features (n, features) of one view (for t-SNE)."""
+        """Fine-tuned pooled features (n, features) of one cached view."""
         return self._pooled(bank.acts(self.backbone, view, rows)).numpy()
 
     def logits_from_pooled(self, pooled: np.ndarray) -> np.ndarray:
