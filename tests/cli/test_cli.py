@@ -91,3 +91,42 @@ def test_readme_main_job_command(tmp_path):
     assert top["title"] == "Big Buck Bunny" and top["episode"] == 1
     assert abs(top["at"] - answer["truth"]["at"]) <= 1.0
     assert answer["perturbations"] == ["crop70", "mirror", "captions", "jpeg_q30"]
+
+
+def test_python_dash_m_runs_the_same_command_line():
+    out = subprocess.run([sys.executable, "-m", "animeid", "embedders"], capture_output=True, text=True,
+                         check=False)
+    assert out.returncode == 0 and "efficientnet-lite0" in out.stdout
+
+
+def test_a_reader_that_goes_away_ends_quietly(tmp_path, monkeypatch, capsys):
+    class ClosedPipe:
+        """stdout whose reader has gone (`animeid ... | head`)."""
+
+        def __init__(self, f):
+            self.f = f
+
+        def write(self, s):
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def flush(self):
+            pass
+
+        def fileno(self):
+            return self.f.fileno()
+
+    with open(tmp_path / "sink", "w") as sink:
+        monkeypatch.setattr(sys, "stdout", ClosedPipe(sink))
+        assert main(["embedders"]) == 141
+    assert "Traceback" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("meta, text", [
+    ({"val": {"loss": float("nan")}}, "none (no validation split"),
+    ({"val": {}}, "none (no validation split"),
+    ({"val": {"loss": 0.25, "knn_accuracy": 0.9}}, "loss 0.2500, knn_accuracy 0.9000"),
+])
+def test_training_summary_says_when_there_was_no_validation(meta, text):
+    from animeid.cli.train import _validation
+
+    assert _validation(meta).startswith(text)

@@ -65,6 +65,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("animeid: interrupted; everything committed so far is kept", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader went away (`animeid search ... | head`): not an error worth a traceback
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":

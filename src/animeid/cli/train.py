@@ -68,7 +68,7 @@ def run_siamese(args) -> int:
                   warmup_epochs=args.warmup_epochs, augmented_views=args.views, val_fraction=args.val_fraction,
                   trainer=_trainer_cfg(args, base.trainer))
     meta = train_siamese(args.data, args.out, cfg, restart=args.restart)
-    print(f"validation: {meta['val']}; loss curves: {args.out / 'loss_curves.png'}")
+    print(f"validation: {_validation(meta)}; loss curves: {args.out / 'loss_curves.png'}")
     print(f"next: animeid export {args.out} --name NAME")
     return 0
 
@@ -84,7 +84,7 @@ def run_classifier(args) -> int:
     cfg = replace(base, backbone=args.backbone, freeze_blocks=args.freeze_blocks, augmented_views=args.views,
                   trainer=tcfg)
     meta = train_classifier(args.data, args.out, cfg, restart=args.restart)
-    print(f"validation: {meta['val']}; loss curves: {args.out / 'loss_curves.png'}")
+    print(f"validation: {_validation(meta)}; loss curves: {args.out / 'loss_curves.png'}")
     return 0
 
 
@@ -100,3 +100,11 @@ def run_export(args) -> int:
     folder = export_model(args.model, args.name)
     print(f"registered embedder {args.name!r} in {folder}; use it with --embedder {args.name}")
     return 0
+
+
+def _validation(meta: dict) -> str:
+    """The last validation figures, or why there are none (a NaN loss means no validation split)."""
+    val = meta.get("val") or {}
+    if not val or any(v != v for v in val.values()):
+        return "none (no validation split; the training loss was watched)"
+    return ", ".join(f"{k} {v:.4f}" for k, v in val.items())

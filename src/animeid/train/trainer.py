@@ -117,7 +117,8 @@ class Trainer:
         metrics = self.task.validate()
         train = sum(s["epoch_losses"]) / max(1, len(s["epoch_losses"]))
         val = float(metrics["loss"])
-        if not math.isfinite(val):
+        has_val = math.isfinite(val)
+        if not has_val:
             val = train  # no validation split: watch the training loss
         s["epoch_losses"] = []
         h = s["history"]
@@ -126,7 +127,8 @@ class Trainer:
         h["lr"].append(scheduled_lr(self.cfg, s["epoch"], s["plateau_scale"]))
         h["val_metrics"].append({k: float(v) for k, v in metrics.items()})
         extra = " ".join(f"{k}={v:.4f}" for k, v in metrics.items() if k != "loss")
-        self.log(f"epoch {s['epoch'] + 1}: train {train:.4f} val {val:.4f} {extra} lr {h['lr'][-1]:.2e}")
+        watched = f"val {val:.4f} {extra}" if has_val else "(no validation split)"
+        self.log(f"epoch {s['epoch'] + 1}: train {train:.4f} {watched} lr {h['lr'][-1]:.2e}")
         if val < s["best_loss"] - self.cfg.min_delta:
             s["best_loss"] = val
             s["bad_epochs"] = 0
@@ -171,6 +173,6 @@ class Trainer:
                 raise KeyboardInterrupt(f"stopped after {s['step']} steps")
         if self.best_model is not None:
             self.task.model.load_state_dict(self.best_model)
-        self.log(f"finished {self.checkpoint.name}: {s['step']} steps, best val {s['best_loss']:.4f} "
+        self.log(f"finished {self.checkpoint.name}: {s['step']} steps, best watched loss {s['best_loss']:.4f} "
                  f"({time.monotonic() - started:.0f} s this session)")
         return s["history"]

@@ -1,0 +1,84 @@
+"""A gallery built on a trained embedder versus the default frozen one (issue 3, galleries).
+
+The user path measured end to end with the real command line: `animeid train siamese` on the
+gallery's own training images, `animeid export`, `animeid enroll --embedder`, `animeid identify
+--json` on test images nobody enrolled. The frozen-Lite0 gallery (`enroll` without `--embedder`)
+is built and queried in the same run as the baseline.
+
+    python bench/gallery_trained.py --data ../shared/data/characters/moeimouto10
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def animeid(*args: str, env: dict, stdout=subprocess.DEVNULL) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "animeid", *args]
+    return subprocess.run(cmd, env=env, stdout=stdout, stderr=subprocess.DEVNULL, text=True, check=False)
+
+
+def score(answers: list[dict]) -> tuple[float, float]:
+    """Top-1 of the best named label (ignoring "unknown"), and the share answered with a label."""
+    top = named = 0
+    for item in answers:
+        truth = Path(item["image"]).parent.name
+        labels = [r["label"] for r in item["results"]]
+        named += bool(labels) and labels[0] != "unknown"
+        known = [x for x in labels if x != "unknown"]
+        top += bool(known) and known[0] == truth
+    return top / len(answers), named / len(answers)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, default=Path("../shared/data/characters/moeimouto10"),
+                    help="folder with train/<label>/ and test/<label>/")
+    ap.add_argument("--work", type=Path, help="working folder (default: a temporary one)")
+    args = ap.parse_args()
+    train, test = args.data / "train", args.data / "test"
+    if not (train.is_dir() and test.is_dir()):
+        print(f"{args.data} needs train/ and test/ folders", file=sys.stderr)
+        return 2
+    queries = sorted(str(p) for p in test.glob("*/*") if p.is_file())
+    work = args.work or Path(tempfile.mkdtemp(prefix="animeid-gallery-"))
+    # the exported embedder is registered in this cache, not the user's
+    env = {**os.environ, "XDG_CACHE_HOME": str(work / "cache")}
+    times, figures = {}, {}
+
+    t = time.perf_counter()
+    done = animeid("train", "siamese", str(args.data), "--out", str(work / "model"), "--val-fraction", "0", env=env)
+    done = done if done.returncode else animeid("export", str(work / "model"), "--name", "bench-trained", env=env)
+    if done.returncode:
+        print("training or export failed", file=sys.stderr)
+        return 1
+    times["train + export"] = time.perf_counter() - t
+    for name, extra in (("frozen efficientnet-lite0 (default)", []), ("trained (siamese, exported)",
+                                                                       ["--embedder", "bench-trained"])):
+        db = work / ("gal-" + ("trained" if extra else "frozen"))
+        t = time.perf_counter()
+        if animeid("enroll", str(train), "--db", str(db), "--kind", "character", *extra, env=env).returncode:
+            print(f"enrol failed for {name}", file=sys.stderr)
+            return 1
+        times[f"enrol {name}"] = time.perf_counter() - t
+        t = time.perf_counter()
+        out = animeid("identify", *queries, "--db", str(db), "--json", env=env, stdout=subprocess.PIPE)
+        times[f"identify {name}"] = time.perf_counter() - t
+        figures[name] = score(json.loads(out.stdout))
+
+    print(f"{args.data}: {len(queries)} test images, gallery = train split")
+    for name, (top1, answered) in figures.items():
+        print(f"  {name:38s} top-1 {top1:.4f}   answered (not unknown) {answered:.4f}")
+    for stage, s in times.items():
+        print(f"  {stage:50s} {s:7.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
