@@ -25,9 +25,10 @@ class LabelledImages:
         return sorted(set(self.labels))
 
 
-def labelled_folder(root: Path) -> LabelledImages:
+def labelled_folder(root: Path, warn_single: bool = True) -> LabelledImages:
     """Every image of every label folder; empty label folders and stray files are reported, not
-    fatal, but a root without any labelled image is an error."""
+    fatal, but a root without any labelled image is an error. A single-image label matters when
+    learning from the folder (no held-out fold for it), not when testing on it: `warn_single`."""
     root = Path(root)
     if not root.exists():
         raise AnimeidError(f"{root}: no such folder")
@@ -39,7 +40,7 @@ def labelled_folder(root: Path) -> LabelledImages:
         if not imgs:
             out.warnings.append(f"label folder {d.name!r} has no images; skipped")
             continue
-        if len(imgs) == 1:
+        if len(imgs) == 1 and warn_single:
             out.warnings.append(f"label {d.name!r} has a single image")
         out.paths.extend(imgs)
         out.labels.extend([d.name] * len(imgs))

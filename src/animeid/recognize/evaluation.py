@@ -60,7 +60,7 @@ def load_eval_data(train_dir: Path, test_dir: Path | None, folds: int | None, se
     if test_dir is not None and folds:
         raise AnimeidError("give either --test or --folds, not both")
     if test_dir is not None:
-        tr, te = labelled_folder(train_dir), labelled_folder(test_dir)
+        tr, te = labelled_folder(train_dir), labelled_folder(test_dir, warn_single=False)
         desc = f"train {train_dir} ({len(tr)} images), test {test_dir} ({len(te)} images)"
     elif not folds and (pair := manifest_split(train_dir)) is not None:
         tr, te = pair
