@@ -9,7 +9,7 @@ pytestmark = pytest.mark.shared_data
 
 @pytest.fixture(scope="session")
 def danbooru_gallery(shared_data, tmp_path_factory):
-    """Eight training images per danbooru6 character in a real Lite0 gallery (session-scoped: the
+    """Sixteen training images per danbooru6 character in a real Lite0 gallery (session-scoped: the
     embedding is the slow part)."""
     from animeid.recognize.datasets import manifest_split
     from animeid.recognize.recognizer import Recognizer
@@ -20,19 +20,19 @@ def danbooru_gallery(shared_data, tmp_path_factory):
     for p, lab in zip(train.paths, train.labels):
         by_label.setdefault(lab, []).append(p)
     for lab, paths in sorted(by_label.items()):
-        rec.enroll(lab, paths[:8], refit=False)
+        rec.enroll(lab, paths[:16], refit=False)
     rec.refit()
     return rec, test
 
 
 def test_enrol_then_identify_danbooru(danbooru_gallery):
     rec, test = danbooru_gallery
-    assert len(rec.labels()) == 6 and sum(rec.labels().values()) == 48
+    assert len(rec.labels()) == 6 and sum(rec.labels().values()) == 96
     answers = rec.identify_many(test.paths, k=5)
     top = [next(r["label"] for r in a if r["label"] != "unknown") for a in answers]
     acc = np.mean([t == y for t, y in zip(top, test.labels)])
     top5 = np.mean([y in [r["label"] for r in a] for a, y in zip(answers, test.labels)])
-    print(f"danbooru6 test, 8-shot gallery: top-1 {acc:.3f}, top-5 {top5:.3f}")
+    print(f"danbooru6 test, 16-shot gallery: top-1 {acc:.3f}, top-5 {top5:.3f}")
     assert acc >= 0.7 and top5 >= 0.9
     assert all(0.0 <= r["score"] <= 1.0 for a in answers for r in a)
 
