@@ -2,4 +2,5 @@
 scripts folder is not on PATH)."""
 from animeid.cli.main import main
 
-raise SystemExit(main())
+if __name__ == "__main__":
+    raise SystemExit(main())

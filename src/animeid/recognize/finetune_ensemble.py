@@ -51,8 +51,10 @@ class FineTuneEnsemble:
         every backbone weighs the same in a cosine comparison, members side by side."""
         from animeid.features.embedder import l2_normalize
 
-        return np.concatenate([l2_normalize(np.mean([l2_normalize(m.pooled(bank, rows, v)) for v in self.cfg.test_views],
-                                                    axis=0)) for m in self.members], axis=1)
+        def member(m):
+            return l2_normalize(np.mean([l2_normalize(m.pooled(bank, rows, v)) for v in self.cfg.test_views], axis=0))
+
+        return np.concatenate([member(m) for m in self.members], axis=1)
 
     def pooled(self, bank: PrefixBank, rows: np.ndarray) -> list[np.ndarray]:
         return [m.pooled(bank, rows) for m in self.members]

@@ -57,8 +57,8 @@ def _inner_cv(y, cfg: EvalCfg):
 
 
 def _feasible_k(ks, y, cfg: EvalCfg) -> list[int]:
-    """The neighbour counts an inner training fold can supply (small galleries have fewer rows
-    than the largest k of the grid)."""
+    """The neighbour counts an inner training fold can supply (a small training set has fewer
+    rows than the largest k of the grid)."""
     cv = _inner_cv(y, cfg)
     n_fit = len(y) - -(-len(y) // cv.get_n_splits()) if cv is not None else len(y)
     return [k for k in ks if k <= n_fit] or [max(1, min(ks[0], n_fit))]
