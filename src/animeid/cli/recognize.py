@@ -151,7 +151,7 @@ def configure_eval(p: argparse.ArgumentParser) -> None:
     p.add_argument("--test", type=Path, help="held-out <label>/<images> folder")
     p.add_argument("--folds", type=int, help="k-fold cross-validation on --train instead of --test")
     p.add_argument("--method", default="best",
-                   help="best | knn | knn-frozen | linear | svm | classical:<lr|lda|knn|cart|rf|nb|svm|all> (default best)")
+                   help="best | knn | linear | svm | classical:<lr|lda|knn|cart|rf|nb|svm|all> (default best)")
     p.add_argument("--report", type=Path, metavar="OUT", help="write report.json, report.md and PNGs into OUT")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress bars")

@@ -20,10 +20,10 @@ from animeid.recognize.methods import CLASSICAL_MODELS, fit_method
 
 # row-based methods: eval name -> (estimator in methods.py, frozen feature recipe)
 ROW_METHODS: dict[str, tuple[str, FeatureRecipe]] = {
-    "knn-frozen": ("knn", GALLERY_RECIPE), "linear": ("linear", RICH_RECIPE), "svm": ("svm", RICH_RECIPE)}
+    "linear": ("linear", RICH_RECIPE), "svm": ("svm", RICH_RECIPE)}
 # methods that fine-tune the backbones first: eval name -> classifier over the fine-tuned ensemble
 FINETUNE_METHODS = {"best": "softmax", "knn": "knn"}
-METHODS = "knn, knn-frozen, linear, svm, best or classical:<model|all>"
+METHODS = "knn, linear, svm, best or classical:<model|all>"
 
 
 @dataclass
