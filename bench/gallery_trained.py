@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -48,12 +49,20 @@ def main() -> int:
         return 2
     queries = sorted(str(p) for p in test.glob("*/*") if p.is_file())
     work = args.work or Path(tempfile.mkdtemp(prefix="animeid-gallery-"))
+    try:
+        return run(args.data, train, queries, work)
+    finally:
+        if args.work is None:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def run(data: Path, train: Path, queries: list[str], work: Path) -> int:
     # the exported embedder is registered in this cache, not the user's
     env = {**os.environ, "XDG_CACHE_HOME": str(work / "cache")}
     times, figures = {}, {}
 
     t = time.perf_counter()
-    done = animeid("train", "siamese", str(args.data), "--out", str(work / "model"), "--val-fraction", "0", env=env)
+    done = animeid("train", "siamese", str(data), "--out", str(work / "model"), "--val-fraction", "0", env=env)
     done = done if done.returncode else animeid("export", str(work / "model"), "--name", "bench-trained", env=env)
     if done.returncode:
         print("training or export failed", file=sys.stderr)
@@ -72,7 +81,7 @@ def main() -> int:
         times[f"identify {name}"] = time.perf_counter() - t
         figures[name] = score(json.loads(out.stdout))
 
-    print(f"{args.data}: {len(queries)} test images, gallery = train split")
+    print(f"{data}: {len(queries)} test images, gallery = train split")
     for name, (top1, answered) in figures.items():
         print(f"  {name:38s} top-1 {top1:.4f}   answered (not unknown) {answered:.4f}")
     for stage, s in times.items():
