@@ -27,12 +27,14 @@ def animeid(*args: str, env: dict, stdout=subprocess.DEVNULL) -> subprocess.Comp
 
 def score(answers: list[dict]) -> tuple[float, float]:
     """Top-1 of the best named label (ignoring "unknown"), and the share answered with a label."""
+    from animeid.recognize.recognizer import UNKNOWN
+
     top = named = 0
     for item in answers:
         truth = Path(item["image"]).parent.name
         labels = [r["label"] for r in item["results"]]
-        named += bool(labels) and labels[0] != "unknown"
-        known = [x for x in labels if x != "unknown"]
+        named += bool(labels) and labels[0] != UNKNOWN
+        known = [x for x in labels if x != UNKNOWN]
         top += bool(known) and known[0] == truth
     return top / len(answers), named / len(answers)
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 
 
@@ -105,6 +106,6 @@ def run_export(args) -> int:
 def _validation(meta: dict) -> str:
     """The last validation figures, or why there are none (a NaN loss means no validation split)."""
     val = meta.get("val") or {}
-    if not val or any(v != v for v in val.values()):
+    if not val or any(math.isnan(v) for v in val.values()):
         return "none (no validation split; the training loss was watched)"
     return ", ".join(f"{k} {v:.4f}" for k, v in val.items())
