@@ -87,19 +87,21 @@ class ShardedIndex:
         """The embedder every query goes through (the first shard's: `load` checked they agree)."""
         return self.shards[0].embedder
 
+    def totals(self) -> dict:
+        parts = [s.totals() for s in self.shards]
+        return {key: sum(p[key] for p in parts) for key in ("entries", "vectors")}
+
     def counts(self) -> dict:
         """Cheap totals for a health check (no file listing)."""
-        return {"entries": sum(s.store.count_entries() for s in self.shards),
-                "vectors": sum(s.vectors.ntotal for s in self.shards), "titles": len(self.titles()),
-                "shards": self.planned, "missing_shards": self.missing}
+        return {**self.totals(), "titles": len(self.titles()), "shards": self.planned,
+                "missing_shards": self.missing}
 
     def info(self) -> dict:
-        parts = [s.info() for s in self.shards]
+        first = self.shards[0]
         return {"folder": str(self.folder), "shards": self.planned,
-                "missing_shards": self.missing, "embedder": parts[0]["embedder"],
-                "factory": parts[0]["factory"], "entries": sum(p["entries"] for p in parts),
-                "vectors": sum(p["vectors"] for p in parts), "files": sum(p["files"] for p in parts),
-                "titles": self.titles()}
+                "missing_shards": self.missing, "embedder": first.embedder_cfg.name,
+                "factory": first.factory, **self.totals(),
+                "files": sum(len(s.store.files()) for s in self.shards), "titles": self.titles()}
 
     def close(self) -> None:
         for shard in self.shards:

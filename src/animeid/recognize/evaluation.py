@@ -13,7 +13,7 @@ import numpy as np
 
 from animeid.errors import AnimeidError
 from animeid.evaluate import metrics
-from animeid.recognize.config import BASELINE_RECIPE, GALLERY_RECIPE, RICH_RECIPE, EvalCfg, FeatureRecipe
+from animeid.recognize.config import BASELINE_RECIPE, RICH_RECIPE, EvalCfg, FeatureRecipe
 from animeid.recognize.datasets import labelled_folder, manifest_split
 from animeid.recognize.feature_extractor import FeatureExtractor
 from animeid.recognize.methods import CLASSICAL_MODELS, fit_method

@@ -182,10 +182,13 @@ class Index:
     def titles(self) -> list[dict]:
         return self.store.titles()
 
+    def totals(self) -> dict:
+        """Entries in the store and vectors in the index: equal unless a run was interrupted."""
+        return {"entries": self.store.count_entries(), "vectors": self.vectors.ntotal}
+
     def counts(self) -> dict:
         """Cheap totals for a health check (no file listing); `ShardedIndex.counts` answers alike."""
-        return {"entries": self.store.count_entries(), "vectors": self.vectors.ntotal,
-                "titles": len(self.titles())}
+        return {**self.totals(), "titles": len(self.titles())}
 
     def locate(self, entry_id: int) -> tuple["Index", int]:
         """The index holding `entry_id` and its id there: this one, as is. A `ShardedIndex` answers
@@ -194,8 +197,8 @@ class Index:
 
     def info(self) -> dict:
         return {"folder": str(self.folder), "embedder": self.embedder_cfg.name, "dim": self.embedder_cfg.dim,
-                "metric": self.embedder_cfg.metric, "factory": self.factory, "entries": self.store.count_entries(),
-                "vectors": self.vectors.ntotal, "files": len(self.store.files()),
+                "metric": self.embedder_cfg.metric, "factory": self.factory, **self.totals(),
+                "files": len(self.store.files()),
                 "library": self.store.get_meta("library_root"), "titles": self.titles()}
 
     def search(self, image: ImageInput, k: int | None = None, title: str | None = None,
