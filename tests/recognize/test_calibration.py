@@ -111,3 +111,34 @@ def test_group_folds_hold_near_duplicates_out_together():
     known_groups, _, _ = cal.heldout_top_scores(x, labels, 5, 16, 3, 1000, groups=groups)
     assert known_items.mean() > 0.99 > known_groups.mean()
     assert cal.source_group("ep07.mp4@12.50") == "ep07.mp4" and cal.source_group("a/b.png") == "a/b.png"
+
+
+def test_single_image_labels_fall_back_to_a_similarity_mapping():
+    """Every label has one image: no held-out answer can be right, so a Platt fit would be a
+    constant and an exact copy would score like a stranger. The fallback puts score 0.5 half-way
+    between the most similar simulated stranger and a perfect match."""
+    x = np.array([[1.0, 0.0], [0.6, 0.8], [0.0, 1.0]], dtype=np.float32)  # three labels, one image each
+    c = cal.calibrate(x, ["a", "b", "c"], neighbours=4, per_class=1)
+    # strangers: a's best other label is b (0.6), b's is a or c (0.8), c's is b (0.8) -> max 0.8
+    assert c.known_queries == 0 and c.unknown_queries == 3
+    mid = (0.8 + 1.0) / 2
+    assert c.a == cal.FALLBACK_SLOPE and c.b == pytest.approx(-cal.FALLBACK_SLOPE * mid)
+    assert c.threshold == 0.5
+    assert c.score(1.0) > 0.85 and c.score(0.8) < 0.15  # a copy is accepted, the closest stranger is not
+
+
+def test_single_label_gallery_falls_back_to_its_least_similar_right_answer():
+    rng = np.random.default_rng(3)
+    x, labels = clusters(rng, unit(rng, 1), 10, spread=0.5)
+    known_raw, ok, _ = cal.heldout_top_scores(x, labels, 5, 32, 3, 3000)
+    c = cal.calibrate(x, labels)
+    assert ok.all() and c.score(known_raw.min()) == pytest.approx(0.5)
+    assert c.score(1.0) > 0.5 > c.score(known_raw.min() - 0.1)
+
+
+@pytest.mark.parametrize("source, group", [
+    ("clip.mp4@12.5", "clip.mp4"), ("a@b/clip.mkv@3", "a@b/clip.mkv"),
+    ("user@host/gallery/1.png", "user@host/gallery/1.png"), ("THE iDOLM@STER/2.png", "THE iDOLM@STER/2.png"),
+    ("plain.png", "plain.png")])
+def test_only_a_number_after_the_last_at_sign_marks_a_video_frame(source, group):
+    assert cal.source_group(source) == group

@@ -117,3 +117,79 @@ def test_faces_mode_falls_back_to_whole_image(tmp_path, colour_gallery, test_cfg
     faces, fell_back = rec.identify_faces(img)
     assert fell_back and faces[0]["box"] is None
     assert faces[0]["results"][0]["label"] == "green"
+
+
+def test_enrolling_the_same_images_again_adds_nothing(tmp_path, colour_gallery, test_cfg):
+    rec = Recognizer.create(tmp_path / "db", "character", cfg=test_cfg)
+    enrol_folder(rec, colour_gallery)
+    warnings = []
+    red = sorted((colour_gallery / "red").iterdir())
+    assert rec.enroll("red", red, warn=warnings.append) == 0
+    assert rec.labels()["red"] == 6 and "6 image(s) already enrolled" in warnings[0]
+    # the same picture under another label is enrolled, with a warning naming the first label
+    assert rec.enroll("crimson", red[:1], warn=warnings.append) == 1
+    assert any("already enrolled as 'red'" in w for w in warnings)
+    # in-memory images are recognised by their pixels (a file by its bytes: the array is new once)
+    pixels = np.asarray(Image.open(red[1]))
+    assert rec.enroll("crimson", [pixels, pixels.copy()], warn=warnings.append) == 1
+    assert rec.enroll("crimson", [pixels.copy()], warn=warnings.append) == 0
+
+
+def test_unknown_is_a_reserved_label(tmp_path, test_cfg, rng, colours):
+    rec = Recognizer.create(tmp_path / "db", "character", cfg=test_cfg)
+    with pytest.raises(AnimeidError, match="reserved"):
+        rec.enroll(UNKNOWN, colours(rng, (10, 10, 10), 2))
+    assert rec.enroll("Unknown", colours(rng, (10, 10, 10), 2)) == 2  # another spelling is a label
+
+
+def test_k_counts_every_answer_unknown_included(tmp_path, colour_gallery, test_cfg, rng, colours):
+    rec = Recognizer.create(tmp_path / "db", "character", cfg=test_cfg)
+    enrol_folder(rec, colour_gallery)
+    grey = colours(rng, (128, 128, 128), 1, noise=2)[0]
+    one = rec.identify(grey, k=1)
+    assert [r["label"] for r in one] == [UNKNOWN]
+    assert len(rec.identify(grey, k=2)) == 2 and len(rec.identify(grey, k=3)) == 3
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(AnimeidError, match="k must be"):
+            rec.identify(grey, k=bad)
+
+
+def test_damaged_vector_cache_is_rebuilt(tmp_path, colour_gallery, test_cfg, rng, colours):
+    db = tmp_path / "db"
+    rec = Recognizer.create(db, "character", cfg=test_cfg)
+    enrol_folder(rec, colour_gallery)
+    rec.close()
+    (db / "vectors" / "vectors.json").write_text("")
+    again = Recognizer.load(db)
+    assert again.identify(colours(rng, (220, 30, 30), 1)[0], k=1)[0]["label"] == "red"
+
+
+def test_db_folder_must_be_new_empty_or_a_gallery(tmp_path, test_cfg):
+    (tmp_path / "photos").mkdir()
+    (tmp_path / "photos" / "notes.txt").write_text("mine")
+    with pytest.raises(AnimeidError, match="not empty"):
+        Recognizer.create(tmp_path / "photos", "character", cfg=test_cfg)
+    assert [p.name for p in (tmp_path / "photos").iterdir()] == ["notes.txt"]
+    (tmp_path / "empty").mkdir()
+    Recognizer.create(tmp_path / "empty", "character", cfg=test_cfg).close()
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(AnimeidError, match="is a file"):
+        Recognizer.load(tmp_path / "afile")
+
+
+def test_gallery_made_before_digests_gains_the_column(tmp_path, colour_gallery, test_cfg):
+    import sqlite3
+
+    db = tmp_path / "db"
+    rec = Recognizer.create(db, "character", cfg=test_cfg)
+    enrol_folder(rec, colour_gallery)
+    rec.close()
+    conn = sqlite3.connect(db / "gallery.sqlite")
+    conn.execute("DROP INDEX items_digest")
+    conn.execute("ALTER TABLE items DROP COLUMN digest")
+    conn.commit()
+    conn.close()
+    again = Recognizer.load(db)
+    assert again.labels()["red"] == 6
+    assert again.enroll("red", sorted((colour_gallery / "red").iterdir())[:2]) == 2  # old rows have no digest
+    assert again.enroll("red", sorted((colour_gallery / "red").iterdir())[:2]) == 0

@@ -23,47 +23,108 @@ def configure_enroll(p: argparse.ArgumentParser) -> None:
 
 
 def run_enroll(args) -> int:
-    from tqdm import tqdm
-
     from animeid.errors import AnimeidError
     from animeid.recognize.datasets import labelled_folder
-    from animeid.recognize.recognizer import Recognizer
+    from animeid.recognize.recognizer import Recognizer, check_enrollable
 
     if args.gallery is None and not args.remove:
         raise AnimeidError("give a GALLERY folder to enrol, or --remove LABEL")
-    data = labelled_folder(args.gallery) if args.gallery is not None else None
-    rec = Recognizer.open_or_create(args.db, args.kind, args.faces, _gallery_cfg(args.embedder))
+    # single-image labels are warned about by Recognizer.enroll, with what that means
+    data = labelled_folder(args.gallery, warn_single=False) if args.gallery is not None else None
+    if data is not None:  # refuse bad label names before anything is stored
+        for label in dict.fromkeys(data.labels):
+            check_enrollable(label)
+    is_new = not (args.db / "gallery.sqlite").exists()
+    if data is None:  # removing only: never create a gallery for it
+        rec = Recognizer.load(args.db)
+    else:
+        rec = Recognizer.open_or_create(args.db, args.kind, args.faces, _gallery_cfg(args.embedder))
     _check_embedder(rec, args.embedder, args.db)
     try:
+        missing = [label for label in args.remove if label not in rec.labels()]
+        if missing:  # all or none: a typo must not leave half of the removals done
+            raise AnimeidError(f"no label {', '.join(map(repr, missing))} in {args.db}; nothing removed "
+                               f"(labels: {', '.join(map(repr, rec.labels())) or 'none'})")
         for label in args.remove:
             n = rec.remove_label(label)
             print(f"removed {label!r} ({n} images)")
         if data is None:
             return 0
-        for w in data.warnings:
-            print(f"animeid: warning: {w}", file=sys.stderr)
-        by_label: dict[str, list[Path]] = {}
-        for path, label in zip(data.paths, data.labels):
-            by_label.setdefault(label, []).append(path)
-        warn = lambda msg: tqdm.write(f"animeid: warning: {msg}", file=sys.stderr)  # noqa: E731
-        stored = 0
-        with tqdm(total=len(data.paths), unit="img", desc="enrol", disable=args.quiet, file=sys.stderr) as bar:
+        stored = _enroll_labels(rec, data, args.quiet)
+    except BaseException:
+        rec.close()
+        raise
+    return _finish_enroll(rec, args.db, stored, is_new)
+
+
+def _enroll_labels(rec, data, quiet: bool) -> int:
+    """Enrol every label; calibration is refitted once at the end, also when a later label fails
+    (an interrupted enrol keeps what it stored, calibrated)."""
+    from tqdm import tqdm
+
+    for w in data.warnings:
+        print(f"animeid: warning: {w}", file=sys.stderr)
+    by_label: dict[str, list[Path]] = {}
+    for path, label in zip(data.paths, data.labels):
+        by_label.setdefault(label, []).append(path)
+    warn = lambda msg: tqdm.write(f"animeid: warning: {msg}", file=sys.stderr)  # noqa: E731
+    stored = 0
+    try:
+        with tqdm(total=len(data.paths), unit="img", desc="enrol", disable=quiet, file=sys.stderr) as bar:
             for label, paths in by_label.items():
                 stored += rec.enroll(label, paths, warn=warn, progress=bar.update, refit=False)
-        cal = rec.refit()
+    except BaseException:
+        if stored:
+            rec.refit()
+        raise
+    return stored
+
+
+def _finish_enroll(rec, db: Path, stored: int, is_new: bool) -> int:
+    from animeid.errors import AnimeidError
+
+    try:
+        if stored == 0 and is_new:
+            rec.close()
+            _remove_new_gallery(db)
+            raise AnimeidError("no image could be enrolled; no gallery was created")
+        cal = rec.refit() if stored else rec.calibration
         counts = rec.labels()
-        print(f"enrolled {stored} images; gallery {args.db} now holds {sum(counts.values())} images "
+        print(f"enrolled {stored} images; gallery {db} now holds {sum(counts.values())} images "
               f"of {len(counts)} {rec.kind} labels")
-        if cal is not None:
-            print(f"calibration on held-out gallery folds: top-1 {cal.heldout_accuracy:.3f} over "
-                  f"{cal.known_queries} queries; unknown threshold {cal.threshold:.3f} rejects "
-                  f"{cal.unknown_rejected:.3f} of {cal.unknown_queries} simulated never-enrolled queries")
-            if cal.known_queries < 20:
-                print("animeid: warning: too little held-out evidence to calibrate well (enrol several "
-                      "images or clips per label); read scores and 'unknown' with care", file=sys.stderr)
-        return 0 if stored else 1
+        if cal is not None and stored:
+            _print_calibration(cal)
+        return 0
     finally:
         rec.close()
+
+
+def _print_calibration(cal) -> None:
+    if cal.known_queries and cal.unknown_queries:
+        print(f"calibration on held-out gallery folds: top-1 {cal.heldout_accuracy:.3f} over "
+              f"{cal.known_queries} queries; unknown threshold {cal.threshold:.3f} rejects "
+              f"{cal.unknown_rejected:.3f} of {cal.unknown_queries} simulated never-enrolled queries")
+    else:
+        print("calibration: the gallery's held-out folds show no right answer or no never-enrolled "
+              "query (single-image labels, or a single label); scores use a fixed similarity mapping")
+    if cal.known_queries < 20:
+        print("animeid: warning: too little held-out evidence to calibrate well (enrol several "
+              "images or clips per label); read scores and 'unknown' with care", file=sys.stderr)
+
+
+def _remove_new_gallery(db: Path) -> None:
+    """Undo the files a first enrol created when it stored nothing (the folder held nothing else)."""
+    import shutil
+
+    from animeid.recognize.gallery import DB_FILE, VECTORS_DIR
+
+    for name in (DB_FILE, DB_FILE + "-wal", DB_FILE + "-shm"):
+        (db / name).unlink(missing_ok=True)
+    shutil.rmtree(db / VECTORS_DIR, ignore_errors=True)
+    try:
+        db.rmdir()
+    except OSError:
+        pass
 
 
 def _gallery_cfg(embedder: str | None):
@@ -91,8 +152,10 @@ def _check_embedder(rec, embedder: str | None, db: Path) -> None:
 def configure_identify(p: argparse.ArgumentParser) -> None:
     p.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
     p.add_argument("--db", type=Path, required=True, help="gallery folder made by `animeid enroll`")
-    p.add_argument("--k", type=int, default=5, help="answers per image (default 5)")
-    p.add_argument("--faces", action="store_true", help="detect anime faces and identify each one")
+    p.add_argument("--k", type=int, default=5, help="answers per image, 'unknown' included (default 5)")
+    p.add_argument("--faces", action="store_true",
+                   help="detect anime faces and identify each one (without it, a gallery enrolled with "
+                        "--faces compares each image's most likely face)")
     p.add_argument("--embedder", default=None, help="check the gallery was built with this embedder")
     p.add_argument("--json", action="store_true", help="print one JSON list, one object per input")
     p.set_defaults(func=run_identify)
@@ -106,6 +169,9 @@ def run_identify(args) -> int:
         raise AnimeidError("--k must be at least 1")
     rec = Recognizer.load(args.db)
     _check_embedder(rec, args.embedder, args.db)
+    if args.faces and not rec.faces:
+        print(f"animeid: note: {args.db} holds whole images (enrolled without --faces); each face crop "
+              "is compared with whole images", file=sys.stderr)
     out, failures = [], 0
     try:
         for image in args.images:
@@ -137,7 +203,8 @@ def run_identify(args) -> int:
 
 def _print_human(item: dict) -> None:
     if item["error"]:
-        print(f"{item['image']}: error: {item['error']}")
+        message = item["error"].removeprefix(f"{item['image']}: ")  # errors about a file name it
+        print(f"{item['image']}: error: {message}")
         return
     groups = item.get("faces") or [{"box": None, "results": item.get("results", [])}]
     for g in groups:

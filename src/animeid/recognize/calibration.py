@@ -11,6 +11,7 @@ that best separates the right answers from the never-enrolled ones (balanced acc
 refitted when labels change; no model is retrained."""
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -105,10 +106,15 @@ def learn_threshold(p_known: np.ndarray, correct: np.ndarray, p_unknown: np.ndar
     return float((lower + upper) / 2) if upper > lower else float(lo)
 
 
+_FRAME_SOURCE = re.compile(r"^(.+)@\d+(?:\.\d+)?$")
+
+
 def source_group(source: str) -> str:
     """Items that are near-copies of each other must share a fold, or held-out scores are those of
-    near-duplicates: frames of one video (sources `video@seconds`) form one group."""
-    return source.rsplit("@", 1)[0] if "@" in source else source
+    near-duplicates: frames of one video (sources `video@seconds`) form one group. Only a number
+    after the last `@` marks a frame, so file paths with `@` in them stay groups of their own."""
+    m = _FRAME_SOURCE.match(source)
+    return m.group(1) if m else source
 
 
 def heldout_top_scores(vectors: np.ndarray, labels: list[str], folds: int, neighbours: int,
@@ -161,6 +167,8 @@ def calibrate(vectors: np.ndarray, labels: list[str], folds: int = 5, neighbours
               seed: int = 0, groups: list[str] | None = None) -> Calibration:
     known_raw, ok, unknown_raw = heldout_top_scores(vectors, labels, folds, neighbours, per_class,
                                                     max_queries, seed, groups)
+    if not ok.any() or len(unknown_raw) == 0:
+        return _fallback(known_raw, ok, unknown_raw)
     a, b = fit_platt(np.concatenate([known_raw, unknown_raw]),
                      np.concatenate([ok, np.zeros(len(unknown_raw), dtype=bool)]))
     cal = Calibration(a, b, default_threshold)
@@ -171,3 +179,27 @@ def calibrate(vectors: np.ndarray, labels: list[str], folds: int = 5, neighbours
         heldout_accuracy=float(ok.mean()) if len(ok) else float("nan"),
         unknown_rejected=float(np.mean(p_unknown < t)) if len(p_unknown) else float("nan"),
         known_accepted=float(np.mean(p_known >= t)) if len(p_known) else float("nan"))
+
+
+# The fallback mapping's slope and, with no evidence at all (one label, one image), its midpoint:
+# about what galleries of the default embedder fit when they have evidence (slope 20-30, score 0.5
+# near cosine 0.65), so its scores read on the same scale.
+FALLBACK_SLOPE = 20.0
+FALLBACK_MID = 0.65
+
+
+def _fallback(known_raw: np.ndarray, ok: np.ndarray, unknown_raw: np.ndarray) -> Calibration:
+    """A mapping for a gallery whose held-out folds show only one side: no right answer (every
+    label has a single image, so none can be held out) or no never-enrolled query (a single
+    label). A Platt fit would be a constant there, scoring an exact copy like a stranger. Instead
+    the midpoint (score 0.5, the threshold) is placed between what the folds did show and a
+    perfect match: above every simulated stranger, or at the least similar right answer."""
+    if len(unknown_raw):
+        mid = (float(np.max(unknown_raw)) + 1.0) / 2.0
+    elif ok.any():
+        mid = float(np.min(known_raw[ok]))
+    else:
+        mid = FALLBACK_MID
+    return Calibration(FALLBACK_SLOPE, -FALLBACK_SLOPE * mid, 0.5, known_queries=int(len(known_raw)),
+                       unknown_queries=int(len(unknown_raw)),
+                       heldout_accuracy=float(ok.mean()) if len(ok) else float("nan"))

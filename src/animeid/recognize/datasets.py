@@ -10,6 +10,14 @@ from animeid.errors import AnimeidError
 from animeid.media.images import list_images
 
 MANIFEST = "manifest.csv"
+# folders that tools leave beside the label folders; any other name, dotted or not, is a label
+# (".hack" is a title)
+SYSTEM_FOLDERS = {".git", ".svn", ".hg", ".ipynb_checkpoints", ".cache", ".thumbnails", "__macosx",
+                  "__pycache__", ".ds_store", "@eadir"}
+
+
+def _system_folder(name: str) -> bool:
+    return name.lower() in SYSTEM_FOLDERS or name.lower().startswith(".trash")
 
 
 @dataclass
@@ -35,7 +43,10 @@ def labelled_folder(root: Path, warn_single: bool = True) -> LabelledImages:
     if not root.is_dir():
         raise AnimeidError(f"{root}: not a folder (expected <label>/<images> sub-folders)")
     out = LabelledImages()
-    for d in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+    stray = list_images(root)
+    if stray:
+        out.warnings.append(f"{len(stray)} image(s) directly in {root} belong to no label folder; skipped")
+    for d in sorted(p for p in root.iterdir() if p.is_dir() and not _system_folder(p.name)):
         imgs = list_images(d)
         if not imgs:
             out.warnings.append(f"label folder {d.name!r} has no images; skipped")

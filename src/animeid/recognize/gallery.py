@@ -26,10 +26,13 @@ CREATE TABLE IF NOT EXISTS items (
     id INTEGER PRIMARY KEY,
     label_id INTEGER NOT NULL REFERENCES labels(id) ON DELETE CASCADE,
     source TEXT NOT NULL,
-    vector BLOB NOT NULL
+    vector BLOB NOT NULL,
+    digest TEXT
 );
 CREATE INDEX IF NOT EXISTS items_label ON items(label_id);
 """
+# galleries made before items had a digest get the column (NULL: those items are never matched)
+DIGEST_INDEX = "CREATE INDEX IF NOT EXISTS items_digest ON items(digest)"
 
 
 def check_label(label: str) -> str:
@@ -58,10 +61,14 @@ class Gallery:
             raise AnimeidError(f"{folder}: a gallery already exists here")
         if folder.exists() and not folder.is_dir():
             raise AnimeidError(f"{folder}: exists and is not a folder")
+        if folder.is_dir() and any(folder.iterdir()):
+            raise AnimeidError(f"{folder}: folder is not empty and holds no gallery; give a new or empty --db "
+                               "folder (the gallery's images stay where they are, --db is where it is stored)")
         folder.mkdir(parents=True, exist_ok=True)
         conn = cls._connect(folder / DB_FILE)
         with conn:
             conn.executescript(SCHEMA)
+            conn.execute(DIGEST_INDEX)
             rows = {"format": FORMAT, "generation": 0, "index_generation": -1, **meta}
             conn.executemany("INSERT INTO meta(key, value) VALUES (?, ?)",
                              [(k, json.dumps(v)) for k, v in rows.items()])
@@ -70,6 +77,8 @@ class Gallery:
     @classmethod
     def open(cls, folder: Path) -> "Gallery":
         folder = Path(folder)
+        if folder.exists() and not folder.is_dir():
+            raise AnimeidError(f"{folder}: is a file, not a gallery folder")
         if not (folder / DB_FILE).exists():
             raise AnimeidError(f"{folder}: no gallery here (create one with `animeid enroll GALLERY --db {folder}`)")
         try:
@@ -79,6 +88,10 @@ class Gallery:
             raise IncompatibleIndex(f"{folder / DB_FILE}: not a readable gallery ({exc})") from None
         if not fmt or json.loads(fmt[0]) != FORMAT:
             raise IncompatibleIndex(f"{folder}: not an animeid gallery of format {FORMAT}")
+        if "digest" not in {row[1] for row in conn.execute("PRAGMA table_info(items)")}:
+            with conn:
+                conn.execute("ALTER TABLE items ADD COLUMN digest TEXT")
+                conn.execute(DIGEST_INDEX)
         return cls(folder, conn)
 
     @staticmethod
@@ -114,21 +127,24 @@ class Gallery:
         return int(self.conn.execute("SELECT COUNT(*) FROM items").fetchone()[0])
 
     # -- changes -------------------------------------------------------------------------------
-    def add(self, label: str, vectors: np.ndarray, sources: list[str]) -> np.ndarray:
-        """Insert one label's vectors in one transaction; returns their ids."""
+    def add(self, label: str, vectors: np.ndarray, sources: list[str],
+            digests: list[str | None] | None = None) -> np.ndarray:
+        """Insert one label's vectors in one transaction; returns their ids. `digests` (content
+        hashes of the images) let a later enrol recognise an image it already holds."""
         check_label(label)
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         if vectors.ndim != 2 or vectors.shape[1] != self.dim:
             raise IncompatibleIndex(f"vectors of shape {vectors.shape} do not fit this {self.dim}-d gallery")
-        if len(sources) != len(vectors):
-            raise ValueError("one source per vector")
+        digests = list(digests) if digests is not None else [None] * len(vectors)
+        if len(sources) != len(vectors) or len(digests) != len(vectors):
+            raise ValueError("one source and one digest per vector")
         ids = []
         with self.conn:
             self.conn.execute("INSERT OR IGNORE INTO labels(name) VALUES (?)", (label,))
             label_id = self.conn.execute("SELECT id FROM labels WHERE name=?", (label,)).fetchone()[0]
-            for vec, src in zip(vectors, sources):
-                cur = self.conn.execute("INSERT INTO items(label_id, source, vector) VALUES (?, ?, ?)",
-                                        (label_id, str(src), vec.tobytes()))
+            for vec, src, digest in zip(vectors, sources, digests):
+                cur = self.conn.execute("INSERT INTO items(label_id, source, vector, digest) VALUES (?, ?, ?, ?)",
+                                        (label_id, str(src), vec.tobytes(), digest))
                 ids.append(cur.lastrowid)
             self._bump_generation()
         if self._index is not None and ids:
@@ -161,6 +177,12 @@ class Gallery:
         vecs = (np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), self.dim)
                 if rows else np.zeros((0, self.dim), np.float32))
         return ids, vecs, [r[2] for r in rows]
+
+    def labels_holding(self, digest: str) -> list[str]:
+        """Labels that already hold an image with this content hash."""
+        rows = self.conn.execute("SELECT DISTINCT l.name FROM items i JOIN labels l ON l.id = i.label_id "
+                                 "WHERE i.digest = ? ORDER BY l.name", (digest,))
+        return [r[0] for r in rows]
 
     def sources(self) -> list[str]:
         """Source of every item, in id order (the order of `all_items`)."""
@@ -201,7 +223,7 @@ class Gallery:
                     self._index = index
                     return index
             except IncompatibleIndex:
-                pass
+                pass  # a damaged cache: SQLite has everything, rebuild below
         self._index = self.rebuild_index()
         return self._index
 

@@ -31,6 +31,46 @@ def _load(source) -> np.ndarray:
     return load_image(source)
 
 
+def _digest(source) -> str | None:
+    """Content hash of an image as given (file bytes, bytes, or pixels), so enrolling the same
+    folder twice adds nothing; None when the source cannot be read (loading reports that)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    try:
+        if isinstance(source, np.ndarray):
+            h.update(repr((source.shape, source.dtype.str)).encode())
+            h.update(np.ascontiguousarray(source).tobytes())
+        elif isinstance(source, (bytes, bytearray, memoryview)):
+            h.update(bytes(source))
+        elif hasattr(source, "tobytes") and hasattr(source, "size"):  # a PIL image
+            h.update(repr((source.mode, source.size)).encode())
+            h.update(source.tobytes())
+        else:
+            with open(source, "rb") as f:
+                for block in iter(lambda: f.read(1 << 20), b""):
+                    h.update(block)
+    except (OSError, TypeError, ValueError):
+        return None
+    return h.hexdigest()
+
+
+def check_enrollable(label: str) -> str:
+    """A label a gallery may store: printable text, and not the word its answers use for
+    "nobody enrolled", which a user could not tell apart from a rejection."""
+    check_label(label)
+    if label == UNKNOWN:
+        raise AnimeidError(f"invalid label {label!r}: reserved for the answer given below the threshold; "
+                           "rename the folder (e.g. 'Unknown' or 'unknown_character')")
+    return label
+
+
+def _check_k(k: int) -> int:
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise AnimeidError(f"k must be a whole number >= 1, not {k!r}")
+    return int(k)
+
+
 class Recognizer:
     """A gallery plus the feature extractor and calibration that go with it."""
 
@@ -56,12 +96,16 @@ class Recognizer:
     @classmethod
     def load(cls, folder: Path, cfg: GalleryCfg | None = None) -> "Recognizer":
         gallery = Gallery.open(folder)
-        stored = gallery.meta("features")
-        recipe = FeatureRecipe.from_dict(stored["recipe"])
-        scoring = gallery.meta("scoring", {})
-        cfg = replace(cfg or GalleryCfg(), recipe=recipe, **scoring)
-        rec = cls(gallery, cfg)
-        rec.features.check_compatible(stored)
+        try:
+            stored = gallery.meta("features")
+            recipe = FeatureRecipe.from_dict(stored["recipe"])
+            scoring = gallery.meta("scoring", {})
+            cfg = replace(cfg or GalleryCfg(), recipe=recipe, **scoring)
+            rec = cls(gallery, cfg)
+            rec.features.check_compatible(stored)
+        except AnimeidError as exc:  # e.g. its embedder is no longer registered: say which gallery
+            gallery.close()
+            raise type(exc)(f"{folder}: {exc}") from None
         return rec
 
     @classmethod
@@ -70,8 +114,10 @@ class Recognizer:
         if (Path(folder) / "gallery.sqlite").exists():
             rec = cls.load(folder)
             if kind is not None and rec.kind != kind:
+                rec.close()
                 raise AnimeidError(f"{folder} is a {rec.kind} gallery; cannot enrol --kind {kind} into it")
             if rec.faces != bool(faces):
+                rec.close()
                 raise AnimeidError(f"{folder} was enrolled {'with' if rec.faces else 'without'} --faces; "
                                    "enrol the same way or use another --db")
             return rec
@@ -109,12 +155,21 @@ class Recognizer:
                sources: Sequence[str] | None = None) -> int:
         """Embed and store one label's images in one transaction; unreadable images are skipped
         with a warning. Returns how many were stored. `sources` names in-memory images; frames
-        of one video should be named `video@seconds` so calibration holds the video out whole."""
-        check_label(label)
+        of one video should be named `video@seconds` so calibration holds the video out whole.
+        An image this label already holds (same content) is skipped, so enrolling a folder again
+        only adds what is new."""
+        check_enrollable(label)
         warn = warn or (lambda msg: print(f"animeid: warning: {msg}", file=sys.stderr))
         names = list(sources) if sources is not None else None
-        pixels, sources, fallbacks = [], [], 0
+        pixels, sources, digests, fallbacks, already = [], [], [], 0, 0
         for i, src in enumerate(images):
+            digest = _digest(src)
+            holders = self.gallery.labels_holding(digest) if digest else []
+            if label in holders or (digest is not None and digest in digests):
+                already += 1
+                if progress:
+                    progress(1)
+                continue
             try:
                 img, fell_back = self._prepare(_load(src))
             except BadImage as exc:
@@ -122,14 +177,21 @@ class Recognizer:
                 if progress:
                     progress(1)
                 continue
+            if holders:
+                warn(f"{names[i] if names is not None else src}: the same image is already enrolled as "
+                     f"{', '.join(map(repr, holders))}; enrolled as {label!r} too")
             fallbacks += fell_back
             pixels.append(img)
+            digests.append(digest)
             if names is not None:
                 sources.append(str(names[i]))
             else:
                 sources.append(str(src) if not isinstance(src, np.ndarray) else f"<array {label}#{i}>")
+        if already:
+            warn(f"label {label!r}: {already} image(s) already enrolled; skipped")
         if not pixels:
-            warn(f"label {label!r}: no readable image, nothing enrolled")
+            if not already:
+                warn(f"label {label!r}: no readable image, nothing enrolled")
             return 0
         if fallbacks:
             warn(f"label {label!r}: no face found in {fallbacks} image(s); used the whole image")
@@ -139,7 +201,7 @@ class Recognizer:
             vecs.append(self.features.extract(chunk))
             if progress:
                 progress(len(chunk))
-        self.gallery.add(label, np.concatenate(vecs), sources)
+        self.gallery.add(label, np.concatenate(vecs), sources, digests)
         if self.labels().get(label, 0) == 1:
             warn(f"label {label!r} has a single image: it can be recognised, but only from pictures close to it")
         if refit:
@@ -173,6 +235,8 @@ class Recognizer:
 
     # -- identifying ---------------------------------------------------------------------------
     def _answer(self, vectors: np.ndarray, k: int) -> list[list[dict]]:
+        """At most k answers per query; "unknown", when the best is below the threshold, is one
+        of the k."""
         if len(self.gallery) == 0:
             raise AnimeidError(f"{self.gallery.folder}: the gallery is empty; enrol some labels first")
         index = self.gallery.vector_index()
@@ -186,18 +250,21 @@ class Recognizer:
             results = [{"label": lab, "score": round(float(p), 4)} for (lab, _), p in zip(ranked, scores)]
             if results and results[0]["score"] < cal.threshold:
                 results.insert(0, {"label": UNKNOWN, "score": round(1.0 - results[0]["score"], 4)})
-            out.append(results)
+            out.append(results[:k])
         return out
 
     def identify(self, image, k: int = 5) -> list[dict]:
         """Ranked [{"label", "score"}] for one image (path, bytes, array or PIL image). The score
         is the calibrated probability that the label is right; when the best is below the
-        gallery's learned threshold the first answer is {"label": "unknown"}."""
-        img = _load(image)
+        gallery's learned threshold the first answer is {"label": "unknown"}. A gallery enrolled
+        with faces compares the image's most likely face, as enrolling did."""
+        k = _check_k(k)
+        img, _ = self._prepare(_load(image))
         return self._answer(self.features.extract([img]), k)[0]
 
     def identify_many(self, images: Iterable, k: int = 5) -> list[list[dict]]:
-        imgs = [_load(i) for i in images]
+        k = _check_k(k)
+        imgs = [self._prepare(_load(i))[0] for i in images]
         return self._answer(self.features.extract(imgs), k) if imgs else []
 
     def identify_faces(self, image, k: int = 5) -> tuple[list[dict], bool]:
@@ -205,6 +272,7 @@ class Recognizer:
         identified on its own; the whole image (box None) when no face was found."""
         from animeid.features.faces import face_crops_or_whole
 
+        k = _check_k(k)
         img = _load(image)
         crops, boxes, fell_back = face_crops_or_whole(img, self.cfg.face_margin)
         answers = self._answer(self.features.extract(crops), k)

@@ -133,16 +133,20 @@ class VectorIndex:
         folder = Path(folder)
         if not cls.exists(folder):
             raise IncompatibleIndex(f"{folder}: no vector index here")
-        meta = json.loads((folder / META_FILE).read_text())
+        try:
+            meta = json.loads((folder / META_FILE).read_text())
+            dim, factory, metric = int(meta["dim"]), meta["factory"], meta["metric"]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise IncompatibleIndex(f"{folder / META_FILE}: unreadable ({type(exc).__name__}: {exc})") from None
         faiss = _faiss()
         flags = faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY if mmap else 0
         try:
             index = faiss.read_index(str(folder / INDEX_FILE), flags)
         except RuntimeError as exc:
             raise IncompatibleIndex(f"{folder}: vector index unreadable ({str(exc).splitlines()[0]})") from None
-        if index.d != meta["dim"]:
-            raise IncompatibleIndex(f"{folder}: index dimension {index.d} != recorded {meta['dim']}")
-        return cls(meta["dim"], meta["factory"], meta["metric"], index=index)
+        if index.d != dim:
+            raise IncompatibleIndex(f"{folder}: index dimension {index.d} != recorded {dim}")
+        return cls(dim, factory, metric, index=index)
 
 
 def _supports_ids(index) -> bool:
