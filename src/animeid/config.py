@@ -49,8 +49,9 @@ class IndexCfg:
     motion_fps: float = 8.0
     motion_diff: float = 12.0
     embedder: str = "efficientnet-lite0"
-    # FAISS factory string; inner product over L2-normalised vectors is cosine similarity.
-    factory: str = "Flat"
+    # FAISS factory string; inner product over L2-normalised vectors is cosine similarity. None: the
+    # index's stored one, "Flat" for a new index.
+    factory: str | None = None
     # Consecutive samples at least this similar collapse into one entry spanning from/to.
     merge_similarity: float = 0.99
     # A sample whose grey thumbnail differs from the previous sample's by less than this (mean absolute

@@ -24,6 +24,10 @@ from animeid.scenes.episodes import parse_episode
     ("vinland_1.gif", None),
     ("Movie [1080p].mkv", None),
     ("Title (2019).mkv", None),
+    ("Title - 2019 - 07.mkv", 7),
+    ("Title - 07 - Subtitle E3.mkv", 7),
+    ("Title E05.mkv", 5),
+    ("Title.E05.1080p.mkv", 5),
 ])
 def test_parse_episode(name, episode):
     assert parse_episode(name) == episode

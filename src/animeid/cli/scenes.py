@@ -15,8 +15,10 @@ def configure_index(p: argparse.ArgumentParser) -> None:
     p.add_argument("library", type=Path, help="folder of <Title>/<video files>")
     p.add_argument("--db", type=Path, required=True, help="index folder (created if missing)")
     p.add_argument("--fps", type=float, default=d.fps, help=f"frames sampled per second (default {d.fps})")
-    p.add_argument("--embedder", default=d.embedder, help=f"embedder name (default {d.embedder})")
-    p.add_argument("--factory", default=d.factory, help="FAISS index-factory string for a new index")
+    p.add_argument("--embedder", default=None,
+                   help=f"embedder name (default: the index's own; {d.embedder} for a new index)")
+    p.add_argument("--factory", default=None,
+                   help="FAISS index-factory string (default: the index's own; Flat for a new index)")
     p.add_argument("--shards", type=int, default=None, metavar="N",
                    help="split the library into N shards by a hash of each file's path (DB/shard-000 ...)")
     p.add_argument("--workers", type=int, default=1, help="with --shards: build this many shards at once")
@@ -32,13 +34,26 @@ def run_index(args) -> int:
     from animeid.errors import AnimeidError
     from animeid.scenes.indexer import index_library
 
-    if args.fps <= 0 or args.fps > 60:
+    if not (0 < args.fps <= 60):  # also refuses nan
         raise AnimeidError(f"--fps must be in (0, 60], got {args.fps}")
-    cfg = replace(IndexCfg(), fps=args.fps, embedder=args.embedder, factory=args.factory)
+    embedder = args.embedder or _stored_embedder(args.db) or IndexCfg().embedder
+    cfg = replace(IndexCfg(), fps=args.fps, embedder=embedder, factory=args.factory)
     if args.shards is not None or args.shard is not None:
         return _run_sharded_index(args, cfg)
     report = index_library(args.library, args.db, cfg, progress=not args.no_progress)
     return _print_index_report(report, args.json)
+
+
+def _stored_embedder(db: Path) -> str | None:
+    """The embedder an existing index (or shard plan) was built with, so re-runs need not repeat it."""
+    from animeid.distribute.shard_plan import is_sharded, read_plan
+    from animeid.scenes.index import Index
+
+    if is_sharded(db):
+        return read_plan(db)["embedder"]
+    if Index.is_index(db):
+        return Index.read_settings(db)[0].name
+    return None
 
 
 def _run_sharded_index(args, cfg) -> int:
@@ -64,6 +79,8 @@ def _run_sharded_index(args, cfg) -> int:
     if args.json:
         print(json.dumps([r.to_dict() for r in reports], indent=2))
         for report in reports:
+            for warning in report.warnings:
+                print(f"animeid: warning: {warning}", file=sys.stderr)
             for err in report.failed.values():
                 print(f"animeid: error: {err}", file=sys.stderr)
         return 1 if any(r.failed for r in reports) else 0
@@ -78,6 +95,8 @@ def _print_index_report(report, as_json: bool) -> int:
         print(f"indexed {len(report.added)} new, {len(report.resumed)} resumed, {len(report.unchanged)} unchanged, "
               f"{len(report.removed)} removed file(s): {report.frames} frames -> {report.entries} entries, "
               f"{report.video_seconds:.1f} s of video in {report.wall_seconds:.1f} s ({speed:.1f}x real time)")
+    for warning in report.warnings:
+        print(f"animeid: warning: {warning}", file=sys.stderr)
     for path, err in report.failed.items():
         print(f"animeid: error: {err}", file=sys.stderr)
     return 1 if report.failed else 0
@@ -95,12 +114,14 @@ def configure_search(p: argparse.ArgumentParser) -> None:
 
 
 def run_search(args) -> int:
-    from animeid.distribute.sharded_index import open_index
+    from animeid.distribute.sharded_index import ShardedIndex, open_index
     from animeid.errors import AnimeidError
+    from animeid.scenes.index import check_title
 
     if args.k < 1:
         raise AnimeidError("--k must be at least 1")
     index = open_index(args.db).with_search(trim_borders=not args.no_trim, query_mirror=not args.no_mirror)
+    check_title(args.title, index.shards if isinstance(index, ShardedIndex) else [index])  # a typo: usage error
     out, failed = [], False
     for image in args.images:
         try:

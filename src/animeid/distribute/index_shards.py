@@ -14,6 +14,12 @@ def index_shards(library: Path, db: Path, cfg: IndexCfg, shards: int, strategy=N
     Returns one IndexReport per shard built, in shard order."""
     if shards < 1:
         raise ValueError("shards must be at least 1")
+    from animeid.features.registry import get_embedder_cfg
+    from animeid.scenes.index import check_factory
+
+    embedder_cfg = get_embedder_cfg(cfg.embedder)  # a typo must not be written into the plan
+    if cfg.factory is not None:
+        check_factory(cfg.factory, embedder_cfg)
     write_plan(db, shards, cfg.embedder)
     wanted = range(shards) if only is None else [only]
     tasks = [ShardTask(Path(library), shard_folder(db, i), i, shards, cfg) for i in wanted]

@@ -14,7 +14,7 @@ from animeid.distribute.shard_plan import read_plan, shard_folder
 from animeid.errors import AnimeidError, IncompatibleIndex
 from animeid.media.images import ImageInput
 from animeid.scenes.hits import SceneHit
-from animeid.scenes.index import Index
+from animeid.scenes.index import Index, check_title
 
 
 class ShardedIndex:
@@ -44,10 +44,13 @@ class ShardedIndex:
     def search(self, image: ImageInput, k: int | None = None, title: str | None = None,
                cfg: SearchCfg | None = None) -> list[SceneHit]:
         cfg = cfg or self.search_cfg
+        check_title(title, self.shards)
         query = self.shards[0].prepare_query(image, cfg)
         hits = [self._qualified(h, n) for n, shard in self._by_number.items()
                 for h in shard.search_query(query, k, title, cfg)]
-        return sorted(hits, key=lambda h: -h.similarity)[: k or cfg.k]
+        # by the score each shard ranked with: re-sorting by raw similarity would undo the
+        # thumbnail re-ranking that orders moments inside a file (a file lives in one shard)
+        return sorted(hits, key=lambda h: -h.order_key)[: k or cfg.k]
 
     def _qualified(self, hit: SceneHit, shard: int) -> SceneHit:
         """The hit with library-wide ids: shard-local ones would name another shard's scene."""

@@ -93,8 +93,10 @@ def iter_frames(path: Path, fps: float = 2.0, short_side: int | None = 256, star
     The first frame whose timestamp reaches each sampling instant is kept, so timestamps are the
     frames' own presentation times, not the sampling grid.
     """
-    if fps <= 0:
-        raise ValueError("fps must be positive")
+    if not np.isfinite(fps) or fps <= 0:
+        raise ValueError(f"fps must be a positive number, got {fps}")
+    import av
+
     container = _open(path)
     step = 1.0 / fps
     motion_step = 1.0 / motion_fps if motion_fps > 0 else None
@@ -133,9 +135,7 @@ def iter_frames(path: Path, fps: float = 2.0, short_side: int | None = 256, star
                 yield float(t), rgb
                 if on_grid:
                     next_t = (int(t / step + 1e-6) + 1) * step
-        except BadVideo:
-            raise
-        except Exception as exc:
+        except av.error.FFmpegError as exc:  # decoder errors only: a bug must not pass for a bad file
             if decoded == 0:
                 raise BadVideo(f"{path}: cannot decode ({type(exc).__name__}: {exc})") from None
             # A truncated file: keep what decoded, as players do.

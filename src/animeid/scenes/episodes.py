@@ -8,8 +8,11 @@ _BRACKETS = re.compile(r"\[[^\]]*\]|\([^)]*\)|【[^】]*】")
 _PATTERNS = [
     re.compile(r"第\s*(\d+(?:\.\d+)?)\s*[話话集回]"),
     re.compile(r"\bS\d{1,2}\s*E(\d{1,4}(?:\.\d)?)(?!\d)", re.I),
-    re.compile(r"(?:^|[\s._-])(?:EP?|Episode)[\s._-]*(\d{1,4}(?:\.\d)?)(?!\d)", re.I),
-    re.compile(r"\s[-–]\s+#?(\d{1,4}(?:\.\d)?)(?:v\d)?(?=\s|$|[._-])", re.I),
+    re.compile(r"(?:^|[\s._-])(?:EP|Episode)[\s._-]*(\d{1,4}(?:\.\d)?)(?!\d)", re.I),
+    # "Title - 07": the first dash-separated number that is not a year ("Title - 2019 - 07")
+    re.compile(r"\s[-–]\s+#?(?!(?:19|20)\d\d(?!\d))(\d{1,4}(?:\.\d)?)(?:v\d)?(?=\s|$|[._-])", re.I),
+    # a bare "E07" only when nothing clearer is there ("Title - 07 - Subtitle E3" is episode 7)
+    re.compile(r"(?:^|[\s._-])E(\d{1,4}(?:\.\d)?)(?!\d)", re.I),
     re.compile(r"#(\d{1,4})(?!\d)"),
 ]
 

@@ -35,6 +35,12 @@ class SceneHit:
     similarity: float
     entry_id: int
     file_id: int = -1
+    # the order the search gave it (see `FrameHit.rank_score`); merging shards must keep it
+    rank_score: float | None = None
+
+    @property
+    def order_key(self) -> float:
+        return self.similarity if self.rank_score is None else self.rank_score
 
     def to_dict(self) -> dict:
         ep = self.episode
@@ -68,4 +74,5 @@ def _scene(group: list[FrameHit]) -> SceneHit:
     best = group[0]
     return SceneHit(title=best.title, episode=best.episode, file=best.file,
                     from_=min(h.t_from for h in group), at=best.t_at, to=max(h.t_to for h in group),
-                    similarity=best.similarity, entry_id=best.entry_id, file_id=best.file_id)
+                    similarity=best.similarity, entry_id=best.entry_id, file_id=best.file_id,
+                    rank_score=best.rank_score)

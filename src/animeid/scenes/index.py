@@ -10,6 +10,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import sqlite3
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -29,6 +30,35 @@ from animeid.store.vectors import VectorIndex
 FORMAT = 1
 CONFIG_FILE = "index.json"
 APPLIED_FILE = "vectors.applied.json"
+META_DB = "meta.sqlite"
+DEFAULT_FACTORY = "Flat"
+
+
+def check_factory(factory: str, cfg: EmbedderCfg) -> None:
+    """Refuse a factory string FAISS cannot build before anything is written."""
+    try:
+        VectorIndex(cfg.dim, factory, cfg.metric)
+    except RuntimeError as exc:
+        raise AnimeidError(f"--factory {factory!r} is not a FAISS index-factory string for {cfg.dim}-d "
+                           f"vectors ({str(exc).strip().splitlines()[-1][:160]})") from None
+
+
+def check_title(title: str | None, indexes: list["Index"]) -> None:
+    """A `title` filter naming no indexed title is a typo, not a search without matches."""
+    if title is not None and not any(ix.store.has_title(title) for ix in indexes):
+        known = sorted({t["title"] for ix in indexes for t in ix.titles()})
+        shown = ", ".join(map(repr, known[:10])) + (" ..." if len(known) > 10 else "")
+        raise AnimeidError(f"no title {title!r} in this index (titles: {shown or 'none'})")
+
+
+def _read_applied(folder: Path) -> int:
+    path = folder / APPLIED_FILE
+    if not path.exists():
+        return 0
+    try:
+        return int(json.loads(path.read_text())["seq"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise IncompatibleIndex(f"{folder}: damaged index ({APPLIED_FILE}: {exc})") from None
 
 
 def _write_json(path: Path, data: dict) -> None:
@@ -64,18 +94,30 @@ class Index:
         if not cls.is_index(folder):
             raise AnimeidError(f"{folder}: not an animeid index (no {CONFIG_FILE}); build one with `animeid index`")
         cfg, factory = cls._read_config(folder)
-        store = MetadataStore(folder / "meta.sqlite", readonly=True)
-        vectors, shards = cls._open_vectors(folder, cfg, factory)
+        if not (folder / META_DB).exists():
+            raise IncompatibleIndex(f"{folder}: damaged index ({META_DB} is missing); re-run `animeid index`")
+        try:
+            store = MetadataStore(folder / META_DB, readonly=True)
+            store.count_entries()
+            vectors, shards = cls._open_vectors(folder, cfg, factory)
+        except sqlite3.Error as exc:
+            raise IncompatibleIndex(f"{folder}: damaged index ({META_DB}: {exc})") from None
         return cls(folder, cfg, factory, store, vectors, shards, writable=False)
 
     @classmethod
-    def open_for_writing(cls, folder: str | os.PathLike, embedder_cfg: EmbedderCfg, factory: str) -> "Index":
-        """Create the index, or reopen it after checking it was built with the same embedder."""
+    def open_for_writing(cls, folder: str | os.PathLike, embedder_cfg: EmbedderCfg,
+                         factory: str | None = None) -> "Index":
+        """Create the index, or reopen it after checking it was built with the same embedder.
+        `factory` None keeps the stored one (a new index gets `Flat`); another factory is refused
+        once the index holds trained vectors, and taken while its vectors still wait for training
+        (an IVF given too few frames), so that mistake can be corrected in place."""
         folder = Path(folder)
         if folder.exists() and not folder.is_dir():
             raise AnimeidError(f"{folder}: exists and is not a folder")
         if folder.is_dir() and any(folder.iterdir()) and not cls.is_index(folder):
             raise AnimeidError(f"{folder}: folder is not empty and is not an animeid index; refusing to write")
+        if factory is not None:
+            check_factory(factory, embedder_cfg)
         folder.mkdir(parents=True, exist_ok=True)
         lock_fd = os.open(folder / ".lock", os.O_CREAT | os.O_RDWR)
         try:
@@ -83,18 +125,40 @@ class Index:
         except BlockingIOError:
             os.close(lock_fd)
             raise AnimeidError(f"{folder}: another animeid process is writing this index") from None
+        try:
+            return cls._open_locked(folder, embedder_cfg, factory, lock_fd)
+        except BaseException:
+            fcntl.flock(lock_fd, fcntl.LOCK_UN)
+            os.close(lock_fd)
+            raise
+
+    @classmethod
+    def _open_locked(cls, folder: Path, embedder_cfg: EmbedderCfg, factory: str | None, lock_fd: int) -> "Index":
         if cls.is_index(folder):
             cfg, stored_factory = cls._read_config(folder)
             _check_same_embedder(folder, cfg, embedder_cfg)
-            factory = stored_factory
+            if factory is not None and factory != stored_factory:
+                if VectorIndex.exists(folder):
+                    raise IncompatibleIndex(f"{folder}: index was built with factory {stored_factory!r}, not "
+                                            f"{factory!r}; drop --factory or index into another --db")
+                _write_json(folder / CONFIG_FILE, {"format": FORMAT, "embedder": cfg.to_dict(), "factory": factory})
+            factory = factory or stored_factory
         else:
-            cfg = embedder_cfg
+            cfg, factory = embedder_cfg, factory or DEFAULT_FACTORY
             _write_json(folder / CONFIG_FILE, {"format": FORMAT, "embedder": cfg.to_dict(), "factory": factory})
-        store = MetadataStore(folder / "meta.sqlite")
-        vectors, shards = cls._open_vectors(folder, cfg, factory)
+        try:
+            store = MetadataStore(folder / META_DB)
+            vectors, shards = cls._open_vectors(folder, cfg, factory)
+        except sqlite3.Error as exc:
+            raise IncompatibleIndex(f"{folder}: damaged index ({META_DB}: {exc})") from None
         index = cls(folder, cfg, factory, store, vectors, shards, writable=True, lock_fd=lock_fd)
         index._reconcile()
         return index
+
+    @classmethod
+    def read_settings(cls, folder: str | os.PathLike) -> tuple[EmbedderCfg, str]:
+        """(embedder config, factory string) an index was built with, without opening it."""
+        return cls._read_config(Path(folder))
 
     @staticmethod
     def _read_config(folder: Path) -> tuple[EmbedderCfg, str]:
@@ -106,13 +170,13 @@ class Index:
 
     @staticmethod
     def _open_vectors(folder: Path, cfg: EmbedderCfg, factory: str) -> tuple[VectorIndex, ShardLog]:
-        shards = ShardLog(folder / "wal")
         if VectorIndex.exists(folder):
             vectors = VectorIndex.load(folder)
-            applied = json.loads((folder / APPLIED_FILE).read_text())["seq"] if (folder / APPLIED_FILE).exists() else 0
+            applied = _read_applied(folder)
         else:
             vectors = VectorIndex(cfg.dim, factory, cfg.metric)
             applied = 0
+        shards = ShardLog(folder / "wal", applied)
         try:
             _replay(vectors, list(shards.after(applied)))
         except IncompatibleIndex:
@@ -158,8 +222,7 @@ class Index:
 
     def flush(self) -> None:
         """Persist the FAISS index and retire the log chunks it now contains."""
-        seqs = self.shards.sequences()
-        last = seqs[-1] if seqs else 0
+        last = self.shards.last()
         if not self.vectors.is_trained:
             pending = list(self.shards.after(0))
             if not pending:
@@ -205,6 +268,7 @@ class Index:
                cfg: SearchCfg | None = None) -> list[SceneHit]:
         """Scenes most like `image`, best first."""
         cfg = cfg or self.search_cfg
+        check_title(title, [self])
         return self.search_query(self.prepare_query(image, cfg), k, title, cfg)
 
     def prepare_query(self, image: ImageInput, cfg: SearchCfg | None = None) -> PreparedQuery:
@@ -219,6 +283,10 @@ class Index:
     def search_query(self, query: PreparedQuery, k: int | None = None, title: str | None = None,
                      cfg: SearchCfg | None = None) -> list[SceneHit]:
         cfg = cfg or self.search_cfg
+        if not self.vectors.is_trained and self.store.count_entries():
+            raise IncompatibleIndex(
+                f"{self.folder}: its {self.store.count_entries()} entries wait for the {self.factory!r} index "
+                "to be trained on more frames; index more video, or re-run `animeid index` with --factory Flat")
         return search_scenes(self.vectors, self.store, query.embeddings, k or cfg.k, cfg, self._similarity,
                              query.thumbnail, title)
 

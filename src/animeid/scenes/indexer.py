@@ -31,6 +31,7 @@ class IndexReport:
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
     frames: int = 0
     entries: int = 0
     video_seconds: float = 0.0
@@ -54,12 +55,20 @@ _END = object()
 def _producer(jobs: list[_Job], cfg: IndexCfg, out: queue.Queue, stop: threading.Event) -> None:
     for n, job in enumerate(jobs):
         try:
+            last = None
             for t, rgb in iter_frames(job.video.path, cfg.fps, cfg.decode_short_side, start=job.start,
                                     motion_fps=cfg.motion_fps, motion_diff=cfg.motion_diff):
                 if stop.is_set():
                     return
                 img = trim_borders(rgb)
                 out.put((n, t, (img, thumbnail(img))))
+                last = t
+            end = job.start + job.duration
+            # decoding keeps what a truncated file holds, as players do; the user should know
+            if job.duration > 0 and (last is None or last < end - max(2.0 / cfg.fps, 1.0)):
+                got = "nothing" if last is None else f"only up to {last:.1f} s"
+                out.put((n, "warning", f"{job.video.relpath}: decoded {got} of its {end:.1f} s "
+                                       "(truncated or damaged file?); indexed what decoded"))
             out.put((n, "end", None))
         except BadVideo as exc:
             out.put((n, "error", str(exc)))
@@ -132,6 +141,7 @@ def index_library(library: Path, db: Path, cfg: IndexCfg = IndexCfg(), progress:
                                "use the same --shard (or another --db)")
         store.set_meta("shard", spec)
         store.set_meta("library_root", str(Path(library).resolve()))
+        _record_sampling(store, cfg, report)
         by_rel = {v.relpath: v for v in videos}
         for rec in store.files():
             if rec.path not in by_rel:
@@ -155,7 +165,7 @@ def index_library(library: Path, db: Path, cfg: IndexCfg = IndexCfg(), progress:
                     start = 0.0
                 else:
                     report.resumed.append(video.relpath)
-                    start = rec.done_until + 1e-3
+                    start = max(0.0, rec.done_until + 1e-3)  # -1: nothing had landed yet
                 jobs.append(_Job(video, rec.id, start, max(info.duration - start, 0.0)))
             except (BadVideo, OSError) as exc:
                 report.failed[video.relpath] = str(exc)
@@ -165,6 +175,24 @@ def index_library(library: Path, db: Path, cfg: IndexCfg = IndexCfg(), progress:
         index.flush()
     report.wall_seconds = time.perf_counter() - t0
     return report
+
+
+# the settings that decide what an entry is; entries made under other values do not mix well
+SAMPLING_KEYS = ("fps", "motion_fps", "motion_diff", "merge_similarity", "held_frame_diff", "merge_max_span_s",
+                 "decode_short_side")
+
+
+def _record_sampling(store, cfg: IndexCfg, report: IndexReport) -> None:
+    """Keep the sampling settings with the index; a re-run with others is allowed (it only affects
+    new files) but said, since one index then answers at two time resolutions."""
+    now = {k: getattr(cfg, k) for k in SAMPLING_KEYS}
+    before = store.get_meta("sampling")
+    if before is None or not store.files():
+        store.set_meta("sampling", now)
+    elif before != now:
+        changed = ", ".join(f"{k} {before.get(k)} -> {now[k]}" for k in SAMPLING_KEYS if before.get(k) != now[k])
+        report.warnings.append(f"this index was built with other sampling settings ({changed}); new or changed "
+                               "files use the new ones, the others keep theirs")
 
 
 def _run_jobs(index: Index, embedder, jobs: list[_Job], cfg: IndexCfg, report: IndexReport, progress: bool) -> None:
@@ -220,6 +248,9 @@ def _run_jobs(index: Index, embedder, jobs: list[_Job], cfg: IndexCfg, report: I
             if item is _END:
                 break
             n, t, payload = item
+            if t == "warning":
+                report.warnings.append(payload)
+                continue
             if t == "end" or t == "error":
                 embed_pending()
                 if t == "error":

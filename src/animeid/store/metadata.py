@@ -109,10 +109,15 @@ class MetadataStore:
     def delete_file(self, file_id: int) -> list[int]:
         """Remove a file and its entries in one transaction; returns the entry ids that went."""
         with self.conn:
+            self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('next_entry_id', ?)",
+                              (json.dumps(self.next_entry_id()),))  # the deleted ids stay used
             ids = [r[0] for r in self.conn.execute("SELECT id FROM entries WHERE file_id=?", (file_id,))]
             self.conn.execute("DELETE FROM entries WHERE file_id=?", (file_id,))
             self.conn.execute("DELETE FROM files WHERE id=?", (file_id,))
         return ids
+
+    def has_title(self, title: str) -> bool:
+        return self.conn.execute("SELECT 1 FROM files WHERE title=? LIMIT 1", (title,)).fetchone() is not None
 
     def titles(self) -> list[dict]:
         rows = self.conn.execute(
@@ -122,14 +127,21 @@ class MetadataStore:
 
     # --- entries ------------------------------------------------------------------------
     def next_entry_id(self) -> int:
-        return int(self.conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM entries").fetchone()[0])
+        """Ids are never reused: a deleted file's ids may still be in a saved vector index or a log
+        chunk, where a new entry under the same id would inherit the old frame's vector."""
+        top = int(self.conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM entries").fetchone()[0])
+        return max(top, int(self.get_meta("next_entry_id", 1)))
 
     def commit_entries(self, file_id: int, rows: Iterable[tuple[int, float, float, float, bytes | None]],
                        done_until: float, finished: bool, extra_meta: dict | None = None) -> None:
         """One checkpoint: entries, the file's progress and any meta land together or not at all."""
+        rows = list(rows)
         with self.conn:
             self.conn.executemany("INSERT INTO entries(id, file_id, t_from, t_at, t_to, thumb) VALUES (?, ?, ?, ?, ?, ?)",
                                   [(i, file_id, a, b, c, th) for i, a, b, c, th in rows])
+            if rows:
+                self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('next_entry_id', ?)",
+                                  (json.dumps(self.next_entry_id()),))
             self.conn.execute("UPDATE files SET done_until=?, status=? WHERE id=?",
                               (done_until, "done" if finished else "partial", file_id))
             for key, value in (extra_meta or {}).items():

@@ -16,16 +16,25 @@ _NAME = re.compile(r"^(\d{8})\.npz$")
 
 
 class ShardLog:
-    def __init__(self, folder: Path):
+    """`applied` is the last sequence number the saved index contains: numbering continues above
+    it even when every chunk has been retired, or a new chunk numbered at or below it would be
+    taken for applied and never replayed after a crash."""
+
+    def __init__(self, folder: Path, applied: int = 0):
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
+        self.applied = int(applied)
 
     def sequences(self) -> list[int]:
         return sorted(int(m.group(1)) for p in self.folder.iterdir() if (m := _NAME.match(p.name)))
 
-    def append(self, ids: np.ndarray, vectors: np.ndarray) -> int:
+    def last(self) -> int:
+        """The highest sequence number written or applied so far."""
         seqs = self.sequences()
-        seq = (seqs[-1] + 1) if seqs else 1
+        return max(seqs[-1] if seqs else 0, self.applied)
+
+    def append(self, ids: np.ndarray, vectors: np.ndarray) -> int:
+        seq = self.last() + 1
         tmp = self.folder / f"{seq:08d}.tmp.npz"
         np.savez(tmp, ids=np.asarray(ids, np.int64), vectors=np.asarray(vectors, np.float32))
         with open(tmp, "rb") as f:
@@ -44,6 +53,8 @@ class ShardLog:
                 yield s, ids, vectors
 
     def drop_upto(self, seq: int) -> None:
+        """Retire the chunks the saved index now contains (`seq` becomes `applied`)."""
+        self.applied = max(self.applied, int(seq))
         for s in self.sequences():
             if s <= seq:
                 (self.folder / f"{s:08d}.npz").unlink(missing_ok=True)
