@@ -71,3 +71,83 @@ def test_trim_letterbox_and_pillarbox(rng):
 def test_dark_scene_is_not_trimmed_away():
     dark = np.full((50, 50, 3), 5, np.uint8)
     assert trim_borders(dark).shape == dark.shape
+
+
+def _encode(img: Image.Image, fmt: str = "PNG") -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, format=fmt)
+    return buf.getvalue()
+
+
+def test_16_bit_png_keeps_its_picture():
+    """A 16-bit grey screenshot used to come out all white (every value above 255 clipped)."""
+    values = np.linspace(13056, 60416, 40 * 60).reshape(40, 60).astype(np.uint16)
+    data = _encode(Image.fromarray(values))
+    assert Image.open(io.BytesIO(data)).mode.startswith("I;16")
+    rgb = load_image(data)
+    assert rgb.shape == (40, 60, 3) and rgb.dtype == np.uint8
+    assert np.array_equal(rgb[:, :, 0], (values >> 8).astype(np.uint8))
+    assert (rgb.min(), rgb.max()) == (51, 236)
+    assert np.array_equal(rgb[:, :, 0], rgb[:, :, 2])
+
+
+def test_32_bit_and_float_grey_images_are_rescaled():
+    values = np.linspace(13056, 60416, 40 * 60).reshape(40, 60)
+    as_i = load_image(Image.fromarray(values.astype(np.int32)))      # mode I, a 16-bit range
+    assert np.array_equal(as_i[:, :, 0], (values.astype(np.int32) >> 8).astype(np.uint8))
+    small = load_image(Image.fromarray(np.full((40, 60), 200, np.int32)))   # mode I, 8-bit values
+    assert small.max() == small.min() == 200
+    unit = load_image(_encode(Image.fromarray((values / 65535).astype(np.float32)), "TIFF"))   # mode F, 0-1
+    assert abs(int(unit.max()) - round(60416 / 65535 * 255)) <= 1
+    stretched = load_image(Image.fromarray((values - 1e6).astype(np.float32)))   # mode F, anything else
+    assert (stretched.min(), stretched.max()) == (0, 255)
+
+
+def test_pixel_limit_is_checked_from_the_header_before_decoding():
+    # a PNG whose header declares 7900x7900 and nothing decodable follows: only the header was read
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, payload: bytes) -> bytes:
+        return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+
+    header_only = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 7900, 7900, 8, 2, 0, 0, 0))
+                   + chunk(b"IDAT", zlib.compress(b"\0" * 100)))
+    with pytest.raises(BadImage, match="7900x7900, above the 40,000,000-pixel limit"):
+        load_image(header_only, ImageLimits(max_pixels=40_000_000))
+    with pytest.raises(BadImage, match="not a readable image"):
+        load_image(header_only)      # within the library's 64 MP default: decoding fails on the truncation
+
+
+def test_short_side_shrinks_before_the_array_is_made():
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    pixels = rng.integers(0, 255, (1000, 1500, 3), dtype=np.uint8)
+    data = _png(pixels)
+    tracemalloc.start()
+    try:
+        small = load_image(data, short_side=288)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert small.shape == (288, 432, 3)
+    assert peak < pixels.nbytes / 4       # a full-size array (4.5 MB) was never made
+    # and the pixels are those of the full decode shrunk afterwards, as before
+    from animeid.media.images import resize_short_side
+
+    assert np.array_equal(small, resize_short_side(load_image(data), 288))
+
+
+def test_unreadable_file_is_a_bad_image(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    shot = tmp_path / "a.png"
+    shot.write_bytes(_png(np.zeros((20, 20, 3), np.uint8)))
+
+    def denied(self):
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "read_bytes", denied)
+    with pytest.raises(BadImage, match="cannot read .Permission denied"):
+        load_image(shot)

@@ -97,3 +97,24 @@ def test_real_characters_are_recognised_by_face(gallery_client, shared_data):
             right += best == ch[4:]
     # 9 test faces of 3 enrolled characters: 7 right when written; chance is 3
     assert right >= 6
+
+
+def test_identify_k_counts_unknown_and_unknown_comes_first(gallery_client):
+    """k answers at most, "unknown" included; "unknown" is listed first when the best label is
+    below the threshold, with score 1 - best, so scores need not be in descending order."""
+    c = gallery_client
+    for label in ("stripes", "checks"):
+        files = [("images", (f"{label}{i}.png", _png(_pattern(label, i)), "image/png")) for i in range(5)]
+        assert c.post("/enroll", params={"label": label}, files=files, headers=KEY).status_code == 200
+    noise = _png(np.random.default_rng(1).integers(0, 255, (128, 128, 3), dtype=np.uint8))
+    one = c.post("/identify?faces=false&k=1", content=noise).json()["results"]
+    assert [x["label"] for x in one] == ["unknown"]
+    for k in (2, 3):
+        results = c.post(f"/identify?faces=false&k={k}", content=noise).json()["results"]
+        assert len(results) == k and results[0]["label"] == "unknown"
+        assert abs(results[0]["score"] + results[1]["score"] - 1.0) <= 1e-4
+        assert {x["label"] for x in results[1:]} <= {"stripes", "checks"}
+    for face in c.post("/identify?k=2", content=noise).json()["faces"]:
+        assert len(face["results"]) <= 2 and face["results"][0]["label"] == "unknown"
+    known = c.post("/identify?faces=false&k=1", content=_png(_pattern("checks", 42))).json()["results"]
+    assert [x["label"] for x in known] == ["checks"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import math
 import os
 from pathlib import Path
 
@@ -58,15 +59,21 @@ def run_demo(args) -> int:
     import numpy as np
 
     from animeid.config import IndexCfg
+    from animeid.errors import AnimeidError
     from animeid.evaluate.perturbations import VARIANTS
     from animeid.features.cache import cache_dir
     from animeid.media.video import frame_at
     from animeid.scenes.index import Index
     from animeid.scenes.indexer import index_library
 
+    if not 0 < args.port < 65536:
+        raise AnimeidError(f"--port must be in 1-65535, got {args.port}")
     home = cache_dir() / "demo"
     db = args.db or home / "index"
     lib = build_demo_library(home, args.library)
+    _check_at(args.at, lib / DEMO_TITLE / f"{DEMO_TITLE} - 01.mp4")
+    if args.db is not None:
+        _check_db_is_the_demos(args.db, lib)
     report = index_library(lib, db, IndexCfg(), progress=not args.json)
     clip = lib / DEMO_TITLE / f"{DEMO_TITLE} - 01.mp4"
     frame = frame_at(clip, args.at)
@@ -95,6 +102,41 @@ def run_demo(args) -> int:
     if args.no_serve:
         return 0 if hits and hits[0].title == DEMO_TITLE else 1
     return _serve(db, args.host, args.port)
+
+
+def _check_at(at: float, clip: Path) -> None:
+    """The screenshot's second must be inside the clip: past its end `frame_at` has nothing to show."""
+    from animeid.errors import AnimeidError
+    from animeid.media.video import probe
+
+    duration = probe(clip).duration
+    if not math.isfinite(at) or at < 0 or (duration > 0 and at >= duration):
+        raise AnimeidError(f"--at must be a second from 0 to below {duration:.2f} (the length of the demo clip), "
+                           f"got {at}")
+
+
+def _check_db_is_the_demos(db: Path, lib: Path) -> None:
+    """Indexing brings an index in line with its library, deleting every video not in it: a --db
+    holding the index of another library would lose all of it to the demo."""
+    from animeid.distribute.shard_plan import is_sharded
+    from animeid.errors import AnimeidError
+    from animeid.scenes.index import Index
+
+    if db.is_dir() and is_sharded(db):
+        raise AnimeidError(f"{db}: holds a sharded index of another library; the demo would re-index it "
+                           "with its own videos only. Use a new folder for --db, or omit it")
+    if not Index.is_index(db):
+        return   # a new or empty folder (anything else is refused by the indexer itself)
+    index = Index.load(db)
+    try:
+        info = index.info()
+    finally:
+        index.close()
+    root = info.get("library")
+    if info.get("files") and root != str(lib.resolve()):
+        raise AnimeidError(f"{db}: holds the index of {root or 'another library'}, not of the demo library; the "
+                           "demo would re-index it and drop every video not in the demo. Use a new folder "
+                           "for --db, or omit it")
 
 
 def _serve(db: Path, host: str, port: int) -> int:

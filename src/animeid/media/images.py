@@ -7,14 +7,17 @@ import os
 import re
 import warnings
 from pathlib import Path
-from typing import Union
+from typing import TYPE_CHECKING, Union
 
 import numpy as np
 
 from animeid.config import ImageLimits
 from animeid.errors import BadImage
 
-ImageInput = Union[str, os.PathLike, bytes, bytearray, np.ndarray, "PIL.Image.Image"]  # noqa: F821
+if TYPE_CHECKING:
+    import PIL.Image
+
+ImageInput = Union[str, os.PathLike, bytes, bytearray, np.ndarray, "PIL.Image.Image"]
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff")
 
@@ -30,32 +33,92 @@ def describe(source: ImageInput) -> str:
     return f"<{type(source).__name__}>"
 
 
-def _to_rgb_array(img, limits: ImageLimits) -> np.ndarray:
-    from PIL import Image, ImageOps
-
-    w, h = img.size
+def _check_pixels(w: int, h: int, limits: ImageLimits) -> None:
     if w * h > limits.max_pixels:
         raise BadImage(f"image is {w}x{h}, above the {limits.max_pixels:,}-pixel limit")
     if min(w, h) < limits.min_side:
         raise BadImage(f"image is {w}x{h}, too small to recognise anything")
+
+
+def _to_8bit(img):
+    """A 16-bit or 32-bit grey image (a PNG screenshot saved at 16 bits, a float TIFF) as 8-bit
+    'L': `convert("RGB")` clips such values at 255, turning the picture white. 16-bit values keep
+    their high byte; other ranges are kept when they already fit 0-255 (or 0-65535, as 16-bit),
+    floats in 0-1 are scaled by 255, and anything else is stretched from its min to its max."""
+    from PIL import Image
+
+    if img.mode.startswith("I;16"):
+        return Image.fromarray((np.asarray(img).astype(np.uint16) >> 8).astype(np.uint8))
+    arr = np.asarray(img, dtype=np.float32)
+    finite = arr[np.isfinite(arr)]
+    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
+    if lo >= 0 and hi <= 255 and (img.mode == "I" or hi > 1):
+        out = arr
+    elif img.mode == "I" and lo >= 0 and hi <= 65535:
+        out = arr / 256
+    elif img.mode == "F" and lo >= 0 and hi <= 1:
+        out = arr * 255
+    else:
+        out = (arr - lo) * (255 / (hi - lo)) if hi > lo else np.zeros_like(arr)
+    out = np.nan_to_num(out, nan=0.0, posinf=255.0, neginf=0.0)
+    return Image.fromarray(np.clip(out, 0, 255).astype(np.uint8))
+
+
+def _short_side_size(w: int, h: int, short_side: int | None) -> tuple[int, int] | None:
+    """The size `resize_short_side` shrinks a w x h picture to, or None when it keeps it."""
+    if not short_side or min(w, h) <= short_side:
+        return None
+    scale = short_side / min(w, h)
+    return max(1, round(w * scale)), max(1, round(h * scale))
+
+
+def _to_rgb_array(img, limits: ImageLimits, short_side: int | None = None, owned: bool = False) -> np.ndarray:
+    """HxWx3 uint8, shrunk to `short_side` while still a PIL image: a full-size array of a large
+    upload would be one more copy of every pixel. `owned` images (decoded here) are rotated in
+    place instead of copied."""
+    from PIL import Image, ImageOps
+
+    _check_pixels(*img.size, limits)
     try:
-        img = ImageOps.exif_transpose(img)
+        if owned:
+            ImageOps.exif_transpose(img, in_place=True)
+        else:
+            img = ImageOps.exif_transpose(img)
+        if img.mode.startswith("I;16") or img.mode in ("I", "F"):
+            img = _to_8bit(img)
         if img.mode in ("RGBA", "LA", "P", "PA"):
             img = img.convert("RGBA")
             background = Image.new("RGBA", img.size, (255, 255, 255, 255))
             img = Image.alpha_composite(background, img)
-        img = img.convert("RGB")
-        arr = np.asarray(img, dtype=np.uint8)
+        if img.mode != "RGB":
+            img = img.convert("RGB")
+        # the same resize as `resize_short_side` on the array, so the pixels come out identical
+        size = _short_side_size(*img.size, short_side)
+        if size is not None:
+            img = img.resize(size, Image.BILINEAR)
+        return _as_array(img)
     except (OSError, ValueError, SyntaxError) as exc:
         raise BadImage(f"cannot decode image: {exc}") from None
-    return np.ascontiguousarray(arr)
+
+
+def _as_array(img) -> np.ndarray:
+    """The RGB pixels of `img`, band by band: `np.asarray(img)` goes through one `tobytes()` of
+    the whole picture, two more full copies at its peak for a large upload."""
+    w, h = img.size
+    out = np.empty((h, w, 3), np.uint8)
+    band = max(1, (4 << 20) // (3 * w))   # ~4 MB at a time
+    for y in range(0, h, band):
+        out[y:y + band] = np.asarray(img.crop((0, y, w, min(h, y + band))), dtype=np.uint8)
+    return out
 
 
 def load_image(source: ImageInput, limits: ImageLimits = ImageLimits(), short_side: int | None = None) -> np.ndarray:
     """Decode anything image-like into an HxWx3 uint8 RGB array.
 
     With `short_side`, the result is downscaled so its short side is at most that; JPEGs are then
-    decoded at reduced scale directly (DCT scaling), which is most of the cost of a 1080p upload."""
+    decoded at reduced scale directly (DCT scaling), which is most of the cost of a 1080p upload,
+    and other formats are shrunk before they become an array. The pixel limit is checked on the
+    size the file declares, before anything is decoded: a 200 kB PNG can declare 60 MP."""
     from PIL import Image
 
     if isinstance(source, np.ndarray):
@@ -69,8 +132,7 @@ def load_image(source: ImageInput, limits: ImageLimits = ImageLimits(), short_si
         arr = np.ascontiguousarray(arr[:, :, :3])
         return resize_short_side(arr, short_side) if short_side else arr
     if isinstance(source, Image.Image):
-        arr = _to_rgb_array(source, limits)
-        return resize_short_side(arr, short_side) if short_side else arr
+        return _to_rgb_array(source, limits, short_side)
     if isinstance(source, (bytes, bytearray)):
         data = bytes(source)
         name = describe(source)
@@ -80,12 +142,15 @@ def load_image(source: ImageInput, limits: ImageLimits = ImageLimits(), short_si
             raise BadImage(f"{path}: no such file")
         if path.is_dir():
             raise BadImage(f"{path}: is a directory, not an image")
-        size = path.stat().st_size
-        if size == 0:
-            raise BadImage(f"{path}: empty file (0 bytes)")
-        if size > limits.max_bytes:
-            raise BadImage(f"{path}: {size:,} bytes, above the {limits.max_bytes:,}-byte limit")
-        data = path.read_bytes()
+        try:
+            size = path.stat().st_size
+            if size == 0:
+                raise BadImage(f"{path}: empty file (0 bytes)")
+            if size > limits.max_bytes:
+                raise BadImage(f"{path}: {size:,} bytes, above the {limits.max_bytes:,}-byte limit")
+            data = path.read_bytes()
+        except OSError as exc:
+            raise BadImage(f"{path}: cannot read ({exc.strerror or exc})") from None
         name = str(path)
     else:
         raise BadImage(f"unsupported image input of type {type(source).__name__}")
@@ -97,11 +162,14 @@ def load_image(source: ImageInput, limits: ImageLimits = ImageLimits(), short_si
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             img = Image.open(io.BytesIO(data))
+            _check_pixels(*img.size, limits)
             if short_side and img.format == "JPEG" and min(img.size) > 2 * short_side:
                 w, h = img.size
                 scale = short_side / min(w, h)
                 img.draft("RGB", (max(1, int(w * scale)), max(1, int(h * scale))))
             img.load()
+    except BadImage as exc:
+        raise BadImage(f"{name}: {exc}") from None
     except Image.DecompressionBombWarning:
         raise BadImage(f"{name}: image too large (decompression bomb guard)") from None
     except Image.DecompressionBombError:
@@ -110,22 +178,18 @@ def load_image(source: ImageInput, limits: ImageLimits = ImageLimits(), short_si
         reason = re.sub(r"<_io\.BytesIO object at 0x[0-9a-f]+>", "data", str(exc))
         raise BadImage(f"{name}: not a readable image ({type(exc).__name__}: {reason})") from None
     try:
-        arr = _to_rgb_array(img, limits)
+        return _to_rgb_array(img, limits, short_side, owned=True)
     except BadImage as exc:
         raise BadImage(f"{name}: {exc}") from None
-    return resize_short_side(arr, short_side) if short_side else arr
 
 
 def resize_short_side(img: np.ndarray, short_side: int) -> np.ndarray:
     """Downscale so the short side is at most `short_side`, keeping aspect; never upscale."""
     from PIL import Image
 
-    h, w = img.shape[:2]
-    s = min(h, w)
-    if s <= short_side:
+    size = _short_side_size(img.shape[1], img.shape[0], short_side)
+    if size is None:
         return img
-    scale = short_side / s
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))
     return np.asarray(Image.fromarray(img).resize(size, Image.BILINEAR))
 
 

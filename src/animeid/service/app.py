@@ -51,7 +51,10 @@ def create_app(settings: ServiceSettings, backends: Backends | None = None) -> F
     app = FastAPI(title="animeid", summary="What anime is this picture from? Scene search, characters, genres.",
                   version=_version(), lifespan=lifespan, docs_url=None if docs_assets else "/docs")
     app.state.backends, app.state.pool, app.state.settings = backends, pool, settings
-    app.add_middleware(BodyLimit, max_bytes=settings.max_upload_bytes)
+    # Uploads are read (under a deadline) before a request queues for a worker; this budget of
+    # bytes held caps their memory at what `workers + queue_limit` full-size uploads would take.
+    app.add_middleware(BodyLimit, max_bytes=settings.max_upload_bytes,
+                       max_held_bytes=(settings.workers + settings.queue_limit) * settings.max_upload_bytes)
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     if docs_assets:
@@ -102,8 +105,8 @@ def create_app(settings: ServiceSettings, backends: Backends | None = None) -> F
                                                         description="trim black borders first")] = True,
                      title: Annotated[str | None, Query(description="only answer with this title")] = None,
                      url: Annotated[str | None, Query(description=URL_HELP)] = None):
+        image = await read_image(request, url, settings)
         async with pool.ticket():
-            image = await read_image(request, url, settings)
             hits = await pool.run(backends.search, image, k, title, cut_borders)
         return {"results": [{**h.to_dict(), **preview_links(request, h)} for h in hits], "error": None}
 
@@ -112,8 +115,8 @@ def create_app(settings: ServiceSettings, backends: Backends | None = None) -> F
                        faces: Annotated[bool, Query(description="detect faces and answer per face")] = True,
                        k: Annotated[int, Query(ge=1, le=20, description="labels per answer")] = 5,
                        url: Annotated[str | None, Query(description=URL_HELP)] = None):
+        image = await read_image(request, url, settings)
         async with pool.ticket():
-            image = await read_image(request, url, settings)
             return await pool.run(backends.identify, image, faces, k)
 
     @app.get("/labels", summary="Characters in the gallery, with their number of images")
@@ -122,8 +125,8 @@ def create_app(settings: ServiceSettings, backends: Backends | None = None) -> F
 
     @app.post("/genres", summary="Predicted genres of a poster or key art", openapi_extra=IMAGE_BODY)
     async def genres(request: Request, url: Annotated[str | None, Query(description=URL_HELP)] = None):
+        image = await read_image(request, url, settings)
         async with pool.ticket():
-            image = await read_image(request, url, settings)
             return await pool.run(backends.genres, image)
 
     @app.get("/preview/{entry_id}", summary="JPEG at the matched second (signed link from /search)",
@@ -148,8 +151,8 @@ def create_app(settings: ServiceSettings, backends: Backends | None = None) -> F
               dependencies=[Depends(require_api_key)], openapi_extra=ENROLL_BODY)
     async def enroll(request: Request, label: Annotated[str, Query(description="character name")]):
         _check_label(label)
+        images = await read_images(request, None, settings, many=True)
         async with pool.ticket():
-            images = await read_images(request, None, settings, many=True)
             return await pool.run(backends.enroll, label, images)
 
     @app.delete("/labels/{label:path}", summary="Remove a character from the gallery (API key)",

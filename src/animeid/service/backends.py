@@ -25,12 +25,13 @@ from animeid.service.settings import ServiceSettings
 class Backends:
     def __init__(self, settings: ServiceSettings):
         self.settings = settings
-        self.limits = ImageLimits(max_bytes=settings.max_upload_bytes)
+        self.limits = ImageLimits(max_bytes=settings.max_upload_bytes, max_pixels=settings.max_image_pixels)
         self.index = None
         if settings.db is not None:
             from animeid.distribute.sharded_index import open_index
 
             self.index = open_index(settings.db)
+            _use_limits(self.index, self.limits)
         self._store_lock = nullcontext() if sqlite3.threadsafety == 3 else threading.Lock()
         self._recognizer = None
         self._genre_model = None
@@ -75,16 +76,15 @@ class Backends:
             return index.titles()
 
     def search(self, image, k: int, title: str | None, cut_borders: bool) -> list:
-        """The index's own `search`, so the API answers exactly what `animeid search` does."""
-        from animeid.media.images import load_image
-
+        """The index's own `search`, given the upload as it came: it decodes the query itself
+        (`Index.prepare_query`: shrunk to the size frames were indexed at), so the API answers
+        exactly what `animeid search` does, at the same cost."""
         index = self._require_index()
         if title is not None and title not in {t["title"] for t in self.titles()}:
             raise ApiError(400, f"no title {title!r} in this index; GET /titles lists them")
         cfg = replace(index.search_cfg, trim_borders=cut_borders)
-        img = load_image(image, self.limits)
         with self._store_lock:
-            return index.search(img, k=k, title=title, cfg=cfg)
+            return index.search(image, k=k, title=title, cfg=cfg)
 
     # --- previews -----------------------------------------------------------------------
     def _entry_video(self, entry_id: int):
@@ -180,6 +180,15 @@ class Backends:
         if self._gallery_thread is not None:
             self._gallery_thread.submit(self._recognizer.close).result()
             self._gallery_thread.shutdown()
+
+
+def _use_limits(index, limits: ImageLimits) -> None:
+    """Queries are decoded by the index (by a sharded one's first shard): give it the service's
+    limits on upload size and pixels instead of the library's defaults."""
+    from animeid.distribute.sharded_index import ShardedIndex
+
+    for part in index.shards if isinstance(index, ShardedIndex) else [index]:
+        part.limits = limits
 
 
 def _load_recognizer(folder: Path):

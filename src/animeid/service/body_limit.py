@@ -1,9 +1,18 @@
-"""Upload size limit enforced on the raw ASGI stream: a declared Content-Length over the limit is
-refused before a byte is read, and a chunked upload is cut off as soon as it passes the limit, so
-a client can never make the server buffer more than the limit."""
+"""Upload limits enforced on the raw ASGI stream, before any route sees a byte.
+
+* Size: a declared Content-Length over the limit is refused before a byte is read, and a chunked
+  upload is cut off as soon as it passes the limit, so a client can never make the server buffer
+  more than the limit.
+* Memory: the bytes actually received by requests still in flight are counted together, and an
+  upload that would take the total past `max_held_bytes` is turned away (503 + Retry-After).
+  Uploads are read before a request queues for a worker (so a client trickling its body cannot
+  hold a worker ticket), and this budget is what keeps a burst of large uploads from buffering
+  without bound; a slow client holds only what it has sent, so it cannot starve the others."""
 from __future__ import annotations
 
 import json
+
+from animeid.service.worker_pool import ServerBusy
 
 
 class BodyTooLarge(Exception):
@@ -13,26 +22,35 @@ class BodyTooLarge(Exception):
 
 
 class BodyLimit:
-    def __init__(self, app, max_bytes: int):
+    def __init__(self, app, max_bytes: int, max_held_bytes: int | None = None):
         self.app = app
         self.max_bytes = max_bytes
+        self.max_held_bytes = max_held_bytes
+        # Bytes received by requests not yet answered. ASGI calls run on one event loop: no lock.
+        self.held = 0
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            return await _refuse(send, BodyTooLarge(self.max_bytes))
-        seen = 0
+            return await _refuse(send, 413, str(BodyTooLarge(self.max_bytes)))
+        seen = mine = 0   # bytes received; of them, counted in `held`
         started = False
 
         async def limited_receive():
-            nonlocal seen
+            nonlocal seen, mine
             message = await receive()
             if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
+                chunk = len(message.get("body", b""))
+                seen += chunk
                 if seen > self.max_bytes:
                     raise BodyTooLarge(self.max_bytes)
+                if self.max_held_bytes is not None and self.held + chunk > self.max_held_bytes:
+                    raise ServerBusy(f"server busy: {self.held // (1024 * 1024)} MB of uploads already "
+                                     "in memory")
+                self.held += chunk
+                mine += chunk
             return message
 
         async def tracking_send(message):
@@ -45,12 +63,17 @@ class BodyLimit:
             await self.app(scope, limited_receive, tracking_send)
         except BodyTooLarge as exc:
             if not started:
-                await _refuse(send, exc)
+                await _refuse(send, 413, str(exc))
+        except ServerBusy as exc:
+            if not started:
+                await _refuse(send, 503, str(exc), [(b"retry-after", b"1")])
+        finally:
+            self.held -= mine
 
 
-async def _refuse(send, exc: BodyTooLarge) -> None:
-    body = json.dumps({"error": str(exc), "status": 413}).encode()
-    await send({"type": "http.response.start", "status": 413,
+async def _refuse(send, status: int, message: str, headers: list | None = None) -> None:
+    body = json.dumps({"error": message, "status": status}).encode()
+    await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                            (b"connection", b"close")]})
+                            (b"connection", b"close"), *(headers or [])]})
     await send({"type": "http.response.body", "body": body})

@@ -3,6 +3,7 @@
 that guards writes never has to appear on a command line (where `ps` would show it)."""
 from __future__ import annotations
 
+import math
 import os
 import secrets
 from dataclasses import dataclass, field, fields, replace
@@ -38,6 +39,12 @@ class ServiceSettings:
     clip_min_s: float = 3.0
     clip_max_s: float = 10.0
     max_k: int = 50
+    # An upload must arrive within this; a client trickling its body is answered 408 and cut off,
+    # so a few slow clients cannot hold the server's connections and memory forever.
+    upload_timeout_s: float = 30.0
+    # Decoded pixels per image. Lower than the library's own cap (`ImageLimits`): a small PNG can
+    # declare 60 MP and cost ~200 MB per copy while decoding; screenshots and posters are far smaller.
+    max_image_pixels: int = 40_000_000
     # `?url=` may only name files below these folders; empty means any local file...
     local_url_roots: tuple[Path, ...] = ()
     # ...and only while this is on: `serve` turns it off on a non-loopback address without roots,
@@ -56,29 +63,84 @@ class ServiceSettings:
 
 
 _PATHS = {"db", "gallery", "genre_model", "preview_dir"}
+# What each setting must be: its kind and the smallest value that makes sense (None: no minimum).
+_RULES: dict[str, tuple[str, float | None]] = {
+    **{name: ("path", None) for name in _PATHS},
+    "api_key": ("text", None), "preview_secret": ("text", None),
+    "max_upload_bytes": ("int", 1024), "workers": ("int", 1), "queue_limit": ("int", 0),
+    "preview_ttl_s": ("int", 1), "preview_max_cache_bytes": ("int", 0),
+    "thumbnail_short_side": ("int", 16), "clip_short_side": ("int", 16),
+    "clip_pad_s": ("float", 0.0), "clip_min_s": ("float", 0.1), "clip_max_s": ("float", 0.1),
+    "max_k": ("int", 1), "upload_timeout_s": ("float", 0.1), "max_image_pixels": ("int", 64 * 64),
+    "local_url_roots": ("paths", None), "allow_local_paths": ("bool", None),
+}
 
 
 def load_settings(config_file: Path | None = None, **overrides) -> ServiceSettings:
-    """Defaults < TOML config file < environment < explicit overrides (None means 'not given')."""
+    """Defaults < TOML config file < environment < explicit overrides (None means 'not given').
+    Every value is checked wherever it came from, and an error names the setting and its source:
+    a TOML typo must end in one line, not in a traceback when the server first uses it."""
     values: dict = {}
+    origin: dict[str, str] = {}
     if config_file is not None:
         values.update(_read_toml(Path(config_file)))
-    if os.environ.get("ANIMEID_API_KEY"):
-        values["api_key"] = os.environ["ANIMEID_API_KEY"]
-    if os.environ.get("ANIMEID_PREVIEW_SECRET"):
-        values["preview_secret"] = os.environ["ANIMEID_PREVIEW_SECRET"]
-    values.update({k: v for k, v in overrides.items() if v is not None})
+        origin.update(dict.fromkeys(values, f"{config_file}: "))
+    for name, var in (("api_key", "ANIMEID_API_KEY"), ("preview_secret", "ANIMEID_PREVIEW_SECRET")):
+        if os.environ.get(var):
+            values[name], origin[name] = os.environ[var], f"{var}: "
+    given = {k: v for k, v in overrides.items() if v is not None}
+    values.update(given)
+    origin.update(dict.fromkeys(given, ""))
     known = {f.name for f in fields(ServiceSettings)}
     unknown = sorted(set(values) - known)
     if unknown:
-        raise AnimeidError(f"unknown service setting(s): {', '.join(unknown)}")
-    for key in _PATHS & set(values):
-        values[key] = Path(values[key]).expanduser()
-    if "local_url_roots" in values:
-        values["local_url_roots"] = tuple(Path(p).expanduser().resolve() for p in values["local_url_roots"])
+        where = origin[unknown[0]]
+        raise AnimeidError(f"{where}unknown service setting(s): {', '.join(unknown)}")
+    values = {name: _checked(name, value, origin[name]) for name, value in values.items()}
     settings = replace(ServiceSettings(), **values)
-    _check(settings)
+    _check(settings, origin)
     return settings
+
+
+def _checked(name: str, value, where: str):
+    """`value` as the type `name` needs, or an AnimeidError naming both."""
+    kind, low = _RULES[name]
+
+    def bad(expected: str):
+        return AnimeidError(f"{where}{name} must be {expected}, got {value!r}")
+
+    if kind == "path":
+        if not isinstance(value, (str, os.PathLike)) or not str(value):
+            raise bad("a folder path (a string)")
+        return Path(value).expanduser()
+    if kind == "text":
+        if not isinstance(value, str) or not value:
+            raise bad("a non-empty string")
+        return value
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise bad("true or false")
+        return value
+    if kind == "paths":
+        # a bare string would be iterated letter by letter: "/srv" would allow "/"
+        if not isinstance(value, (list, tuple)) or not all(isinstance(p, (str, os.PathLike)) and str(p)
+                                                           for p in value):
+            raise bad('a list of folder paths, e.g. ["/srv/screenshots"]')
+        try:
+            return tuple(Path(p).expanduser().resolve() for p in value)
+        except (ValueError, OSError, RuntimeError) as exc:
+            raise AnimeidError(f"{where}{name}: cannot use {value!r} ({exc})") from None
+    if kind == "int":
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise bad("a whole number")
+        if value < low:
+            raise bad(f"at least {low}")
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise bad("a number")
+    if value < low:
+        raise bad(f"at least {low}")
+    return float(value)
 
 
 def _read_toml(path: Path) -> dict:
@@ -91,10 +153,15 @@ def _read_toml(path: Path) -> dict:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise AnimeidError(f"{path}: not valid TOML ({exc})") from None
     section = data.get("serve", data)
+    if not isinstance(section, dict):
+        raise AnimeidError(f"{path}: 'serve' must be a table ([serve]), got {section!r}")
+    section = dict(section)
     if "upload_limit_mb" in section:
-        section = dict(section)
-        section["max_upload_bytes"] = int(float(section.pop("upload_limit_mb")) * MB)
-    return dict(section)
+        mb = section.pop("upload_limit_mb")
+        if isinstance(mb, bool) or not isinstance(mb, (int, float)) or not math.isfinite(mb) or mb * MB < 1024:
+            raise AnimeidError(f"{path}: upload_limit_mb must be a number of megabytes, at least 0.001; got {mb!r}")
+        section["max_upload_bytes"] = int(mb * MB)
+    return section
 
 
 def _check_index_folder(db: Path) -> None:
@@ -110,18 +177,17 @@ def _check_index_folder(db: Path) -> None:
                            "build one with `animeid index`")
 
 
-def _check(s: ServiceSettings) -> None:
+def _check(s: ServiceSettings, origin: dict[str, str]) -> None:
+    """What depends on the disk or on several settings; each value's own type and range are
+    already checked."""
     if s.db is not None:
         _check_index_folder(Path(s.db))
     if s.genre_model is not None and not Path(s.genre_model).exists():
         raise AnimeidError(f"{s.genre_model}: no such genre model folder")
     if s.gallery is not None and Path(s.gallery).exists() and not Path(s.gallery).is_dir():
         raise AnimeidError(f"{s.gallery}: exists and is not a gallery folder")
-    if s.workers < 1:
-        raise AnimeidError(f"workers must be at least 1, got {s.workers}")
-    if s.queue_limit < 0:
-        raise AnimeidError(f"queue_limit must be >= 0, got {s.queue_limit}")
-    if s.max_upload_bytes < 1024:
-        raise AnimeidError(f"upload limit must be at least 1 kB, got {s.max_upload_bytes} bytes")
     if s.api_key is not None and len(s.api_key) < 8:
-        raise AnimeidError("the API key must be at least 8 characters long")
+        raise AnimeidError(f"{origin.get('api_key', '')}the API key must be at least 8 characters long")
+    if s.clip_max_s < s.clip_min_s:
+        where = origin.get("clip_max_s") or origin.get("clip_min_s", "")
+        raise AnimeidError(f"{where}clip_max_s ({s.clip_max_s}) must be at least clip_min_s ({s.clip_min_s})")

@@ -2,6 +2,7 @@
 the server's own disk. The server makes no outgoing requests, so web URLs are refused."""
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -22,22 +23,43 @@ def local_path(url: str, settings: ServiceSettings) -> Path:
     if parsed.scheme and parsed.scheme not in ("file",) and len(parsed.scheme) > 1:
         raise ApiError(400, f"?url= must be a local file path; this server makes no outgoing requests "
                             f"({parsed.scheme}:// refused)")
-    path = Path(unquote(parsed.path) if parsed.scheme == "file" else url).expanduser()
-    if not path.is_absolute():
-        raise ApiError(400, f"?url= must be an absolute local path, got {url!r}")
-    path = path.resolve()
-    if settings.local_url_roots and not any(path.is_relative_to(root) for root in settings.local_url_roots):
-        raise ApiError(403, f"{path}: outside the folders this server may read")
-    if not path.is_file():
-        raise ApiError(404 if not path.exists() else 400, f"{path}: no such file")
-    if path.stat().st_size > settings.max_upload_bytes:
+    try:
+        path = Path(unquote(parsed.path) if parsed.scheme == "file" else url).expanduser()
+        if not path.is_absolute():
+            raise ApiError(400, f"?url= must be an absolute local path, got {url!r}")
+        path = path.resolve()
+        if settings.local_url_roots and not any(path.is_relative_to(root) for root in settings.local_url_roots):
+            raise ApiError(403, f"{path}: outside the folders this server may read")
+        if not path.exists():
+            raise ApiError(404, f"{path}: no such file")
+        # a folder, a named pipe (reading it would block a worker forever), a device...
+        if not path.is_file():
+            raise ApiError(400, f"{path}: not a regular file")
+        size = path.stat().st_size
+    except (ValueError, OSError, RuntimeError) as exc:
+        # embedded null byte, a name too long, a symlink loop, no permission...
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise ApiError(400, f"?url= {url[:200]!r} cannot be used as a path ({reason})") from None
+    if size > settings.max_upload_bytes:
         raise ApiError(413, f"{path}: larger than the {settings.max_upload_bytes // (1024 * 1024)} MB limit")
     return path
 
 
 async def read_images(request: Request, url: str | None, settings: ServiceSettings,
                       many: bool = False) -> list[bytes | Path]:
-    """The request's image(s); a single one unless `many`. Raises 400 when there is none."""
+    """The request's image(s); a single one unless `many`. Raises 400 when there is none, and 408
+    when the upload has not fully arrived within `settings.upload_timeout_s`: callers read it
+    before queueing for a worker, and the deadline keeps a trickling client from holding even its
+    connection for long."""
+    try:
+        return await asyncio.wait_for(_read_images(request, url, settings, many), settings.upload_timeout_s)
+    except TimeoutError:
+        raise ApiError(408, f"the upload did not arrive within {settings.upload_timeout_s:g} s; send it again",
+                       {"Connection": "close"}) from None
+
+
+async def _read_images(request: Request, url: str | None, settings: ServiceSettings,
+                       many: bool) -> list[bytes | Path]:
     if url:
         return [local_path(url, settings)]
     content_type = request.headers.get("content-type", "")

@@ -1,6 +1,8 @@
-"""A bounded worker pool. Each request takes a ticket *before* its upload is read, so at most
-`workers + queue_limit` requests hold an image in memory; a burst beyond that is turned away at
-once with 503 + Retry-After instead of piling up uploads until memory runs out."""
+"""A bounded worker pool. A request takes a ticket once its upload has arrived (reading it is
+bounded by a deadline and a memory budget, see `uploads` and `body_limit`, so a client trickling
+its body never holds a ticket); at most `workers + queue_limit` requests hold one, running or
+waiting, and a burst beyond that is turned away at once with 503 + Retry-After instead of piling
+up work the server cannot finish."""
 from __future__ import annotations
 
 import asyncio

@@ -1,0 +1,63 @@
+"""`Backends`: a search goes through the index's own query preparation (the CLI's code path, so
+a large upload is shrunk while decoding and answers exactly as `animeid search` does), with the
+service's own limits on pixels, sharded or not."""
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from animeid.errors import BadImage
+from animeid.scenes.index import Index
+from animeid.service.backends import Backends
+
+
+def _encode(arr: np.ndarray, fmt: str) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(arr).save(buf, format=fmt, quality=92)
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="module")
+def big_jpeg(alpha2_jpeg) -> bytes:
+    """The Alpha 02 frame as a 1600x1200 JPEG: large enough that the query is decoded at reduced scale."""
+    frame = Image.open(io.BytesIO(alpha2_jpeg)).convert("RGB").resize((1600, 1200), Image.BICUBIC)
+    return _encode(np.asarray(frame), "JPEG")
+
+
+def test_a_large_upload_answers_exactly_like_the_cli(client, scene_db, big_jpeg):
+    index = Index.load(scene_db)
+    expected = [h.to_dict() for h in index.search(big_jpeg, k=3)]
+    assert expected[0]["title"] == "Alpha" and expected[0]["episode"] == 2
+    r = client.post("/search?k=3", content=big_jpeg)
+    assert r.status_code == 200, r.text
+    got = [{k: v for k, v in x.items() if k not in ("thumbnail", "video")} for x in r.json()["results"]]
+    assert got == expected        # same similarities to the last digit: one query preparation
+
+
+def test_the_index_decodes_with_the_service_limits(make_settings, sharded_scene_db, big_jpeg):
+    assert make_settings().max_image_pixels == 40_000_000
+    for db in (None, sharded_scene_db):
+        settings = make_settings(max_image_pixels=1_000_000) if db is None else \
+            make_settings(db=db, max_image_pixels=1_000_000)
+        backends = Backends(settings)
+        try:
+            with pytest.raises(BadImage, match="1600x1200, above the 1,000,000-pixel limit"):
+                backends.search(big_jpeg, 3, None, True)
+            small = Image.open(io.BytesIO(big_jpeg)).resize((800, 600))
+            hits = backends.search(_encode(np.asarray(small), "PNG"), 1, None, True)
+            assert hits[0].title == "Alpha"
+        finally:
+            backends.close()
+
+
+def test_the_pixel_cap_is_a_json_400(make_settings, big_jpeg):
+    from fastapi.testclient import TestClient
+
+    from animeid.service.app import create_app
+
+    with TestClient(create_app(make_settings(max_image_pixels=1_000_000))) as c:
+        r = c.post("/search", content=big_jpeg)
+    assert r.status_code == 400 and "pixel limit" in r.json()["error"]
