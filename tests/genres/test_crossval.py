@@ -55,5 +55,5 @@ def test_pseudo_labels_keep_only_confident_posters():
     assert (labels == yu[keep]).mean() > 0.8  # confident labels are mostly right on this easy toy
     refit, adopted = fit_with_pseudo_labels(x, y, xu, CFG.replace(pseudo_confidence=0.7), fitted)
     assert adopted == len(keep) and refit.predictor.memory_x.shape[0] == len(x) + adopted
-    _, none = fit_with_pseudo_labels(x, y, xu, CFG.replace(pseudo_confidence=1.01), fitted)
+    _, none = fit_with_pseudo_labels(x, y, xu, CFG.replace(pseudo_confidence=1.0), fitted)
     assert none == 0

@@ -55,7 +55,8 @@ def test_fitted_model_keeps_its_cap(tmp_path):
     from animeid.genres.training import fit_genres
 
     rng = np.random.default_rng(0)
-    x = rng.normal(size=(40, 8)).astype(np.float32)
+    x = np.zeros((40, 1280), dtype=np.float32)  # efficientnet-lite0's dimension, as a saved model needs
+    x[:, :8] = rng.normal(size=(40, 8))
     y = (x[:, :4] > 0.0).astype(np.uint8)
     y[y.sum(axis=1) == 0, 0] = 1
     cfg = GenreCfg(embedders=("efficientnet-lite0",), inner_folds=3)

@@ -9,13 +9,13 @@ from animeid.genres.errors import IncompatibleGenreModel
 from animeid.genres.genre_model import GenreModel
 from animeid.genres.genre_vocabulary import GenreVocabulary
 from animeid.genres.training import fit_genres
-from tests.genres.toy_genres import toy_genres
+from tests.genres.toy_genres import LITE0_DIM, toy_genres
 
 CFG = GenreCfg(embedders=("efficientnet-lite0",), inner_folds=3, knn_weight=0.3)
 
 
 def _toy(seed=0, n=60, d=16):
-    return toy_genres(seed, n, d)
+    return toy_genres(seed, n, d, width=LITE0_DIM)
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +69,7 @@ def test_refuses_model_trained_with_another_embedder(toy_model, tmp_path):
     (tmp_path / "m" / "model.json").write_text(json.dumps(meta))
     with pytest.raises(IncompatibleGenreModel, match="another 'efficientnet-lite0' embedder .*weights_sha256"):
         GenreModel.load(tmp_path / "m")
-    meta["embedders"][0]["name"] = "my-own-embedder"
+    meta["embedders"][0]["name"] = meta["cfg"]["embedders"][0] = "my-own-embedder"
     (tmp_path / "m" / "model.json").write_text(json.dumps(meta))
     with pytest.raises(IncompatibleGenreModel, match="'my-own-embedder', which is not available here"):
         GenreModel.load(tmp_path / "m")

@@ -115,3 +115,83 @@ def test_vocabulary_top_k_and_errors():
         GenreVocabulary.fit([["A"], ["B"]], min_count=5)
     with pytest.raises(BadPosterList, match="only one genre"):
         GenreVocabulary.fit([["A"], ["A"], ["B"]], min_count=2)
+
+
+@pytest.mark.parametrize("genres,message", [
+    ({"a": 1}, "item 1: genres {'a': 1} are a JSON object"),
+    ([["Action"], "Drama"], r"item 1: genre list \[\['Action'\], 'Drama'\] holds a list"),
+    (["Action", 3], "holds a number"),
+    (5, "genres 5 are a JSON number"),
+    (True, "a JSON boolean"),
+])
+def test_json_genres_of_the_wrong_type_refused_with_the_item(folder, genres, message):
+    (folder / "p.json").write_text(json.dumps([{"image": "img/p0.png", "genres": genres}]))
+    with pytest.raises(BadPosterList, match=message):
+        load_poster_set(folder / "p.json")
+
+
+def test_json_null_genres_dropped_with_a_note(folder):
+    (folder / "p.json").write_text(json.dumps([{"image": "img/p0.png", "genres": ["Action", None]},
+                                               {"image": "img/p1.png", "genres": None}]))
+    ps = load_poster_set(folder / "p.json")
+    assert ps.genres == [["Action"]]
+    assert "p.json item 1: null genre(s) in the list ignored" in ps.problems
+    assert "p.json item 2: no genres; skipped" in ps.problems
+
+
+@pytest.mark.parametrize("image,message", [(5, "image 5 is a JSON number"),
+                                            (["a", "b"], r"image \['a', 'b'\] is a JSON list")])
+def test_json_image_must_be_a_string(folder, image, message):
+    (folder / "p.json").write_text(json.dumps([{"image": "img/p0.png", "genres": ["Action"]},
+                                               {"image": image, "genres": ["Drama"]}]))
+    with pytest.raises(BadPosterList, match=f"p.json item 2: {message}; expected a path string"):
+        load_poster_set(folder / "p.json")
+
+
+def test_json_content_in_a_txt_file_numbers_items_from_one(folder):
+    (folder / "p.txt").write_text(json.dumps([{"image": "img/p0.png", "genres": "Action"},
+                                              {"image": "img/p0.png", "genres": "Action"}]))
+    assert "p.txt item 2: duplicate of item 1 (img/p0.png); skipped" in load_poster_set(folder / "p.txt").problems
+
+
+def test_unicode_line_separators_stay_inside_their_field(folder):
+    seps = ["\u2028", "\x85", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\u2029"]
+    rows = [f"img/p{i % 4}.png,Title{sep}part two,Action" for i, sep in enumerate(seps[:4])]
+    (folder / "u.csv").write_text("image,title,genres\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    ps = load_poster_set(folder / "u.csv")
+    assert len(ps) == 4 and ps.titles == [f"Title{sep}part two" for sep in seps[:4]]
+    for sep in seps[4:]:
+        (folder / "v.csv").write_text(f"image,title,genres\nimg/p0.png,A{sep}B,Drama\n", encoding="utf-8")
+        assert load_poster_set(folder / "v.csv").titles == [f"A{sep}B"]
+
+
+def test_row_numbers_are_csv_line_numbers(folder):
+    # row 2 spans two lines (a quoted newline), so the next record starts on line 4
+    (folder / "m.csv").write_text('image,title,genres\nimg/p0.png,"two\nlines",Action\n\nimg/p1.png,x,\n')
+    ps = load_poster_set(folder / "m.csv")
+    assert ps.titles == ["two\nlines"] and "m.csv row 5: no genres; skipped" in ps.problems
+
+
+def test_python_style_genre_lists(folder):
+    (folder / "k.csv").write_text("image,genres\nimg/p0.png,\"['Romance', 'Supernatural']\"\nimg/p1.png,Drama\n")
+    assert load_poster_set(folder / "k.csv").genres == [["Romance", "Supernatural"], ["Drama"]]
+    assert parse_genres("['Slice of Life', \"Shoujo\"]") == ["Slice of Life", "Shoujo"]
+    for bad in ("['Romance', 3]", "[__import__('os').getcwd()]", "['Romance'"):
+        (folder / "k.csv").write_text(f'image,genres\nimg/p1.png,Drama\nimg/p0.png,"{bad}"\n')
+        with pytest.raises(BadPosterList, match=r"k.csv row 3: genre list .* not valid JSON"):
+            load_poster_set(folder / "k.csv")
+
+
+def test_semicolon_separated_header_gets_a_hint(folder):
+    (folder / "s.csv").write_text("image;title;genres\nimg/p0.png;A;Action\n")
+    with pytest.raises(BadPosterList, match="separated by semicolons; the poster list must be comma-separated"):
+        load_poster_set(folder / "s.csv")
+
+
+def test_min_count_zero_note_and_top_k_one_message():
+    notes = []
+    GenreVocabulary.fit([["A", "B"], ["A", "Music"], ["A", "B"]], min_count=0, notes=notes)
+    assert notes == ["genre(s) kept with one example (--min-count 0) cannot be validated and use the global "
+                     "threshold: Music"]
+    with pytest.raises(BadPosterList, match="--top-k 1 keeps a single genre"):
+        GenreVocabulary.fit([["A", "B"], ["A", "B"]], top_k=1, min_count=2)

@@ -33,11 +33,11 @@ def _add_training_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("posters", type=Path, help="CSV or JSON: image path + genres ('|' or ',' separated, or a JSON list)")
     p.add_argument("--embedder", action="append", metavar="NAME",
                    help="frozen embedder(s) to concatenate (repeatable; default: efficientnet-lite0 and -lite2)")
-    p.add_argument("--top-k", type=int, help="keep only the K most frequent genres")
-    p.add_argument("--min-count", type=int, help="keep genres with at least N examples (default 2)")
+    p.add_argument("--top-k", type=int, help="keep only the K most frequent genres (K >= 2; default 0 = all)")
+    p.add_argument("--min-count", type=int, help="keep genres with at least N examples (default 2; 0 or 1 keep all)")
     p.add_argument("--head", choices=["logreg", "mlp"], help="head on the embeddings (default logreg)")
     p.add_argument("--loss", choices=["bce", "focal"], help="loss of the mlp head")
-    p.add_argument("--C", type=float, help="inverse L2 strength of the logreg head")
+    p.add_argument("--C", type=float, help="inverse L2 strength of the logreg head (> 0; default 0.05)")
     p.add_argument("--knn-weight", type=float, help="weight of k-NN label transfer in the blend (0..1)")
     p.add_argument("--objective", choices=["micro_f1", "hamming"],
                    help="what the thresholds optimise (default micro_f1; hamming predicts fewer, surer genres)")
@@ -45,7 +45,7 @@ def _add_training_options(p: argparse.ArgumentParser) -> None:
                    help="predict at most N genres per poster (default -1: the training posters' mean genre "
                         "count rounded up; 0: no cap)")
     p.add_argument("--unlabelled", type=Path, metavar="DIR", help="folder of unlabelled posters to pseudo-label")
-    p.add_argument("--confidence", type=float, help="pseudo-label confidence (default 0.7)")
+    p.add_argument("--confidence", type=float, help="pseudo-label confidence, 0..1 (default 0.7)")
     p.add_argument("--search", type=int, default=0, metavar="TRIALS", help="Optuna trials over the head (0 = off)")
     p.add_argument("--seed", type=int)
     p.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
@@ -70,23 +70,32 @@ def configure_genres(parser: argparse.ArgumentParser) -> None:
 
     p = sub.add_parser("eval", help="cross-validate against baselines", description="k-fold evaluation")
     _add_training_options(p)
-    p.add_argument("--folds", type=int, default=5)
+    p.add_argument("--folds", type=int, default=5, help="cross-validation folds (>= 2; lowered, with a note, "
+                   "when there are fewer posters)")
     p.add_argument("--report", type=Path, metavar="OUT", help="folder for report.json, report.md and PNG charts")
     p.add_argument("--cnn", action="store_true", help="also train S4's small CNN from scratch as a baseline")
     p.set_defaults(func=run_eval)
 
 
 def run_train(args) -> int:
-    from animeid.genres.pipeline import embed_unlabelled, prepare, train_model
+    from animeid.genres.model_folder import check_model_target
+    from animeid.genres.pipeline import check_search, embed_unlabelled, list_unlabelled, prepare, train_model
 
+    # Every check that needs no embedding comes first: a bad option or output folder should cost a
+    # second, not the minutes of embedding before it.
     cfg = _cfg_from_args(args)
+    check_search(args.search)
+    target = check_model_target(args.model)
+    unl_notes: list[str] = []
+    unl_paths = list_unlabelled(args.unlabelled, unl_notes) if args.unlabelled else None
     progress = _progress(args)
     prep = prepare(args.posters, cfg, progress=progress)
+    prep.notes.extend(unl_notes)
     for note in prep.notes:
         progress(f"note: {note}")
-    unl = embed_unlabelled(args.unlabelled, cfg, prep.notes) if args.unlabelled else None
+    unl = embed_unlabelled(unl_paths, cfg, progress) if unl_paths else None
     model = train_model(prep, cfg, unl, args.search, progress)
-    model.save(args.model)
+    model.save(target)
     out = {"model": str(args.model), "posters": len(prep.y), "genres": model.genres,
            "thresholds": [round(float(t), 3) for t in model.thresholds],
            "embedders": list(model.cfg.embedders), "head": model.cfg.head, "notes": prep.notes}
@@ -115,19 +124,28 @@ def run_predict(args) -> int:
 
 
 def run_eval(args) -> int:
-    from animeid.genres.pipeline import embed_unlabelled, evaluate, prepare
+    from animeid.genres.model_folder import check_output_folder
+    from animeid.genres.pipeline import check_folds, check_search, embed_unlabelled, evaluate, list_unlabelled, prepare
     from animeid.genres.report import summary_lines, write_report
 
     cfg = _cfg_from_args(args)
+    check_folds(args.folds)
+    check_search(args.search)
+    report_dir = check_output_folder(args.report, "--report") if args.report else None
+    unl_notes: list[str] = []
+    unl_paths = list_unlabelled(args.unlabelled, unl_notes) if args.unlabelled else None
     progress = _progress(args)
     prep = prepare(args.posters, cfg, progress=progress)
-    unl = embed_unlabelled(args.unlabelled, cfg, prep.notes) if args.unlabelled else None
+    prep.notes.extend(unl_notes)
+    unl = embed_unlabelled(unl_paths, cfg, progress) if unl_paths else None
     report = evaluate(prep, cfg, args.folds, unl, args.cnn, args.search, progress)
-    if args.report:
-        write_report(report, args.report)
-        progress(f"report written to {args.report}")
+    # The figures go out first: minutes of cross-validation must not be lost to a report folder
+    # that became unwritable meanwhile.
     if args.json:
-        print(json.dumps(report, indent=2))
+        print(json.dumps(report, indent=2), flush=True)
     else:
-        print("\n".join(summary_lines(report)))
+        print("\n".join(summary_lines(report)), flush=True)
+    if report_dir is not None:
+        write_report(report, report_dir)
+        progress(f"report written to {report_dir}")
     return 0

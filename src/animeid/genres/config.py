@@ -15,7 +15,8 @@ class GenreCfg:
     # Test-time views averaged per poster: the whole poster, its mirror, and top/middle/bottom squares
     # (posters are portrait; squashing the whole one to a square loses the faces' proportions).
     views: tuple[str, ...] = ("full", "flip", "top", "middle", "bottom")
-    # Vocabulary: keep the K most frequent genres (0 = all) and genres with at least N examples.
+    # Vocabulary: keep the K most frequent genres (0 = all) and genres with at least N examples
+    # (0 and 1 both keep every genre).
     top_k: int = 0
     min_count: int = 2
     # Head: "logreg" (per-genre L2 logistic regression) or "mlp" (torch sigmoid head, BCE or focal).
@@ -58,11 +59,11 @@ class GenreCfg:
     seed: int = 0
 
     def __post_init__(self):
-        if self.max_predicted < -1:
-            from animeid.errors import AnimeidError
+        # Checked here, not only in the CLI, so the Python API and a damaged model.json are refused
+        # with the same one-line message before any poster is embedded.
+        from animeid.genres.config_checks import check_genre_cfg
 
-            raise AnimeidError(f"at most {self.max_predicted} genres per poster: use -1 (the training posters' "
-                               "mean genre count, rounded up), 0 (no cap) or a positive number")
+        check_genre_cfg(self)
 
     def to_dict(self) -> dict:
         return asdict(self)

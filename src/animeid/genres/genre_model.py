@@ -3,13 +3,15 @@ the exact embedders with their weights hashes) and `arrays.npz` (head weights, k
 
 The embedders are part of the model: features from another backbone (or other weights under the same
 name) live in a different space, so loading refuses rather than predicting confidently wrong genres.
-Saving writes a sibling temp folder and renames it, so an interrupted save never leaves a half model."""
+Saving writes a sibling temp folder and renames it, so an interrupted save never leaves a half model;
+what may be overwritten and what a loaded folder must hold is checked in `model_folder`."""
 from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
-import tempfile
+import stat
 import time
 from pathlib import Path
 from typing import Sequence
@@ -20,9 +22,8 @@ from animeid.genres.config import GenreCfg
 from animeid.genres.errors import IncompatibleGenreModel
 from animeid.genres.genre_predictor import GenrePredictor
 from animeid.genres.genre_vocabulary import GenreVocabulary
+from animeid.genres.model_folder import FORMAT, check_arrays, check_model_target, load_arrays, read_meta
 from animeid.genres.thresholds import apply_thresholds
-
-FORMAT = "animeid-genres/1"
 
 
 class GenreModel:
@@ -84,61 +85,63 @@ class GenreModel:
 
     # -- persistence -------------------------------------------------------------------------
     def save(self, folder: Path | str) -> Path:
-        folder = Path(folder)
-        if folder.exists() and not folder.is_dir():
-            raise IncompatibleGenreModel(f"{folder}: exists and is not a folder")
-        if folder.is_dir() and any(folder.iterdir()) and not (folder / "model.json").exists():
-            raise IncompatibleGenreModel(f"{folder}: not empty and not a genre model; refusing to overwrite it")
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+        """Write the model to `folder` (new, empty, or an earlier genre model) and return its
+        resolved path. The folder gets the mode a new folder gets here (or the replaced folder's
+        mode), not the 0700 of a temporary folder."""
+        from animeid.errors import AnimeidError
+
+        folder = check_model_target(folder)
+        tag = f"{os.getpid()}-{secrets.token_hex(4)}"
+        tmp = folder.parent / f".{folder.name}.tmp-{tag}"
         try:
-            meta = {"format": FORMAT, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                    "cfg": self.cfg.to_dict(), "vocabulary": self.vocabulary.to_dict(),
-                    "thresholds": self.thresholds.tolist(), "global_threshold": self.global_threshold,
-                    "max_predicted": self.max_predicted,
-                    "embedders": self.embedder_cfgs, "info": self.info}
-            (tmp / "model.json").write_text(json.dumps(meta, indent=2))
-            np.savez(tmp / "arrays.npz", **self.predictor.state())
-            old = None
-            if folder.exists():
-                old = folder.with_name(f".{folder.name}.old-{os.getpid()}")
-                folder.rename(old)
-            tmp.rename(folder)
-            if old is not None:
-                shutil.rmtree(old, ignore_errors=True)
-        finally:
-            if tmp.exists():
-                shutil.rmtree(tmp, ignore_errors=True)
+            folder.parent.mkdir(parents=True, exist_ok=True)
+            os.mkdir(tmp, 0o777)  # the umask applies, as for any folder the user makes
+            try:
+                meta = {"format": FORMAT, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                        "cfg": self.cfg.to_dict(), "vocabulary": self.vocabulary.to_dict(),
+                        "thresholds": self.thresholds.tolist(), "global_threshold": self.global_threshold,
+                        "max_predicted": self.max_predicted,
+                        "embedders": self.embedder_cfgs, "info": self.info}
+                (tmp / "model.json").write_text(json.dumps(meta, indent=2))
+                np.savez(tmp / "arrays.npz", **self.predictor.state())
+                if not folder.exists():
+                    tmp.rename(folder)
+                else:
+                    os.chmod(tmp, stat.S_IMODE(folder.stat().st_mode))
+                    old = folder.parent / f".{folder.name}.old-{tag}"
+                    folder.rename(old)
+                    try:
+                        tmp.rename(folder)
+                    except BaseException:  # interrupted or failed: put the previous model back
+                        old.rename(folder)
+                        raise
+                    shutil.rmtree(old, ignore_errors=True)
+            finally:
+                if tmp.exists():
+                    shutil.rmtree(tmp, ignore_errors=True)
+        except OSError as exc:
+            raise AnimeidError(f"{folder}: cannot write the model ({exc.strerror or exc})") from None
         return folder
 
     @classmethod
     def load(cls, folder: Path | str, embedder: str | None = None) -> "GenreModel":
         """Load and check compatibility; `embedder` (optional) is the backbone the caller intends to use."""
+        from animeid.features.registry import get_embedder_cfg
+
         folder = Path(folder)
-        meta_file = folder / "model.json"
-        if not meta_file.exists():
-            raise IncompatibleGenreModel(f"{folder}: not a genre model (no model.json); train one with "
-                                         "'animeid genres train POSTERS --model DIR'")
-        try:
-            meta = json.loads(meta_file.read_text())
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise IncompatibleGenreModel(f"{meta_file}: damaged ({exc})") from None
-        if meta.get("format") != FORMAT:
-            raise IncompatibleGenreModel(f"{folder}: format {meta.get('format')!r}, expected {FORMAT!r}")
-        cfg = GenreCfg.from_dict(meta["cfg"])
+        meta = read_meta(folder)
+        cfg = meta["cfg"]
         names = [e["name"] for e in meta["embedders"]]
         if embedder is not None and embedder not in names:
             raise IncompatibleGenreModel(f"{folder}: trained with embedder(s) {', '.join(names)}, not {embedder!r}; "
                                          "retrain it with that embedder or drop --embedder")
         check_embedders(meta["embedders"], folder)
-        try:
-            with np.load(folder / "arrays.npz") as z:
-                state = {k: z[k] for k in z.files}
-        except (OSError, ValueError) as exc:
-            raise IncompatibleGenreModel(f"{folder}/arrays.npz: damaged ({exc})") from None
-        return cls(cfg, GenreVocabulary.from_dict(meta["vocabulary"]), GenrePredictor.from_state(state, cfg),
-                   np.asarray(meta["thresholds"]), meta["global_threshold"], meta["embedders"], meta.get("info", {}),
-                   int(meta.get("max_predicted", 0)))
+        vocabulary = GenreVocabulary.from_dict(meta["vocabulary"])
+        state = load_arrays(folder)
+        check_arrays(folder, state, cfg.head, len(vocabulary), sum(get_embedder_cfg(n).dim for n in names))
+        return cls(cfg, vocabulary, GenrePredictor.from_state(state, cfg),
+                   np.asarray(meta["thresholds"], dtype=np.float64), meta["global_threshold"], meta["embedders"],
+                   meta.get("info", {}), int(meta.get("max_predicted", 0)))
 
 
 def current_embedder_cfgs(names: Sequence[str]) -> list[dict]:

@@ -44,11 +44,14 @@ class GenreVocabulary:
                 notes.append(f"{len(others)} genre(s) below --min-count {min_count} or outside --top-k "
                              f"{top_k or 'all'} dropped: {', '.join(others)}")
         if notes is not None and any(n == 1 for _, n in kept):
-            notes.append("genre(s) kept with one example (--min-count 1) cannot be validated and use the global "
-                         f"threshold: {', '.join(g for g, n in kept if n == 1)}")
+            notes.append(f"genre(s) kept with one example (--min-count {min_count}) cannot be validated and use the "
+                         f"global threshold: {', '.join(g for g, n in kept if n == 1)}")
         if not kept:
             raise BadPosterList(f"no genre has at least {min_count} examples (most frequent: "
                                 f"{ranked[0][0]} with {ranked[0][1]}); lower --min-count or add posters")
+        if len(kept) == 1 and top_k == 1:
+            raise BadPosterList(f"--top-k 1 keeps a single genre ({kept[0][0]}); multi-label prediction needs two "
+                                "or more (--top-k 0 keeps all)")
         if len(kept) == 1:
             raise BadPosterList(f"only one genre ({kept[0][0]}) has at least {min_count} examples; "
                                 "multi-label prediction needs two or more")

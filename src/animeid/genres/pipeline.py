@@ -55,10 +55,10 @@ def prepare(posters_file: Path | str, cfg: GenreCfg, embedders: tuple[str, ...] 
     return PreparedPosters(posters, vocab, y, blocks, notes, time.perf_counter() - t0)
 
 
-def embed_unlabelled(folder: Path | str, cfg: GenreCfg, notes: list[str]) -> np.ndarray:
-    """Features of every readable image in a folder; unreadable ones are reported and skipped."""
+def list_unlabelled(folder: Path | str, notes: list[str]) -> list[Path]:
+    """The readable images of an --unlabelled folder, checked before any poster is embedded so a
+    wrong folder fails in a second, not after minutes of work; unreadable ones go to `notes`."""
     from animeid.errors import BadImage
-    from animeid.genres.embeddings import embed_files
     from animeid.genres.errors import BadPosterList
     from animeid.media.images import list_images, load_image
 
@@ -66,7 +66,11 @@ def embed_unlabelled(folder: Path | str, cfg: GenreCfg, notes: list[str]) -> np.
     if not folder.is_dir():
         raise BadPosterList(f"--unlabelled {folder}: not a folder of images")
     ok = []
-    for p in list_images(folder):
+    try:
+        files = list_images(folder)
+    except OSError as exc:
+        raise BadPosterList(f"--unlabelled {folder}: cannot be listed ({exc.strerror or exc})") from None
+    for p in files:
         try:
             load_image(p)
             ok.append(p)
@@ -74,16 +78,48 @@ def embed_unlabelled(folder: Path | str, cfg: GenreCfg, notes: list[str]) -> np.
             notes.append(f"unlabelled {exc}; skipped")
     if not ok:
         raise BadPosterList(f"--unlabelled {folder}: no readable image in it")
-    return embed_files(ok, cfg.embedders, cfg.views)
+    return ok
 
 
-def train_model(prep: PreparedPosters, cfg: GenreCfg, unlabelled: np.ndarray | None = None,
+def embed_unlabelled(paths: list[Path], cfg: GenreCfg, progress: Progress = _quiet) -> dict[str, np.ndarray]:
+    """Features of the unlabelled posters per embedder, like `PreparedPosters.blocks`: an Optuna
+    search may choose a subset of the embedders, and the unlabelled features must then be stacked
+    the same way as the labelled ones."""
+    from animeid.genres.embeddings import embed_files
+
+    out = {}
+    for name in cfg.embedders:
+        progress(f"embedding {len(paths)} unlabelled posters with {name}")
+        out[name] = embed_files(paths, [name], cfg.views)
+    return out
+
+
+def check_folds(n_folds) -> int:
+    """Refuse fewer than 2 folds (they used to become 2 silently)."""
+    from animeid.errors import AnimeidError
+
+    if isinstance(n_folds, bool) or not isinstance(n_folds, int) or n_folds < 2:
+        raise AnimeidError(f"--folds {n_folds}: cross-validation needs at least 2 folds")
+    return n_folds
+
+
+def check_search(trials) -> int:
+    from animeid.errors import AnimeidError
+
+    if isinstance(trials, bool) or not isinstance(trials, int) or trials < 0:
+        raise AnimeidError(f"--search {trials}: must be 0 (no search) or a positive number of trials")
+    return trials
+
+
+def train_model(prep: PreparedPosters, cfg: GenreCfg, unlabelled: dict[str, np.ndarray] | None = None,
                 search_trials: int = 0, progress: Progress = _quiet):
+    """A fitted GenreModel; `unlabelled` holds per-embedder features (see `embed_unlabelled`)."""
     from animeid.genres.genre_model import GenreModel
     from animeid.genres.pseudo_labels import fit_with_pseudo_labels
     from animeid.genres.search import search_cfg, stack_blocks
     from animeid.genres.training import fit_genres
 
+    check_search(search_trials)
     info: dict = {"posters": len(prep.y), "source": str(prep.posters.source), "notes": prep.notes}
     if search_trials:
         progress(f"Optuna search, {search_trials} trials on the training posters")
@@ -92,26 +128,36 @@ def train_model(prep: PreparedPosters, cfg: GenreCfg, unlabelled: np.ndarray | N
     x = stack_blocks(prep.blocks, cfg.embedders)
     fitted = fit_genres(x, prep.y, cfg)
     if unlabelled is not None:
-        fitted, adopted = fit_with_pseudo_labels(x, prep.y, unlabelled, cfg, fitted)
+        xu = stack_blocks(unlabelled, cfg.embedders)
+        fitted, adopted = fit_with_pseudo_labels(x, prep.y, xu, cfg, fitted)
         info["pseudo_labelled"] = adopted
-        progress(f"pseudo-labelled {adopted} of {len(unlabelled)} unlabelled posters")
+        progress(f"pseudo-labelled {adopted} of {len(xu)} unlabelled posters")
     return GenreModel(cfg, prep.vocabulary, fitted.predictor, fitted.thresholds, fitted.global_threshold,
                       info=info, max_predicted=fitted.max_predicted)
 
 
-def evaluate(prep: PreparedPosters, cfg: GenreCfg, n_folds: int = 5, unlabelled: np.ndarray | None = None,
+def evaluate(prep: PreparedPosters, cfg: GenreCfg, n_folds: int = 5, unlabelled: dict[str, np.ndarray] | None = None,
              with_cnn: bool = False, search_trials: int = 0, progress: Progress = _quiet) -> dict:
-    """Cross-validated figures of the model (and of its variants asked for) beside the baselines."""
+    """Cross-validated figures of the model (and of its variants asked for) beside the baselines.
+    More folds than posters cannot be made: the count is lowered, with a note saying so."""
     from animeid.genres.crossval import cross_validate, default_fit
     from animeid.genres.search import search_cfg, stack_blocks
 
+    check_folds(n_folds)
+    check_search(search_trials)
+    if n_folds > len(prep.y):
+        prep.notes.append(f"--folds {n_folds} lowered to {len(prep.y)}: there are only {len(prep.y)} posters")
+        progress(f"note: {prep.notes[-1]}")
+        n_folds = len(prep.y)
     x = stack_blocks(prep.blocks, cfg.embedders)
     models = {"model": default_fit(x, cfg)}
     if unlabelled is not None:
         from animeid.genres.pseudo_labels import fit_with_pseudo_labels
 
+        xu = stack_blocks(unlabelled, cfg.embedders)
+
         def fit_pseudo(rows, y):
-            fitted, _ = fit_with_pseudo_labels(x[rows], y, unlabelled, cfg)
+            fitted, _ = fit_with_pseudo_labels(x[rows], y, xu, cfg)
             return (lambda te: fitted.predictor.scores(x[te])), fitted.decision
 
         models["model+pseudo_labels"] = fit_pseudo

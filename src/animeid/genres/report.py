@@ -29,15 +29,30 @@ def summary_lines(report: dict) -> list[str]:
 
 def _atomic_write(path: Path, text: str) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def write_report(report: dict, folder: Path) -> list[Path]:
-    from animeid.evaluate.plots import per_genre_bars, threshold_f1_curves
+    """report.json, report.md and the charts in `folder`; other files there are left alone. A
+    folder that cannot be written is one AnimeidError line, not a traceback."""
+    from animeid.errors import AnimeidError
 
     folder = Path(folder)
+    try:
+        return _write_report(report, folder)
+    except OSError as exc:
+        raise AnimeidError(f"--report {folder}: cannot write the report ({exc.strerror or exc})") from None
+
+
+def _write_report(report: dict, folder: Path) -> list[Path]:
+    from animeid.evaluate.plots import per_genre_bars, threshold_f1_curves
+
     folder.mkdir(parents=True, exist_ok=True)
     _atomic_write(folder / "report.json", json.dumps(report, indent=2))
     md = ["# Genre model: cross-validated report", "", "```", *summary_lines(report), "```", ""]

@@ -61,6 +61,10 @@ def search_cfg(blocks: dict[str, np.ndarray], y: np.ndarray, base: GenreCfg = Ge
     always trial 0, so a search can only ever match or beat it on the training folds."""
     import optuna
 
+    if isinstance(n_trials, bool) or not isinstance(n_trials, int) or n_trials < 1:
+        from animeid.errors import AnimeidError
+
+        raise AnimeidError(f"--search {n_trials}: an Optuna search needs at least 1 trial")
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     names = tuple(n for n in base.embedders if n in blocks)
     sampler = optuna.samplers.TPESampler(seed=base.seed)
