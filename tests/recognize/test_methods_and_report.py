@@ -129,3 +129,33 @@ def test_knn_grid_keeps_only_neighbour_counts_the_folds_can_supply(method):
     fitted = fit_method(method, x, y, EvalCfg(inner_folds=3))
     assert fitted.chosen["clf__n_neighbors"] <= 5
     assert fitted.predict(np.array([[1.0, 0.0], [0.0, 1.0]])) == ["a", "b"]
+
+
+def test_classical_headline_is_chosen_on_inner_folds_not_on_the_test_rows():
+    from animeid.recognize.evaluation import headline_row
+
+    table = [{"model": "cart", "features": "hand", "inner_cv_accuracy": 0.60, "test_accuracy": 0.95},
+             {"model": "lr", "features": "cnn (frozen Lite0)", "inner_cv_accuracy": 0.90, "test_accuracy": 0.85},
+             {"model": "nb", "features": "cnn (frozen Lite0)", "inner_cv_accuracy": 0.70, "test_accuracy": 0.90}]
+    assert headline_row(table)["model"] == "lr"
+    nan = float("nan")
+    unscored = [{**r, "inner_cv_accuracy": nan} for r in table]
+    assert headline_row(unscored)["model"] == "lr"  # S2's pairing when no inner fold was possible
+
+
+def test_fitted_methods_report_their_inner_fold_accuracy(rng):
+    x, y = blobs(rng, per=15)
+    fitted = fit_method("classical:lr", x, y)
+    assert 0.9 <= fitted.cv_score <= 1.0
+    assert np.isnan(fit_method("baseline", x, y).cv_score)  # nothing searched
+
+
+def test_eval_report_path_is_checked_before_evaluating(tmp_path, capsys, monkeypatch):
+    from animeid.cli.main import main
+    import animeid.recognize.evaluation as evaluation
+
+    monkeypatch.setattr(evaluation, "run_eval", lambda *a, **k: pytest.fail("evaluated before checking --report"))
+    (tmp_path / "afile").write_text("x")
+    for report in (tmp_path / "afile", tmp_path / "afile" / "sub"):
+        assert main(["eval", "--train", str(tmp_path), "--folds", "2", "--report", str(report)]) == 2
+        assert capsys.readouterr().err.startswith("animeid: error: --report")

@@ -124,7 +124,7 @@ def run_predict(args) -> int:
 
 
 def run_eval(args) -> int:
-    from animeid.genres.model_folder import check_output_folder
+    from animeid.output_folders import check_output_folder
     from animeid.genres.pipeline import check_folds, check_search, embed_unlabelled, evaluate, list_unlabelled, prepare
     from animeid.genres.report import summary_lines, write_report
 

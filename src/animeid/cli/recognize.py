@@ -231,6 +231,10 @@ def run_eval(args) -> int:
 
     if args.folds is not None and args.folds < 2:
         raise AnimeidError("--folds must be at least 2")
+    if args.report:  # before minutes of evaluation, not after
+        from animeid.output_folders import check_output_folder
+
+        check_output_folder(args.report, "--report")
     result = evaluate(args.train, args.method, args.test, args.folds, progress=not args.quiet)
     written = {}
     if args.report:
@@ -244,10 +248,10 @@ def run_eval(args) -> int:
     m, b = result["metrics"], result["baseline"]
     print(f"data: {result['data']}")
     if "table" in result:
-        print(f"{'model':6} {'features':24} {'train acc':>9} {'test acc':>9} {'fit s':>8}")
+        print(f"{'model':6} {'features':24} {'train acc':>9} {'inner cv':>9} {'test acc':>9} {'fit s':>8}")
         for r in result["table"]:
-            print(f"{r['model']:6} {r['features']:24} {r['train_accuracy']:9.3f} {r['test_accuracy']:9.3f} "
-                  f"{r['fit_seconds']:8.2f}")
+            print(f"{r['model']:6} {r['features']:24} {r['train_accuracy']:9.3f} {r['inner_cv_accuracy']:9.3f} "
+                  f"{r['test_accuracy']:9.3f} {r['fit_seconds']:8.2f}")
     print(f"{args.method}: accuracy {m['accuracy']:.4f}  top-5 {m.get('top5_accuracy', float('nan')):.4f}  "
           f"macro-F1 {m['macro_f1']:.4f}  ({result.get('method_detail', '')})")
     print(f"baseline: accuracy {b['accuracy']:.4f}  top-5 {b.get('top5_accuracy', float('nan')):.4f}  "

@@ -49,13 +49,20 @@ def confusion_matrix(y_true: Sequence, y_pred: Sequence, labels: Sequence | None
 
 def per_class_prf(y_true: Sequence, y_pred: Sequence, labels: Sequence | None = None) -> list[dict]:
     """Precision, recall, F1 and support per class. An undefined ratio (no predictions or no
-    support) counts as 0, as scikit-learn's `zero_division=0` does."""
-    m, labels = confusion_matrix(y_true, y_pred, labels)
+    support) counts as 0, as scikit-learn's `zero_division=0` does. Counts come from the label
+    arrays themselves, not from a confusion matrix over `labels`: a wrong answer naming a class
+    outside `labels` is still a miss of the true class."""
+    y_true, y_pred = np.asarray(list(y_true), dtype=object), np.asarray(list(y_pred), dtype=object)
+    if len(y_true) != len(y_pred):
+        raise ValueError("y_true and y_pred differ in length")
+    if labels is None:
+        labels = sorted(set(y_true.tolist()) | set(y_pred.tolist()), key=str)
     rows = []
-    for i, lab in enumerate(labels):
-        tp = m[i, i]
-        predicted = m[i, :].sum()
-        support = m[:, i].sum()
+    for lab in labels:
+        is_true, is_pred = y_true == lab, y_pred == lab
+        tp = int(np.sum(is_true & is_pred))
+        predicted = int(np.sum(is_pred))
+        support = int(np.sum(is_true))
         p = tp / predicted if predicted else 0.0
         r = tp / support if support else 0.0
         f = 2 * p * r / (p + r) if p + r else 0.0

@@ -45,9 +45,10 @@ def markdown(result: dict, figures: dict[str, str]) -> str:
              f"| {b['macro_f1']:.4f} |", ""]
     if "table" in result:
         lines += ["## Classical models (S2's table)", "",
-                  "| model | features | train acc | test acc | fit time (s) |", "|---|---|---|---|---|"]
-        lines += [f"| {r['model']} | {r['features']} | {r['train_accuracy']:.3f} | {r['test_accuracy']:.3f} "
-                  f"| {r['fit_seconds']:.2f} |" for r in result["table"]]
+                  "| model | features | train acc | inner-fold acc | test acc | fit time (s) |",
+                  "|---|---|---|---|---|---|"]
+        lines += [f"| {r['model']} | {r['features']} | {r['train_accuracy']:.3f} | {r['inner_cv_accuracy']:.3f} "
+                  f"| {r['test_accuracy']:.3f} | {r['fit_seconds']:.2f} |" for r in result["table"]]
         lines.append("")
     lines += ["## Per class", "", "| label | precision | recall | F1 | support |", "|---|---|---|---|---|"]
     lines += [f"| {_cell(r['label'])} | {r['precision']:.3f} | {r['recall']:.3f} | {r['f1']:.3f} | {r['support']} |"
@@ -63,9 +64,9 @@ def write_report(result: dict, out: Path, tsne_perplexity: float = 30.0, seed: i
     """Write everything into the folder `out`; returns the written paths."""
     from animeid.evaluate import plots
 
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise NotADirectoryError(f"{out} exists and is not a folder")
+    from animeid.output_folders import check_output_folder
+
+    out = check_output_folder(out, "--report")
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     conf = result["confusion"]

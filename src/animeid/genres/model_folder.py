@@ -19,32 +19,10 @@ import numpy as np
 
 from animeid.errors import AnimeidError
 from animeid.genres.errors import IncompatibleGenreModel
+from animeid.output_folders import check_output_folder, existing_ancestor
 
 FORMAT = "animeid-genres/1"
 MODEL_FILES = ("model.json", "arrays.npz")
-
-
-def _existing_ancestor(path: Path) -> Path:
-    while not path.exists() and path.parent != path:
-        path = path.parent
-    return path
-
-
-def check_output_folder(path: Path | str, option: str) -> Path:
-    """The absolute folder `path` names, if it is (or can become) a writable folder. Resolving
-    matters: `--model .` has no name to put a temporary sibling beside."""
-    try:
-        path = Path(path).expanduser().resolve()
-    except (OSError, RuntimeError) as exc:
-        raise AnimeidError(f"{option} {path}: not a usable path ({exc})") from None
-    if path.exists() and not path.is_dir():
-        raise AnimeidError(f"{option} {path}: exists and is not a folder")
-    anc = _existing_ancestor(path)
-    if not anc.is_dir():
-        raise AnimeidError(f"{option} {path}: {anc} is a file, so no folder can be made inside it")
-    if not os.access(anc, os.W_OK | os.X_OK):
-        raise AnimeidError(f"{option} {path}: {anc} is not writable")
-    return path
 
 
 def _is_genre_meta(meta_file: Path) -> bool:
@@ -61,7 +39,7 @@ def check_model_target(folder: Path | str, option: str = "--model") -> Path:
     if folder.parent == folder:
         raise AnimeidError(f"{option} {folder}: the root folder cannot hold a model")
     # Saving writes a sibling and renames it, so the parent must be writable too.
-    anc = _existing_ancestor(folder.parent)
+    anc = existing_ancestor(folder.parent)
     if not os.access(anc, os.W_OK | os.X_OK):
         raise AnimeidError(f"{option} {folder}: {anc} is not writable")
     if folder.is_dir():

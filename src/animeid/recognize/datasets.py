@@ -60,18 +60,31 @@ def labelled_folder(root: Path, warn_single: bool = True) -> LabelledImages:
     return out
 
 
+# manifest columns: danbooru6's (image_path, label, split) or `animeid dataset frames`'
+# (image, title, split, status: only "kept" rows are images)
+_COLUMNS = ({"image_path": "image_path", "label": "label"}, {"image_path": "image", "label": "title"})
+
+
 def manifest_split(root: Path) -> tuple[LabelledImages, LabelledImages] | None:
     """(train, test) from ROOT/manifest.csv: `train` and `val` rows train, `test` rows test.
-    The first path component of `image_path` is the folder the manifest was written in, so paths
-    are resolved below ROOT from the label folder on. None when there is no manifest."""
+    The first path component of `image_path` may be the folder the manifest was written in, so
+    paths are resolved below ROOT from the longest suffix that exists. None when there is no
+    manifest."""
     path = Path(root) / MANIFEST
     if not path.exists():
         return None
     train, test = LabelledImages(), LabelledImages()
     with path.open(encoding="utf-8-sig", newline="") as f:
-        for row in csv.DictReader(f):
-            if not {"image_path", "label", "split"} <= set(row):
-                raise AnimeidError(f"{path}: needs columns image_path,label,split")
+        reader = csv.DictReader(f)
+        names = set(reader.fieldnames or ())
+        columns = next((c for c in _COLUMNS if {*c.values(), "split"} <= names), None)
+        if columns is None:
+            raise AnimeidError(f"{path}: needs columns image_path,label,split (or image,title,split as "
+                               "`animeid dataset frames` writes)")
+        for raw in reader:
+            if raw.get("status", "kept") != "kept":
+                continue
+            row = {"image_path": raw[columns["image_path"]], "label": raw[columns["label"]], "split": raw["split"]}
             parts = Path(row["image_path"]).parts
             img = next((Path(root, *parts[i:]) for i in range(len(parts)) if Path(root, *parts[i:]).exists()), None)
             if img is None:

@@ -130,7 +130,7 @@ def evaluate_rows(name: str, x: np.ndarray, labels: list[str], splits: list[Spli
                   timer: Timer, tag: str) -> dict:
     """Fit on each split's training rows, predict its test rows; pooled predictions and figures."""
     y = np.asarray(labels, dtype=object)
-    truth, pred, ranked, chosen, train_acc = [], [], [], [], []
+    truth, pred, ranked, chosen, train_acc, cv = [], [], [], [], [], []
     fit_s = 0.0
     for sp in splits:
         with timer.stage(f"fit {tag}"):
@@ -144,9 +144,10 @@ def evaluate_rows(name: str, x: np.ndarray, labels: list[str], splits: list[Spli
         pred += [fitted.classes[i] for i in np.argmax(s, axis=1)]
         ranked += metrics.ranked_labels(s, fitted.classes)
         chosen.append(fitted.chosen)
+        cv.append(fitted.cv_score)
     out = metrics.summary(truth, pred, ranked, cfg.top_k)
     out.update({"train_accuracy": float(np.mean(train_acc)), "fit_seconds": round(fit_s, 3), "chosen": chosen,
-                "truth": truth, "pred": pred})
+                "inner_cv_accuracy": float(np.mean(cv)), "truth": truth, "pred": pred})
     return out
 
 
@@ -158,9 +159,21 @@ def classical_table(bank: FeatureBank, data: EvalData, models: list[str], cfg: E
         for fname, x in feature_sets.items():
             r = evaluate_rows(f"classical:{model}", x, data.labels, data.splits, cfg, timer, f"{model} on {fname}")
             rows.append({"model": model, "features": fname, "train_accuracy": r["train_accuracy"],
-                         "test_accuracy": r["accuracy"], "fit_seconds": r["fit_seconds"], "chosen": r["chosen"],
-                         "_result": r})
+                         "inner_cv_accuracy": r["inner_cv_accuracy"], "test_accuracy": r["accuracy"],
+                         "fit_seconds": r["fit_seconds"], "chosen": r["chosen"], "_result": r})
     return rows
+
+
+def headline_row(table: list[dict]) -> dict:
+    """The row `classical:<model|all>` reports as the method: the best inner-fold accuracy on the
+    training rows. Taking the best test accuracy of up to 14 rows would let the test set choose and
+    flatter the method. Without inner folds (a single-image class), S2's own pairing: logistic
+    regression (or the first model) on the CNN features."""
+    scored = [r for r in table if np.isfinite(r["inner_cv_accuracy"])]
+    if scored:
+        return max(scored, key=lambda r: r["inner_cv_accuracy"])
+    cnn = [r for r in table if r["features"].startswith("cnn")]
+    return next((r for r in cnn if r["model"] == "lr"), (cnn or table)[0])
 
 
 def run_eval(train_dir: Path, method: str, test_dir: Path | None = None, folds: int | None = None,
@@ -183,12 +196,14 @@ def run_eval(train_dir: Path, method: str, test_dir: Path | None = None, folds: 
         model = method.split(":", 1)[1]
         models = list(CLASSICAL_MODELS) if model == "all" else [model]
         table = classical_table(bank, data, models, cfg, timer)
-        best = max(table, key=lambda r: r["test_accuracy"])
+        best = headline_row(table)
         main = best.pop("_result")
         for r in table:
             r.pop("_result", None)
         result["table"] = table
-        result["method_detail"] = f"best row: {best['model']} on {best['features']}"
+        result["method_detail"] = (f"row with the best inner-fold accuracy: {best['model']} on {best['features']}"
+                                   if np.isfinite(best["inner_cv_accuracy"]) else
+                                   f"no inner folds possible; S2's pairing: {best['model']} on {best['features']}")
         x_plot = bank.rows(BASELINE_RECIPE)
     elif method in FINETUNE_METHODS:
         from animeid.recognize.finetune_ensemble import evaluate_finetune
