@@ -71,12 +71,16 @@ def load_eval_data(train_dir: Path, test_dir: Path | None, folds: int | None, se
         from sklearn.model_selection import StratifiedKFold
 
         counts = np.unique(data.labels, return_counts=True)[1]
+        # without --test, --folds or a manifest, 5-fold cross-validation is the default: say so
+        asked = f"--folds {k}" if folds else "5-fold cross-validation (the default without --test or --folds)"
         if counts.min() < k:
-            raise AnimeidError(f"--folds {k} needs at least {k} images per label; the smallest has {counts.min()}")
+            raise AnimeidError(f"{asked} needs at least {k} images per label; the smallest label has "
+                               f"{counts.min()} (give --test DIR, or fewer --folds)")
         skf = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
         splits = [Split(a, b) for a, b in skf.split(np.zeros(len(data)), data.labels)]
-        return EvalData(list(data.paths), list(data.labels), splits,
-                        f"{train_dir} ({len(data)} images), {k}-fold cross-validation", data.warnings)
+        how = f"{k}-fold cross-validation" + ("" if folds else " (default: no --test, --folds or manifest)")
+        return EvalData(list(data.paths), list(data.labels), splits, f"{train_dir} ({len(data)} images), {how}",
+                        data.warnings)
     unseen = sorted(set(te.labels) - set(tr.labels))
     warnings = tr.warnings + te.warnings
     if unseen:
