@@ -44,3 +44,112 @@ def test_onnx_export_matches_torch():
         ref = build_torch_backbone("efficientnet-lite0")(torch.from_numpy(x)).numpy()
     out = emb.forward_tensor(x)
     assert np.allclose(out, ref, atol=1e-3, rtol=1e-3)
+
+
+# -- user embedders: names, atomic registration, damaged folders ----------------------------------
+
+@pytest.fixture
+def user_dir(tmp_path, monkeypatch):
+    folder = tmp_path / "embedders"
+    monkeypatch.setenv("ANIMEID_EMBEDDERS", str(folder))
+    return folder
+
+
+def tiny_onnx(path):
+    """A 3-dim 'embedder': global average pooling of the 8x8 input, written with onnx.helper."""
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper
+
+    graph = helper.make_graph(
+        [helper.make_node("GlobalAveragePool", ["x"], ["p"]), helper.make_node("Flatten", ["p"], ["y"])], "tiny",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 3, 8, 8])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n", 3])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    onnx.save(model, str(path))
+    return path
+
+
+def tiny_cfg(name="tiny", dim=3):
+    from animeid.config import EmbedderCfg
+
+    return EmbedderCfg(name=name, input_size=8, mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5), dim=dim)
+
+
+def test_register_then_embed_and_never_replace_without_force(user_dir, tmp_path):
+    from animeid.features.registry import register_onnx_embedder
+
+    onnx_file = tiny_onnx(tmp_path / "t.onnx")
+    register_onnx_embedder("tiny", onnx_file, tiny_cfg())
+    assert create_embedder("tiny").embed([np.zeros((20, 20, 3), np.uint8)]).shape == (1, 3)
+    before = (user_dir / "tiny" / "embedder.json").read_text()
+    with pytest.raises(AnimeidError, match="an embedder named 'tiny' already exists.*--force"):
+        register_onnx_embedder("tiny", onnx_file, tiny_cfg(dim=3), {"other": 1})
+    assert (user_dir / "tiny" / "embedder.json").read_text() == before
+    register_onnx_embedder("tiny", onnx_file, tiny_cfg(), {"other": 1}, force=True)
+    assert '"other": 1' in (user_dir / "tiny" / "embedder.json").read_text()
+    assert sorted(p.name for p in user_dir.iterdir()) == ["tiny"]  # no temp or old folder left
+
+
+@pytest.mark.parametrize("name", ["", "../evil", "a b", ".hidden", "-x", "a/b", "efficientnet-lite0", "x" * 65])
+def test_unsafe_or_builtin_names_are_refused(user_dir, tmp_path, name):
+    from animeid.features.registry import check_embedder_name, register_onnx_embedder
+
+    with pytest.raises(AnimeidError, match="invalid embedder name|is a built-in embedder"):
+        check_embedder_name(name)
+    with pytest.raises(AnimeidError, match="invalid embedder name|is a built-in embedder"):
+        register_onnx_embedder(name, tmp_path / "unused.onnx", tiny_cfg())
+    assert not (tmp_path / "evil").exists() and (not user_dir.exists() or list(user_dir.iterdir()) == [])
+
+
+def test_a_failed_registration_leaves_nothing(user_dir, tmp_path):
+    from animeid.features.registry import register_onnx_embedder
+
+    with pytest.raises(AnimeidError, match="cannot register embedder 'gone'"):
+        register_onnx_embedder("gone", tmp_path / "missing.onnx", tiny_cfg())
+    assert list(user_dir.iterdir()) == []
+
+
+DAMAGE = {
+    "no-onnx": (lambda f: (f / "model.onnx").unlink(), "model.onnx is missing"),
+    "truncated": (lambda f: (f / "model.onnx").write_bytes((f / "model.onnx").read_bytes()[:40]),
+                  "model.onnx cannot be loaded"),
+    "bad-json": (lambda f: (f / "embedder.json").write_text("{bad"), "embedder.json is not valid JSON"),
+    "empty-json": (lambda f: (f / "embedder.json").write_text("{}"), "has no valid config"),
+    "no-json": (lambda f: (f / "embedder.json").unlink(), "embedder.json is missing"),
+    "silly-cfg": (lambda f: (f / "embedder.json").write_text(
+        '{"cfg": {"name": "x", "input_size": -1, "mean": [0, 0, 0], "std": [1, 1, 1], "dim": 3}}'),
+        "implausible config"),
+}
+
+
+@pytest.fixture
+def damaged(user_dir, tmp_path):
+    from animeid.features.registry import register_onnx_embedder
+
+    onnx_file = tiny_onnx(tmp_path / "t.onnx")
+    register_onnx_embedder("good", onnx_file, tiny_cfg("good"))
+    for name, (damage, _) in DAMAGE.items():
+        damage(register_onnx_embedder(name, onnx_file, tiny_cfg(name)))
+    return user_dir
+
+
+@pytest.mark.parametrize("name", sorted(DAMAGE))
+def test_a_damaged_embedder_is_one_clear_error(damaged, name):
+    expected = f"embedder '{name}' is damaged: .*{DAMAGE[name][1]}.*; re-export it"
+    with pytest.raises(AnimeidError, match=expected):
+        create_embedder(name)
+    if name != "truncated":  # a truncated graph is only found when loaded
+        with pytest.raises(AnimeidError, match=expected):
+            get_embedder_cfg(name)
+
+
+def test_listing_shows_damaged_embedders_as_broken(damaged, capsys):
+    from animeid.cli.main import main
+
+    assert set(DAMAGE) | {"good", "efficientnet-lite0"} <= set(list_embedders())
+    assert main(["embedders"]) == 0
+    lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()}
+    assert "metric cosine" in lines["good"] and "metric cosine" in lines["efficientnet-lite0"]
+    for name in set(DAMAGE) - {"truncated"}:
+        assert f"BROKEN: embedder '{name}' is damaged" in lines[name]

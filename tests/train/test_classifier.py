@@ -41,3 +41,35 @@ def test_train_classifier_then_export(tmp_path, monkeypatch, capsys):
 
     emb = create_embedder("tiny-clf").embed([np.zeros((40, 40, 3), np.uint8)])
     assert emb.shape == (1, 1280) and abs(float(np.linalg.norm(emb)) - 1) < 1e-5
+
+
+def test_resume_checks_the_dataset_and_settings(tmp_path, capsys):
+    """Re-running into a finished run's folder with another dataset used to print "resumed
+    train.ckpt", train nothing, and relabel model.json with the new dataset's classes."""
+    first = write_image_classes(tmp_path / "d1", classes=3, per_class=5, size=32)
+    second = write_image_classes(tmp_path / "d2", classes=3, per_class=5, size=32)
+    for i, d in enumerate(sorted(second.iterdir())):
+        d.rename(second / f"other{i}")
+    out = tmp_path / "cx"
+    base = ["--out", str(out), "--epochs", "1", "--steps-per-epoch", "2", "--freeze-blocks", "15", "--views", "1",
+            "--device", "cpu"]
+    assert main(["train", "classifier", str(first), *base]) == 0
+    model_json = (out / "model.json").read_text()
+    capsys.readouterr()
+    assert main(["train", "classifier", str(second), *base]) == 2
+    err = capsys.readouterr().err
+    assert "train.ckpt was trained on other data (classes class0, class1, class2; this dataset: other0" in err
+    assert "--restart" in err and err.count("\n") == 1
+    for flag, value, shown in [("--lr", "0.01", "--lr 0.001 -> 0.01"), ("--step-every", "3", "--step-every 7 -> 3"),
+                               ("--seed", "1", "--seed 0 -> 1")]:
+        assert main(["train", "classifier", str(first), *base, flag, value]) == 2
+        assert f"other settings ({shown})" in capsys.readouterr().err
+    assert (out / "model.json").read_text() == model_json
+    # a larger --epochs (and another device) continues the same run
+    more = list(base)
+    more[more.index("--epochs") + 1] = "2"
+    more[more.index("--device") + 1] = "auto"
+    assert main(["train", "classifier", str(first), *more]) == 0
+    assert "resumed train.ckpt at step 2 (epoch 1)" in capsys.readouterr().out
+    meta = json.loads((out / "model.json").read_text())
+    assert len(meta["history"]["train"]["train_loss"]) == 2 and meta["classes"] == ["class0", "class1", "class2"]

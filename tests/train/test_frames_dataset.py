@@ -144,4 +144,37 @@ def test_cli_frames_json(videos, tmp_path, capsys):
     report = json.loads(capsys.readouterr().out)
     assert report["counts"]["train"] > 0 and (tmp_path / "f" / "manifest.csv").is_file()
     assert main(["dataset", "frames", str(videos), "--out", str(tmp_path / "g"), "--test-fraction", "1.5"]) == 2
-    assert "--test-fraction must be in [0, 1)" in capsys.readouterr().err
+    assert "--test-fraction 1.5: must be in [0, 1)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--fps", "nan"], "--fps nan: must be a finite number > 0"),
+    (["--fps", "inf"], "--fps inf: must be a finite number > 0"),
+    (["--fps", "0"], "--fps 0.0: must be a finite number > 0"),
+    (["--test-fraction", "nan"], "--test-fraction nan: must be in [0, 1)"),
+    (["--min-sharpness", "nan"], "--min-sharpness nan: must be a finite number >= 0"),
+    (["--min-sharpness", "-1"], "--min-sharpness -1.0: must be a finite number >= 0"),
+    (["--duplicate-bits", "-1"], "--duplicate-bits -1: must be a whole number from 0 to 64"),
+    (["--seed", "-1"], "--seed -1: must be a whole number >= 0"),
+])
+def test_cli_frames_bad_numbers(videos, tmp_path, capsys, args, message):
+    """NaN passed the old `<= 0` checks: a ValueError traceback for --fps, and a blur filter that
+    silently kept every frame for --min-sharpness."""
+    from animeid.cli.main import main
+
+    assert main(["dataset", "frames", str(videos), "--out", str(tmp_path / "f"), *args]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"animeid: error: {message}") and err.count("\n") == 1
+    assert not (tmp_path / "f").exists()
+
+
+def test_cli_frames_out_is_a_file(videos, tmp_path, capsys):
+    from animeid.cli.main import main
+
+    (tmp_path / "afile").write_text("mine")
+    for out, message in [(tmp_path / "afile", "exists and is not a folder"),
+                         (tmp_path / "afile" / "sub", "is a file, not a folder")]:
+        assert main(["dataset", "frames", str(videos), "--out", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("animeid: error: --out ") and message in err and err.count("\n") == 1
+    assert (tmp_path / "afile").read_text() == "mine"

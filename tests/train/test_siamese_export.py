@@ -173,3 +173,58 @@ def test_enroll_and_identify_with_the_exported_embedder(exported, data, tmp_path
     assert main(["identify", str(query), "--db", str(gallery), "--embedder", "efficientnet-lite0"]) == 2
     assert f"built with embedder {exported!r}" in capsys.readouterr().err
     assert main(["enroll", str(data), "--db", str(gallery), "--embedder", "efficientnet-lite0"]) == 2
+
+
+def test_rerun_with_zero_epochs_keeps_the_trained_model(trained, data, capsys):
+    """`--epochs 0 --warmup-epochs 0` used to save an untrained model over the trained one (exit 0)."""
+    out = trained[0]
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    assert main(["train", "siamese", str(data), "--out", str(out), "--epochs", "0", "--warmup-epochs", "0",
+                 "--dim", "16", "--freeze-blocks", "15"]) == 2
+    assert "--epochs 0: must be a whole number >= 1" in capsys.readouterr().err
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
+
+
+def test_resume_with_other_settings_or_data_is_refused_before_any_work(trained, data, tmp_path):
+    from animeid.train.siamese_training import train_siamese
+
+    out = trained[0]
+    before = {p.relative_to(out): p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
+    with pytest.raises(AnimeidError, match=r"warmup.ckpt was trained with other settings \(--margin 1.0 -> 2.0\).*--restart"):
+        train_siamese(data, out, replace(TINY, margin=2.0), log=lambda s: None)
+    with pytest.raises(AnimeidError, match=r"other settings \(--views 1 -> 2\)"):
+        train_siamese(data, out, replace(TINY, augmented_views=2), log=lambda s: None)
+    other = write_image_classes(tmp_path / "other", classes=3, per_class=6)
+    for i, d in enumerate(sorted(other.iterdir())):
+        d.rename(other / f"title{i}")
+    with pytest.raises(AnimeidError, match=r"trained on other data \(classes class0, class1, class2; "
+                                           r"this dataset: title0, title1, title2\)"):
+        train_siamese(other, out, TINY, log=lambda s: None)
+    # nothing was touched, not even the activation cache
+    assert {p.relative_to(out): p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()} == before
+    assert json.loads((out / "model.json").read_text())["classes"] == ["class0", "class1", "class2"]
+
+
+def test_export_never_replaces_an_embedder_silently(trained, exported, capsys):
+    from animeid.features.cache import embedders_dir
+    from animeid.features.registry import create_embedder
+
+    folder = embedders_dir() / exported
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    assert main(["export", str(trained[0]), "--name", exported]) == 2
+    assert f"an embedder named {exported!r} already exists" in capsys.readouterr().err
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+    assert main(["export", str(trained[0]), "--name", exported, "--force"]) == 0
+    assert create_embedder(exported).embed([np.zeros((32, 32, 3), np.uint8)]).shape == (1, 16)
+    assert not [p for p in embedders_dir().iterdir() if p.name.startswith(".")]  # no temp folder left
+
+
+@pytest.mark.parametrize("name", ["efficientnet-lite0", "../evil", "", "a b", ".hidden", "x/y"])
+def test_bad_export_names_are_refused_before_exporting(tmp_path, capsys, name):
+    from animeid.features.cache import embedders_dir
+
+    # the folder is not even a model: the name is what is checked first
+    assert main(["export", str(tmp_path), "--name", name]) == 2
+    err = capsys.readouterr().err
+    assert "invalid embedder name" in err or "is a built-in embedder" in err
+    assert not (tmp_path.parent / "evil").exists() and not (embedders_dir().parent / "evil").exists()

@@ -129,3 +129,48 @@ def test_more_epochs_continue_a_finished_run_exactly(tmp_path):
     assert state["step"] == 60
     assert hist == ref_hist
     assert_same(model, ref_model)
+
+
+@pytest.mark.parametrize("field,value", [("epochs", 0), ("epochs", -2), ("steps_per_epoch", 0),
+                                         ("checkpoint_every", 0), ("step_every", -1), ("lr", -1.0)])
+def test_bad_loop_numbers_are_refused_before_any_step(tmp_path, field, value):
+    """`epochs=0` used to train one epoch anyway (the stop test only runs after an epoch)."""
+    with pytest.raises(AnimeidError, match=f"{value!r}: must be"):
+        Trainer(TinyTask(), TrainerCfg(**dict(CFG, **{field: value})), tmp_path / "x.ckpt", {}, log=lambda s: None)
+    assert not (tmp_path / "x.ckpt").exists()
+
+
+def test_divergence_is_one_error_without_a_torch_warning(tmp_path):
+    import warnings
+
+    class Diverges(TinyTask):
+        def training_loss(self):
+            return super().training_loss() * float("nan")
+
+    trainer = Trainer(Diverges(), TrainerCfg(**CFG), tmp_path / "d.ckpt", {}, log=lambda s: None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the message used to call float() on a tensor that needs grad
+        with pytest.raises(AnimeidError, match=r"training diverged \(loss nan\) at step 0"):
+            trainer.fit()
+
+
+def run_of(data="A", **cfg):
+    return {"classes": ["a", "b"], "images": 4, "data": data, "cfg": {"margin": 1.0, "trainer": dict(CFG, **cfg)}}
+
+
+def test_a_checkpoint_of_other_data_or_settings_is_refused(tmp_path):
+    path = tmp_path / "r.ckpt"
+    Trainer(TinyTask(), TrainerCfg(**CFG), path, {"kind": "tiny"}, log=lambda s: None, run=run_of()).fit()
+    for other, message in [(run_of(data="B"), "other images of the same classes"),
+                           ({**run_of(), "classes": ["c", "d"]}, "other data .classes a, b; this dataset: c, d"),
+                           (run_of(lr=0.5), r"other settings \(--lr 0.05 -> 0.5\)"),
+                           (run_of(steps_per_epoch=3), r"--steps-per-epoch 10 -> 3")]:
+        trainer = Trainer(TinyTask(), TrainerCfg(**CFG), path, {"kind": "tiny"}, log=lambda s: None, run=other)
+        with pytest.raises(AnimeidError, match=message + ".*pass --restart"):
+            trainer.resume()
+    # more epochs, another device or checkpoint interval: the same run, continued
+    more = dict(CFG, epochs=8, checkpoint_every=3)
+    trainer = Trainer(TinyTask(), TrainerCfg(**more), path, {"kind": "tiny"}, log=lambda s: None,
+                      run=run_of(epochs=8, checkpoint_every=3, device="auto"))
+    assert trainer.resume()
+    assert len(trainer.fit()["val_loss"]) == 8

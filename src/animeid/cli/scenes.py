@@ -170,9 +170,14 @@ def configure_embedders(p: argparse.ArgumentParser) -> None:
 
 
 def run_embedders(args) -> int:
+    from animeid.errors import AnimeidError
     from animeid.features.registry import get_embedder_cfg, list_embedders
 
     for name in list_embedders():
-        cfg = get_embedder_cfg(name)
+        try:
+            cfg = get_embedder_cfg(name)
+        except AnimeidError as exc:  # one damaged folder must not hide the others
+            print(f"{name:24s} BROKEN: {exc}")
+            continue
         print(f"{name:24s} input {cfg.input_size:>4d}px  dim {cfg.dim:>5d}  metric {cfg.metric}")
     return 0

@@ -15,7 +15,8 @@ def _common(p: argparse.ArgumentParser, trainer) -> None:
     p.add_argument("--checkpoint-every", type=int, default=trainer.checkpoint_every, help="steps between checkpoints")
     p.add_argument("--device", default=trainer.device, help="auto (GPU when present), cpu, cuda, mps")
     p.add_argument("--seed", type=int, default=trainer.seed)
-    p.add_argument("--restart", action="store_true", help="ignore existing checkpoints in --out")
+    p.add_argument("--restart", action="store_true",
+                   help="start over: forget the checkpoints in --out (the model there is replaced at the end)")
 
 
 def _trainer_cfg(args, base):
@@ -91,14 +92,17 @@ def run_classifier(args) -> int:
 
 def configure_export(p: argparse.ArgumentParser) -> None:
     p.add_argument("model", type=Path, help="model folder written by `animeid train`")
-    p.add_argument("--name", required=True, help="embedder name to register (then: --embedder NAME)")
+    p.add_argument("--name", required=True,
+                   help="embedder name to register (then: --embedder NAME); letters, digits, '.', '_', '-'")
+    p.add_argument("--force", action="store_true",
+                   help="replace an embedder of that name (indexes and galleries built with it stop matching)")
     p.set_defaults(func=run_export)
 
 
 def run_export(args) -> int:
     from animeid.train.export import export_model
 
-    folder = export_model(args.model, args.name)
+    folder = export_model(args.model, args.name, force=args.force)
     print(f"registered embedder {args.name!r} in {folder}; use it with --embedder {args.name}")
     return 0
 
@@ -106,6 +110,8 @@ def run_export(args) -> int:
 def _validation(meta: dict) -> str:
     """The last validation figures, or why there are none (a NaN loss means no validation split)."""
     val = meta.get("val") or {}
+    if meta.get("validation_note"):
+        return f"none ({meta['validation_note']})"
     if not val or any(math.isnan(v) for v in val.values()):
         return "none (no validation split; the training loss was watched)"
     return ", ".join(f"{k} {v:.4f}" for k, v in val.items())

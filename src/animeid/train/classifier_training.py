@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
+from animeid.train.cfg_checks import check_classifier_cfg
 from animeid.train.config import ClassifierCfg
 
 
@@ -22,12 +23,15 @@ def train_classifier(data: Path, out: Path, cfg: ClassifierCfg = ClassifierCfg()
     from animeid.train.lite_classifier import LiteClassifier
     from animeid.train.lite_embedding_net import lite_network
     from animeid.train.model_file import save_model
-    from animeid.train.run_start import start_run
+    from animeid.train.run_start import check_resumable, start_run
     from animeid.train.siamese_training import lite_input_cfg
     from animeid.train.trainer import Trainer
 
-    run = start_run(data, out, restart, cfg.trainer)
+    check_classifier_cfg(cfg)
+    run = start_run(data, out, restart, cfg, "classifier")
     out, images, data_, device, started = run.out, run.images, run.dataset, run.device, run.started
+    arch = classifier_arch(cfg, len(data_.classes))
+    check_resumable(out, {"train.ckpt": arch}, run.identity)
     mean, std = dataset_mean_std(images)
     log(f"{len(images)} images, {len(data_.classes)} classes; dataset mean {tuple(round(m, 3) for m in mean)} "
         f"std {tuple(round(s, 3) for s in std)}")
@@ -36,9 +40,8 @@ def train_classifier(data: Path, out: Path, cfg: ClassifierCfg = ClassifierCfg()
     splits = cached_splits(images, data_, model.backbone, cfg.backbone, input_cfg,
                            cfg.augmented_views, cfg.val_fraction, cfg.trainer.seed, out / "cache", device, log=log)
     model.to(device)
-    arch = classifier_arch(cfg, len(data_.classes))
     task = ClassifierTask(model, splits.train_acts, splits.train_labels, splits.val_acts, splits.val_labels, cfg, device)
-    trainer = Trainer(task, cfg.trainer, out / "train.ckpt", arch, log, stop_after_steps)
+    trainer = Trainer(task, cfg.trainer, out / "train.ckpt", arch, log, stop_after_steps, run=run.identity)
     trainer.resume()
     history = trainer.fit()
     model.cpu()

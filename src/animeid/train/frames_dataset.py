@@ -9,6 +9,7 @@ dropped frame's reason, so the dataset can be audited and rebuilt."""
 from __future__ import annotations
 
 import csv
+import math
 import os
 import shutil
 import sys
@@ -121,15 +122,45 @@ def write_manifest(rows: list[dict], path: Path) -> None:
             w.writerow({**r, "phash": f"{r['phash']:016x}", "laplacian_var": round(r["laplacian_var"], 1)})
 
 
+def check_frames_cfg(cfg: FramesCfg) -> None:
+    """Every number checked with isfinite: `nan <= 0` is False, so a NaN --fps used to reach the
+    decoder as a ValueError and a NaN --min-sharpness silently disabled the blur filter."""
+
+    def finite(v) -> bool:
+        return isinstance(v, (int, float)) and math.isfinite(v)
+
+    if not (finite(cfg.test_fraction) and 0 <= cfg.test_fraction < 1):
+        raise AnimeidError(f"--test-fraction {cfg.test_fraction!r}: must be in [0, 1)")
+    if not (finite(cfg.fps) and cfg.fps > 0):
+        raise AnimeidError(f"--fps {cfg.fps!r}: must be a finite number > 0")
+    if not (finite(cfg.min_laplacian_var) and cfg.min_laplacian_var >= 0):
+        raise AnimeidError(f"--min-sharpness {cfg.min_laplacian_var!r}: must be a finite number >= 0 "
+                           "(0 keeps every frame)")
+    if not (isinstance(cfg.duplicate_bits, int) and 0 <= cfg.duplicate_bits <= 64):
+        raise AnimeidError(f"--duplicate-bits {cfg.duplicate_bits!r}: must be a whole number from 0 to 64")
+    if not (isinstance(cfg.seed, int) and cfg.seed >= 0):
+        raise AnimeidError(f"--seed {cfg.seed!r}: must be a whole number >= 0")
+    for name in ("segment_seconds", "guard_seconds"):
+        if not (finite(getattr(cfg, name)) and getattr(cfg, name) >= 0):
+            raise AnimeidError(f"{name} {getattr(cfg, name)!r}: must be a finite number >= 0")
+
+
+def check_out(out: Path) -> None:
+    """A new dataset goes to a missing or empty folder, never over a file or existing data."""
+    if out.exists() and not out.is_dir():
+        raise AnimeidError(f"--out {out}: exists and is not a folder; choose a new --out folder")
+    if out.is_dir() and any(out.iterdir()):
+        raise AnimeidError(f"--out {out}: exists and is not empty; choose a new --out folder")
+    parent = next((p for p in out.absolute().parents if p.exists()), None)
+    if parent is not None and not parent.is_dir():
+        raise AnimeidError(f"--out {out}: {parent} is a file, not a folder")
+
+
 def extract_frames_dataset(videos: Path, out: Path, cfg: FramesCfg = FramesCfg(),
                            log: Callable[[str], None] = print) -> dict:
-    if not 0 <= cfg.test_fraction < 1:
-        raise AnimeidError("--test-fraction must be in [0, 1)")
-    if cfg.fps <= 0:
-        raise AnimeidError("--fps must be positive")
+    check_frames_cfg(cfg)
     out = Path(out)
-    if out.exists() and any(out.iterdir()):
-        raise AnimeidError(f"{out}: exists and is not empty; choose a new --out folder")
+    check_out(out)
     titles = scan_videos(videos)
     rng = np.random.default_rng(cfg.seed)
 
@@ -137,8 +168,11 @@ def extract_frames_dataset(videos: Path, out: Path, cfg: FramesCfg = FramesCfg()
         print(f"animeid: warning: {msg}", file=sys.stderr)
 
     # Build in a temp folder beside the target, then rename: a failed run leaves nothing half-written.
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
+    except OSError as exc:
+        raise AnimeidError(f"cannot create the dataset folder {out}: {exc.strerror or exc}") from None
     try:
         rows = []
         for title, files in titles.items():

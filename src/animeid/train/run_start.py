@@ -1,13 +1,23 @@
 """What every training command does before its own model: the output folder, `--restart`, the
 checked dataset, the device and the seed. One place, so a resumed run of either command starts
-from the same state it was killed in."""
+from the same state it was killed in.
+
+Everything that can refuse a run is checked before the output folder is created or anything in it
+is touched: a failed run must not leave an empty folder behind, and a folder that holds something
+else (a file, a user's documents, another kind of model, the dataset itself) is never written to."""
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from animeid.errors import AnimeidError
+
 CHECKPOINTS = ("warmup.ckpt", "finetune.ckpt", "train.ckpt")
+KIND_CHECKPOINTS = {"siamese": ("warmup.ckpt", "finetune.ckpt"), "classifier": ("train.ckpt",)}
+# What a training run writes into its folder (temp files: a write killed half-way).
+ARTEFACTS = frozenset({"model.pt", "model.json", "loss_curves.png", "cache", *CHECKPOINTS})
 
 
 @dataclass
@@ -16,27 +26,83 @@ class RunStart:
     images: list
     dataset: object
     device: object
+    identity: dict
     started: float = field(default_factory=time.monotonic)
 
 
-def clear_run(out: Path) -> None:
+def clear_run(out: Path, kind: str | None = None) -> None:
     """`--restart`: forget checkpoints (the activation cache stays valid: it is keyed)."""
-    for name in CHECKPOINTS:
+    for name in KIND_CHECKPOINTS[kind] if kind else CHECKPOINTS:
         (Path(out) / name).unlink(missing_ok=True)
 
 
-def start_run(data: Path, out: Path, restart: bool, trainer_cfg) -> RunStart:
+def _is_artefact(name: str) -> bool:
+    return name in ARTEFACTS or name.endswith(".tmp") or name.startswith(".")
+
+
+def check_out_folder(out: Path, data: Path, kind: str, restart: bool) -> None:
+    """Refuse an `--out` that is a file, lies inside the dataset, or holds anything but a
+    `train <kind>` run; and a finished model without checkpoints unless `--restart` (re-running
+    would otherwise train a new model over it from scratch)."""
+    out, data = Path(out), Path(data)
+    if out.exists() and not out.is_dir():
+        raise AnimeidError(f"--out {out}: exists and is not a folder")
+    out_r, data_r = out.resolve(), data.resolve()
+    if out_r == data_r or data_r in out_r.parents:
+        raise AnimeidError(f"--out {out} is inside the dataset {data} (it would become a class); "
+                           "choose a folder outside it")
+    if not out.is_dir():
+        return
+    names = sorted(p.name for p in out.iterdir())
+    foreign = [n for n in names if not _is_artefact(n)]
+    if foreign:
+        raise AnimeidError(f"--out {out}: not empty and not an `animeid train {kind}` folder "
+                           f"(it holds {foreign[0]!r}); choose a new --out folder")
+    other = [n for k, ckpts in KIND_CHECKPOINTS.items() if k != kind for n in ckpts if n in names]
+    if other:
+        raise AnimeidError(f"--out {out} holds another kind of training run ({other[0]}); choose a new --out folder")
+    if "model.json" in names:
+        try:
+            found = json.loads((out / "model.json").read_text())["arch"]["kind"]
+        except (OSError, ValueError, KeyError, TypeError):
+            found = None
+        if found != kind:
+            what = f"a {found} model" if isinstance(found, str) else "a model.json that is not an animeid model"
+            raise AnimeidError(f"--out {out} holds {what}, not a {kind} model; choose a new --out folder")
+        if not restart and not any(n in names for n in KIND_CHECKPOINTS[kind]):
+            raise AnimeidError(f"--out {out} already holds a trained model and no checkpoint to resume; pass --restart "
+                               "to train it again from scratch (replacing it), or choose a new --out folder")
+
+
+def check_resumable(out: Path, archs: dict[str, dict], identity: dict) -> None:
+    """Before any expensive work: every checkpoint this run would resume must be of this
+    architecture, data and settings (the trainer checks again when it loads it)."""
+    from animeid.train.checkpoint import load_checkpoint
+    from animeid.train.run_identity import check_same_run
+
+    for name, arch in archs.items():
+        path = Path(out) / name
+        if path.exists():
+            check_same_run(load_checkpoint(path, arch).get("run"), identity, path)
+
+
+def start_run(data: Path, out: Path, restart: bool, cfg, kind: str) -> RunStart:
     import torch
 
     from animeid.train.cached_splits import load_train_images
     from animeid.train.device import resolve_device
+    from animeid.train.run_identity import run_identity
 
     started = time.monotonic()
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    if restart:
-        clear_run(out)
+    check_out_folder(out, data, kind, restart)
+    device = resolve_device(cfg.trainer.device)
     images, dataset = load_train_images(data)
-    device = resolve_device(trainer_cfg.device)
-    torch.manual_seed(trainer_cfg.seed)
-    return RunStart(out, images, dataset, device, started)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise AnimeidError(f"cannot create --out {out}: {exc.strerror or exc}") from None
+    if restart:
+        clear_run(out, kind)
+    torch.manual_seed(cfg.trainer.seed)
+    return RunStart(out, images, dataset, device, run_identity(images, dataset, cfg), started)

@@ -11,7 +11,33 @@ import torch
 
 from animeid.train.config import SiameseCfg
 from animeid.train.contrastive_loss import ContrastiveLoss
+from animeid.train.image_folders import stratified_holdout
 from animeid.train.pair_sampler import ClassBalancedPairSampler, batch_pairs
+
+
+def has_same_class_pair(labels) -> bool:
+    """True when some class has at least two of `labels`: only then is there a positive pair."""
+    labels = np.asarray(labels, dtype=np.int64)
+    return len(labels) > 1 and bool((np.bincount(labels) >= 2).any())
+
+
+def siamese_val_fraction(labels, fraction: float, seed: int) -> tuple[float, str | None]:
+    """The validation share to actually hold out, and why it differs from `fraction`.
+
+    Siamese validation is the contrastive loss over fixed validation pairs. With small classes
+    (<= 9 images at 0.15) every class keeps at most one validation image: all pairs are
+    negatives, already past the margin, so the loss is 0 every epoch and plateau and early stopping
+    fire on it, keeping the epoch-1 weights. Such a split measures nothing, so it is not made: the
+    held-out images go back to training and the training loss is watched, as with
+    `--val-fraction 0`. (Holding out two images of each small class instead would take far more
+    than the requested share from exactly the classes that can least afford it.)"""
+    if fraction <= 0:
+        return fraction, None
+    _, val = stratified_holdout(np.asarray(labels), fraction, seed)
+    if has_same_class_pair(np.asarray(labels)[val]):
+        return fraction, None
+    return 0.0, (f"a {fraction:g} hold-out leaves no class with 2 validation images (no same-class pair to "
+                 "validate on); training on every image and watching the training loss instead")
 
 
 def nearest_neighbour_accuracy(gallery, gallery_labels, queries, query_labels) -> float:
@@ -67,7 +93,10 @@ class SiameseTask:
             return torch.cat(out).reshape(v, n, -1)
 
     def _fixed_val_pairs(self):
-        if len(self.val_labels) < 2 or len(np.unique(self.val_labels)) < 2:
+        """Fixed validation pairs, or None (no validation: the trainer watches the training loss)
+        when there is no same-class pair, since a loss over negatives alone is ~0 and meaningless
+        (see `siamese_val_fraction`)."""
+        if len(np.unique(self.val_labels)) < 2 or not has_same_class_pair(self.val_labels):
             return None
         i, j, y = batch_pairs(self.val_labels, np.random.default_rng(12345))
         return torch.from_numpy(i), torch.from_numpy(j), torch.from_numpy(y)

@@ -8,6 +8,9 @@ A task provides:
   - `validate()` -> dict with at least "loss" (watched by plateau and early stopping),
   - `state_dict()` / `load_state_dict()` for its random state (so batches replay exactly).
 
+A caller may pass `run` (see `run_identity`: the data and settings); it is stored in every checkpoint
+and a checkpoint of another run is refused on resume instead of being continued with other data.
+
 The schedule is computed by hand from (epoch, plateau scale) rather than by torch schedulers, so
 everything a resumed run needs is a handful of numbers in the checkpoint."""
 from __future__ import annotations
@@ -19,9 +22,11 @@ from pathlib import Path
 from typing import Callable
 
 from animeid.errors import AnimeidError
+from animeid.train.cfg_checks import check_trainer_cfg
 from animeid.train.checkpoint import load_checkpoint, save_checkpoint
 from animeid.train.config import TrainerCfg
 from animeid.train.device import resolve_device
+from animeid.train.run_identity import check_same_run
 
 
 def build_optimizer(cfg: TrainerCfg, groups: list[dict]):
@@ -53,11 +58,14 @@ def scheduled_lr(cfg: TrainerCfg, epoch: int, plateau_scale: float) -> float:
 
 class Trainer:
     def __init__(self, task, cfg: TrainerCfg, checkpoint: Path, arch: dict,
-                 log: Callable[[str], None] = print, stop_after_steps: int | None = None):
+                 log: Callable[[str], None] = print, stop_after_steps: int | None = None,
+                 run: dict | None = None):
+        check_trainer_cfg(cfg)  # a zero step count would only fail at the first epoch end
         self.task = task
         self.cfg = cfg
         self.checkpoint = Path(checkpoint)
         self.arch = dict(arch)
+        self.run = run
         self.log = log
         # Test hook: behave as if the process were killed after this many steps in total.
         self.stop_after_steps = stop_after_steps
@@ -76,18 +84,22 @@ class Trainer:
         return {"arch": self.arch, "model": self.task.model.state_dict(),
                 "optimizer": self.optimizer.state_dict(), "task": self.task.state_dict(),
                 "trainer": copy.deepcopy(self.state), "best_model": self.best_model,
-                "torch_rng": torch.get_rng_state(), "cfg": self.cfg.to_dict()}
+                "torch_rng": torch.get_rng_state(), "cfg": self.cfg.to_dict(), "run": self.run}
 
     def save(self) -> None:
         save_checkpoint(self._snapshot(), self.checkpoint)
 
-    def resume(self) -> bool:
-        """Continue from the checkpoint if there is one; True when it was loaded."""
+    def resume(self, extend: bool = True) -> bool:
+        """Continue from the checkpoint if there is one; True when it was loaded. `extend=False`
+        keeps a finished run finished even when more epochs are asked for (a Siamese warm-up whose
+        fine-tuning has already started from its result)."""
         import torch
 
         if not self.checkpoint.exists():
             return False
         state = load_checkpoint(self.checkpoint, self.arch)
+        if self.run is not None:
+            check_same_run(state.get("run"), self.run, self.checkpoint)
         try:
             self.task.model.load_state_dict(state["model"])
             self.optimizer.load_state_dict(state["optimizer"])
@@ -98,10 +110,14 @@ class Trainer:
         self.state = state["trainer"]
         self.best_model = state["best_model"]
         torch.set_rng_state(state["torch_rng"])
-        if self.state["done"] and self.state.get("stop_reason") == "epochs" and self.cfg.epochs > self.state["epoch"]:
-            # A finished run asked for more epochs continues exactly as a longer run would have.
-            self.state["done"] = False
         self.log(f"resumed {self.checkpoint.name} at step {self.state['step']} (epoch {self.state['epoch']})")
+        if self.state["done"] and self.state.get("stop_reason") == "epochs" and self.cfg.epochs > self.state["epoch"]:
+            if extend:
+                # A finished run asked for more epochs continues exactly as a longer run would have.
+                self.state["done"] = False
+            else:
+                self.log(f"{self.checkpoint.name} is finished and later stages started from it; "
+                         f"not extending it to {self.cfg.epochs} epochs")
         return True
 
     # -- loop -------------------------------------------------------------------------------
@@ -159,7 +175,8 @@ class Trainer:
             self._set_lr()
             loss = self.task.training_loss()
             if not math.isfinite(float(loss.detach())):
-                raise AnimeidError(f"training diverged (loss {float(loss)}) at step {s['step']}; lower the learning rate")
+                raise AnimeidError(f"training diverged (loss {float(loss.detach())}) at step {s['step']}; "
+                                   "lower the learning rate")
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             self.optimizer.step()

@@ -1,0 +1,71 @@
+"""Range checks of the training settings, run before anything touches the disk or the dataset.
+
+A bad number otherwise surfaces much later and far from its cause: a zero step count as a
+ZeroDivisionError at the first epoch end, a negative `--views` as an AttributeError in the cache,
+a negative `--dim` inside torch, a negative `--step-every` as a learning rate that grows x10 per
+epoch. The messages name the command-line flag, since that is where the number came from."""
+from __future__ import annotations
+
+import math
+
+from animeid.errors import AnimeidError
+
+
+def _int_at_least(value, low: int, flag: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise AnimeidError(f"{flag} {value!r}: must be a whole number >= {low}")
+
+
+def _positive(value, flag: str) -> None:
+    if not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        raise AnimeidError(f"{flag} {value!r}: must be a finite number > 0")
+
+
+def _in_range(value, low: float, high: float, flag: str, high_open: bool = True) -> None:
+    ok = isinstance(value, (int, float)) and math.isfinite(value) and low <= value and (
+        value < high if high_open else value <= high)
+    if not ok:
+        raise AnimeidError(f"{flag} {value!r}: must be in [{low:g}, {high:g}{')' if high_open else ']'}")
+
+
+def check_trainer_cfg(cfg) -> None:
+    """The loop's own numbers (`TrainerCfg`)."""
+    _int_at_least(cfg.epochs, 1, "--epochs")
+    _int_at_least(cfg.steps_per_epoch, 1, "--steps-per-epoch")
+    _int_at_least(cfg.checkpoint_every, 1, "--checkpoint-every")
+    _int_at_least(cfg.step_every, 0, "--step-every")
+    _int_at_least(cfg.seed, 0, "--seed")
+    _positive(cfg.lr, "--lr")
+    _in_range(cfg.momentum, 0.0, 1.0, "momentum")
+    _in_range(cfg.weight_decay, 0.0, math.inf, "weight_decay")
+    _in_range(cfg.lr_decay, 0.0, 1.0, "lr_decay", high_open=False)
+    _in_range(cfg.step_gamma, 0.0, 1.0, "step_gamma", high_open=False)
+    _in_range(cfg.plateau_factor, 0.0, 1.0, "plateau_factor", high_open=False)
+    _int_at_least(cfg.plateau_patience, 1, "plateau_patience")
+    _int_at_least(cfg.early_stop_patience, 1, "early_stop_patience")
+    if not isinstance(cfg.device, str) or not cfg.device:
+        raise AnimeidError(f"--device {cfg.device!r}: must be auto, cpu, cuda or mps")
+
+
+def check_siamese_cfg(cfg) -> None:
+    check_trainer_cfg(cfg.trainer)
+    _int_at_least(cfg.dim, 1, "--dim")
+    _positive(cfg.margin, "--margin")
+    _int_at_least(cfg.freeze_blocks, 0, "--freeze-blocks")
+    _int_at_least(cfg.augmented_views, 0, "--views")
+    _int_at_least(cfg.warmup_epochs, 0, "--warmup-epochs")
+    _in_range(cfg.val_fraction, 0.0, 1.0, "--val-fraction")
+    _int_at_least(cfg.classes_per_batch, 2, "classes_per_batch")
+    _int_at_least(cfg.images_per_class, 2, "images_per_class")
+    _in_range(cfg.hard_negative_fraction, 0.0, 1.0, "hard_negative_fraction", high_open=False)
+    for name in ("warmup_lr", "finetune_lr", "head_lr"):
+        _positive(getattr(cfg, name), name)
+
+
+def check_classifier_cfg(cfg) -> None:
+    check_trainer_cfg(cfg.trainer)
+    _int_at_least(cfg.freeze_blocks, 0, "--freeze-blocks")
+    _int_at_least(cfg.augmented_views, 0, "--views")
+    _in_range(cfg.val_fraction, 0.0, 1.0, "--val-fraction")
+    _int_at_least(cfg.batch_size, 1, "batch_size")
+    _positive(cfg.head_lr_multiplier, "head_lr_multiplier")
