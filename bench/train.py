@@ -66,7 +66,7 @@ def compare(name: str, data: Path, work: Path, cfg: SiameseCfg) -> dict:
     t1 = time.monotonic()
     meta = train_siamese(data, work / f"{name}-model", cfg, log=lambda s: print(f"[{name}]   {s}", flush=True))
     t_train = time.monotonic() - t1
-    export_model(work / f"{name}-model", f"bench-{name}")
+    export_model(work / f"{name}-model", f"bench-{name}", force=True)  # the bench's own name, in its --work cache
     trained = one_nn_accuracy(create_embedder(f"bench-{name}"), train_imgs, train_y, test_imgs, test_y)
     t_all = time.monotonic() - t0
     print(f"[{name}] trained Siamese embedder 1-NN accuracy: {trained:.3f} "
