@@ -46,3 +46,14 @@ def test_balanced_pairs(data, tmp_path, capsys):
 def test_missing_folder(tmp_path, capsys):
     assert main(["dataset", "pairs", str(tmp_path / "nope"), "--out", str(tmp_path / "x.csv")]) == 2
     assert "no such dataset folder" in capsys.readouterr().err
+
+
+def test_an_existing_csv_is_replaced_only_with_force(data, tmp_path, capsys):
+    out = tmp_path / "mine.csv"
+    out.write_text("my own notes\n")
+    assert main(["dataset", "pairs", str(data), "--out", str(out)]) == 2
+    assert "pass --force" in capsys.readouterr().err and out.read_text() == "my own notes\n"
+    assert main(["dataset", "pairs", str(data), "--out", str(out), "--force"]) == 0
+    assert len(read(out)) == 78
+    assert main(["dataset", "pairs", str(data), "--out", str(tmp_path)]) == 2
+    assert "is a folder" in capsys.readouterr().err

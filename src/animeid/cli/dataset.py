@@ -34,6 +34,7 @@ def configure_dataset(p: argparse.ArgumentParser) -> None:
     q.add_argument("--out", type=Path, required=True, help="CSV file to write")
     q.add_argument("--balanced", action="store_true", help="as many negative pairs as positive ones")
     q.add_argument("--seed", type=int, default=0)
+    q.add_argument("--force", action="store_true", help="replace --out if it exists")
     q.set_defaults(func=run_pairs)
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
 
@@ -58,8 +59,13 @@ def run_frames(args) -> int:
 
 
 def run_pairs(args) -> int:
+    from animeid.errors import AnimeidError
     from animeid.train.pairs_csv import write_pairs_csv
 
+    if args.out.is_dir():
+        raise AnimeidError(f"--out {args.out}: is a folder; give the CSV file to write")
+    if args.out.exists() and not args.force:
+        raise AnimeidError(f"--out {args.out}: exists; pass --force to replace it")
     r = write_pairs_csv(args.data, args.out, args.balanced, args.seed)
     print(f"{r['out']}: {r['same_class_pairs']:,} same-class (0) and {r['different_class_pairs']:,} "
           f"different-class (1) pairs from {r['images']} images in {r['classes']} classes")
