@@ -15,7 +15,7 @@ from animeid.distribute.process_pool_strategy import ProcessPoolStrategy
 from animeid.distribute.shard_ids import qualify, split
 from animeid.distribute.shard_plan import shard_folder, shard_of
 from animeid.distribute.sharded_index import ShardedIndex, open_index
-from animeid.errors import AnimeidError
+from animeid.errors import AnimeidError, IncompatibleIndex
 from animeid.media.video import frames_at
 from animeid.scenes.index import Index
 from animeid.scenes.indexer import index_library
@@ -83,7 +83,7 @@ def test_hits_carry_library_wide_ids_that_locate_their_shard(library, sharded, s
             assert split(hit.file_id, 2) == (shard_of(hit.file, 2), rec.file_id)
     assert split_index.locate(-1) is None
     assert split_index.embedder_cfg == plain.embedder_cfg
-    assert split_index.counts() == {**plain.counts(), "shards": 2, "missing_shards": []}
+    assert split_index.counts() == {**plain.counts(), "shards": 2, "missing_shards": [], "untrained_shards": []}
     assert plain.locate(7) == (plain, 7)
 
 
@@ -165,3 +165,25 @@ def test_one_shard_answers_exactly_as_the_plain_index(library, scene_db, tmp_pat
             shot = frames_at(library / rel, [t])[0]
             a, b = plain.search(shot, k=5), one.search(shot, k=5)
             assert [(h.file, h.at) for h in b] == [(h.file, h.at) for h in a]
+
+
+def test_a_shard_still_waiting_for_training_does_not_stop_the_others(library, tmp_path, capsys):
+    """An IVF shard given too few frames cannot be trained yet; the trained shards still answer."""
+    from animeid.cli.main import main
+    from PIL import Image
+
+    db = tmp_path / "db"
+    # shard 0 holds 24 entries, shard 1 holds 11: 16 lists train the first, not the second
+    index_shards(library, db, IndexCfg(factory="IVF16,Flat"), shards=2, only=0)
+    with pytest.raises(IncompatibleIndex, match="cannot be trained"):
+        index_shards(library, db, IndexCfg(factory="IVF16,Flat"), shards=2, only=1)
+    split_index = open_index(db)
+    trained = [n for n in range(2) if n not in split_index.untrained]
+    assert split_index.untrained == [1] and trained == [0]
+    rel = next(f for f in FILES if shard_of(f, 2) in trained)
+    shot = tmp_path / "shot.png"
+    Image.fromarray(frames_at(library / rel, [2.3])[0]).save(shot)
+    assert split_index.search(shot, k=1)[0].file == rel
+    assert main(["search", str(shot), "--db", str(db), "--k", "1"]) == 0
+    assert "not searched yet" in capsys.readouterr().err
+    assert split_index.counts()["untrained_shards"] == split_index.untrained

@@ -122,6 +122,9 @@ def run_search(args) -> int:
         raise AnimeidError("--k must be at least 1")
     index = open_index(args.db).with_search(trim_borders=not args.no_trim, query_mirror=not args.no_mirror)
     check_title(args.title, index.shards if isinstance(index, ShardedIndex) else [index])  # a typo: usage error
+    if isinstance(index, ShardedIndex) and index.untrained and len(index.untrained) < len(index.shards):
+        print(f"animeid: note: shard(s) {', '.join(map(str, index.untrained))} wait for their '{index.shards[0].factory}' "
+              "index to be trained on more frames and are not searched yet", file=sys.stderr)
     out, failed = [], False
     for image in args.images:
         try:

@@ -25,6 +25,9 @@ class ShardedIndex:
         self.planned = planned
         self.shards = list(self._by_number.values())
         self.missing = [i for i in range(planned) if i not in self._by_number]
+        # shards whose entries wait for their IVF to be trained (too few frames yet): searched as
+        # empty, like a missing shard, rather than failing every search of the library
+        self.untrained = [n for n, s in self._by_number.items() if not s.vectors.is_trained and s.store.count_entries()]
         self.search_cfg = SearchCfg()
 
     @classmethod
@@ -45,8 +48,11 @@ class ShardedIndex:
                cfg: SearchCfg | None = None) -> list[SceneHit]:
         cfg = cfg or self.search_cfg
         check_title(title, self.shards)
+        ready = {n: shard for n, shard in self._by_number.items() if n not in self.untrained}
+        if not ready:  # every shard waits for training: let a shard say why
+            return self.shards[0].search(image, k, title, cfg)
         query = self.shards[0].prepare_query(image, cfg)
-        hits = [self._qualified(h, n) for n, shard in self._by_number.items()
+        hits = [self._qualified(h, n) for n, shard in ready.items()
                 for h in shard.search_query(query, k, title, cfg)]
         # by the score each shard ranked with: re-sorting by raw similarity would undo the
         # thumbnail re-ranking that orders moments inside a file (a file lives in one shard)
@@ -97,12 +103,13 @@ class ShardedIndex:
     def counts(self) -> dict:
         """Cheap totals for a health check (no file listing)."""
         return {**self.totals(), "titles": len(self.titles()), "shards": self.planned,
-                "missing_shards": self.missing}
+                "missing_shards": self.missing, "untrained_shards": self.untrained}
 
     def info(self) -> dict:
         first = self.shards[0]
         return {"folder": str(self.folder), "shards": self.planned,
-                "missing_shards": self.missing, "embedder": first.embedder_cfg.name,
+                "missing_shards": self.missing, "untrained_shards": self.untrained,
+                "embedder": first.embedder_cfg.name,
                 "factory": first.factory, **self.totals(),
                 "files": sum(len(s.store.files()) for s in self.shards), "titles": self.titles()}
 
