@@ -123,7 +123,7 @@ def test_single_image_labels_fall_back_to_a_similarity_mapping():
     assert c.known_queries == 0 and c.unknown_queries == 3
     mid = (0.8 + 1.0) / 2
     assert c.a == cal.FALLBACK_SLOPE and c.b == pytest.approx(-cal.FALLBACK_SLOPE * mid)
-    assert c.threshold == 0.5
+    assert c.threshold == 0.5 and c.fallback and c.unknown_rejected == 1.0
     assert c.score(1.0) > 0.85 and c.score(0.8) < 0.15  # a copy is accepted, the closest stranger is not
 
 

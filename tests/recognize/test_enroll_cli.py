@@ -82,3 +82,14 @@ def test_removing_does_not_need_the_enrol_flags(tmp_path, capsys, flag):
     assert enrol(gallery, "--db", db, *flag) == 0
     assert main(["enroll", "--db", str(db), "--remove", "a"]) == 0
     assert "removed 'a'" in capsys.readouterr().out
+
+
+def test_nothing_readable_into_an_existing_gallery_is_a_failure(tmp_path, capsys):
+    db = tmp_path / "db"
+    assert enrol(make(tmp_path / "g", {"a": 3, "b": 3}), "--db", db) == 0
+    bad = tmp_path / "bad"
+    (bad / "c").mkdir(parents=True)
+    (bad / "c" / "0.png").write_bytes(b"garbage")
+    assert enrol(bad, "--db", db) == 1
+    assert "skipped" in capsys.readouterr().err
+    assert enrol(tmp_path / "g", "--db", db) == 0  # nothing new, nothing unreadable: fine

@@ -191,5 +191,15 @@ def test_gallery_made_before_digests_gains_the_column(tmp_path, colour_gallery, 
     conn.close()
     again = Recognizer.load(db)
     assert again.labels()["red"] == 6
-    assert again.enroll("red", sorted((colour_gallery / "red").iterdir())[:2]) == 2  # old rows have no digest
-    assert again.enroll("red", sorted((colour_gallery / "red").iterdir())[:2]) == 0
+    # old rows get the digest of the file they came from: enrolling the folder again adds nothing
+    assert again.enroll("red", sorted((colour_gallery / "red").iterdir())) == 0
+    assert again.labels()["red"] == 6
+
+
+def test_an_upload_and_its_file_are_one_image(tmp_path, colour_gallery, test_cfg):
+    """The service enrols the bytes it received; the CLI the file holding the same bytes."""
+    rec = Recognizer.create(tmp_path / "db", "character", cfg=test_cfg)
+    red = sorted((colour_gallery / "red").iterdir())
+    assert rec.enroll("red", red[:3]) == 3
+    assert rec.enroll("red", [p.read_bytes() for p in red[:4]]) == 1
+    assert rec.gallery.sources()[-1] == "<bytes red#3>"

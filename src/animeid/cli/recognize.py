@@ -50,16 +50,17 @@ def run_enroll(args) -> int:
             print(f"removed {label!r} ({n} images)")
         if data is None:
             return 0
-        stored = _enroll_labels(rec, data, args.quiet)
+        stored, unreadable = _enroll_labels(rec, data, args.quiet)
     except BaseException:
         rec.close()
         raise
-    return _finish_enroll(rec, args.db, stored, is_new)
+    code = _finish_enroll(rec, args.db, stored, is_new)
+    return 1 if unreadable and not stored else code  # nothing new, and some images could not be read
 
 
-def _enroll_labels(rec, data, quiet: bool) -> int:
-    """Enrol every label; calibration is refitted once at the end, also when a later label fails
-    (an interrupted enrol keeps what it stored, calibrated)."""
+def _enroll_labels(rec, data, quiet: bool) -> tuple[int, int]:
+    """Enrol every label: (images stored, images unreadable). Calibration is refitted once at the
+    end, also when a later label fails (an interrupted enrol keeps what it stored, calibrated)."""
     from tqdm import tqdm
 
     for w in data.warnings:
@@ -68,16 +69,17 @@ def _enroll_labels(rec, data, quiet: bool) -> int:
     for path, label in zip(data.paths, data.labels):
         by_label.setdefault(label, []).append(path)
     warn = lambda msg: tqdm.write(f"animeid: warning: {msg}", file=sys.stderr)  # noqa: E731
-    stored = 0
+    stored = unreadable = 0
     try:
         with tqdm(total=len(data.paths), unit="img", desc="enrol", disable=quiet, file=sys.stderr) as bar:
             for label, paths in by_label.items():
                 stored += rec.enroll(label, paths, warn=warn, progress=bar.update, refit=False)
+                unreadable += rec.unreadable
     except BaseException:
         if stored:
             rec.refit()
         raise
-    return stored
+    return stored, unreadable
 
 
 def _finish_enroll(rec, db: Path, stored: int, is_new: bool) -> int:
@@ -100,13 +102,14 @@ def _finish_enroll(rec, db: Path, stored: int, is_new: bool) -> int:
 
 
 def _print_calibration(cal) -> None:
-    if cal.known_queries and cal.unknown_queries:
+    if not cal.fallback:
         print(f"calibration on held-out gallery folds: top-1 {cal.heldout_accuracy:.3f} over "
               f"{cal.known_queries} queries; unknown threshold {cal.threshold:.3f} rejects "
               f"{cal.unknown_rejected:.3f} of {cal.unknown_queries} simulated never-enrolled queries")
     else:
         print("calibration: the gallery's held-out folds show no right answer or no never-enrolled "
-              "query (single-image labels, or a single label); scores use a fixed similarity mapping")
+              "query (single-image labels, every held-out answer wrong, or a single label); scores use "
+              "a fixed similarity mapping")
     if cal.known_queries < 20:
         print("animeid: warning: too little held-out evidence to calibrate well (enrol several "
               "images or clips per label); read scores and 'unknown' with care", file=sys.stderr)

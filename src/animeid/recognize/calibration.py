@@ -28,6 +28,8 @@ class Calibration:
     heldout_accuracy: float = float("nan")
     unknown_rejected: float = float("nan")
     known_accepted: float = float("nan")
+    # True when the folds gave no basis for a fit and the fixed similarity mapping is used
+    fallback: bool = False
 
     def score(self, raw: np.ndarray) -> np.ndarray:
         z = self.a * np.asarray(raw, dtype=np.float64) + self.b
@@ -190,8 +192,8 @@ FALLBACK_MID = 0.65
 
 def _fallback(known_raw: np.ndarray, ok: np.ndarray, unknown_raw: np.ndarray) -> Calibration:
     """A mapping for a gallery whose held-out folds show only one side: no right answer (every
-    label has a single image, so none can be held out) or no never-enrolled query (a single
-    label). A Platt fit would be a constant there, scoring an exact copy like a stranger. Instead
+    label has a single image, so none can be held out, or every held-out answer was wrong) or no
+    never-enrolled query (a single label). A Platt fit would be a constant there, scoring an exact copy like a stranger. Instead
     the midpoint (score 0.5, the threshold) is placed between what the folds did show and a
     perfect match: above every simulated stranger, or at the least similar right answer."""
     if len(unknown_raw):
@@ -200,6 +202,10 @@ def _fallback(known_raw: np.ndarray, ok: np.ndarray, unknown_raw: np.ndarray) ->
         mid = float(np.min(known_raw[ok]))
     else:
         mid = FALLBACK_MID
-    return Calibration(FALLBACK_SLOPE, -FALLBACK_SLOPE * mid, 0.5, known_queries=int(len(known_raw)),
-                       unknown_queries=int(len(unknown_raw)),
-                       heldout_accuracy=float(ok.mean()) if len(ok) else float("nan"))
+    cal = Calibration(FALLBACK_SLOPE, -FALLBACK_SLOPE * mid, 0.5)
+    return Calibration(
+        cal.a, cal.b, cal.threshold, known_queries=int(len(known_raw)), unknown_queries=int(len(unknown_raw)),
+        heldout_accuracy=float(ok.mean()) if len(ok) else float("nan"),
+        unknown_rejected=float(np.mean(cal.score(unknown_raw) < 0.5)) if len(unknown_raw) else float("nan"),
+        known_accepted=float(np.mean(cal.score(known_raw) >= 0.5)) if len(known_raw) else float("nan"),
+        fallback=True)

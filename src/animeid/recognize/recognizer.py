@@ -36,20 +36,20 @@ def _digest(source) -> str | None:
     folder twice adds nothing; None when the source cannot be read (loading reports that)."""
     import hashlib
 
+    from animeid.features.efficientnet_lite import sha256_file
+
     h = hashlib.sha256()
     try:
         if isinstance(source, np.ndarray):
             h.update(repr((source.shape, source.dtype.str)).encode())
             h.update(np.ascontiguousarray(source).tobytes())
         elif isinstance(source, (bytes, bytearray, memoryview)):
-            h.update(bytes(source))
+            h.update(bytes(source))  # the same bytes as a file holding them: an upload matches its file
         elif hasattr(source, "tobytes") and hasattr(source, "size"):  # a PIL image
             h.update(repr((source.mode, source.size)).encode())
             h.update(source.tobytes())
         else:
-            with open(source, "rb") as f:
-                for block in iter(lambda: f.read(1 << 20), b""):
-                    h.update(block)
+            return sha256_file(source)
     except (OSError, TypeError, ValueError):
         return None
     return h.hexdigest()
@@ -77,6 +77,7 @@ class Recognizer:
     def __init__(self, gallery: Gallery, cfg: GalleryCfg):
         self.gallery = gallery
         self.cfg = cfg
+        self.unreadable = 0  # images the last `enroll` could not read
         self.features = FeatureExtractor(cfg.recipe, batch_size=cfg.batch_size)
         cal = gallery.meta("calibration")
         self.calibration = Calibration.from_dict(cal) if cal else None
@@ -161,11 +162,14 @@ class Recognizer:
         check_enrollable(label)
         warn = warn or (lambda msg: print(f"animeid: warning: {msg}", file=sys.stderr))
         names = list(sources) if sources is not None else None
+        self.gallery.backfill_digests(label, _digest)  # rows of a gallery made before digests
         pixels, sources, digests, fallbacks, already = [], [], [], 0, 0
+        seen: set[str] = set()
+        self.unreadable = 0
         for i, src in enumerate(images):
             digest = _digest(src)
             holders = self.gallery.labels_holding(digest) if digest else []
-            if label in holders or (digest is not None and digest in digests):
+            if label in holders or digest in seen:
                 already += 1
                 if progress:
                     progress(1)
@@ -174,9 +178,12 @@ class Recognizer:
                 img, fell_back = self._prepare(_load(src))
             except BadImage as exc:
                 warn(f"skipped: {exc}")
+                self.unreadable += 1
                 if progress:
                     progress(1)
                 continue
+            if digest is not None:
+                seen.add(digest)
             if holders:
                 warn(f"{names[i] if names is not None else src}: the same image is already enrolled as "
                      f"{', '.join(map(repr, holders))}; enrolled as {label!r} too")
@@ -185,8 +192,10 @@ class Recognizer:
             digests.append(digest)
             if names is not None:
                 sources.append(str(names[i]))
-            else:
-                sources.append(str(src) if not isinstance(src, np.ndarray) else f"<array {label}#{i}>")
+            elif isinstance(src, (str, Path)):
+                sources.append(str(src))
+            else:  # bytes, arrays, PIL images: no name of their own
+                sources.append(f"<{type(src).__name__} {label}#{i}>")
         if already:
             warn(f"label {label!r}: {already} image(s) already enrolled; skipped")
         if not pixels:

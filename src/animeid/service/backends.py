@@ -147,11 +147,13 @@ class Backends:
     def enroll(self, label: str, images: list) -> dict:
         from animeid.media.images import load_image
 
-        arrays = [load_image(img, self.limits) for img in images]
+        for img in images:  # the service's own limits, before anything is stored
+            load_image(img, self.limits)
 
         def run(rec):
             warnings: list[str] = []
-            added = rec.enroll(label, arrays, warn=warnings.append)
+            # the uploads as sent, so an image enrolled by upload and from its file is one image
+            added = rec.enroll(label, images, warn=warnings.append)
             return {"label": label, "enrolled": added, "images_of_label": rec.labels().get(label, 0),
                     "warnings": warnings}
 
