@@ -1,9 +1,10 @@
-"""Checks on a folder a command will write, made before the minutes of work whose results go
-there: a path under a file or in a read-only place should fail in the first second, in one line,
-not as a traceback after training or evaluating."""
+"""Writing a command's outputs: the folder is checked before the minutes of work whose results go
+there (a path under a file or in a read-only place should fail in the first second, in one line,
+not as a traceback after training or evaluating), and files land whole or not at all."""
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 from animeid.errors import AnimeidError
@@ -31,3 +32,17 @@ def check_output_folder(path: Path | str, option: str) -> Path:
     if not os.access(anc, os.W_OK | os.X_OK):
         raise AnimeidError(f"{option} {path}: {anc} is not writable")
     return path
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write through a temporary sibling and rename, so a reader never sees half a file and a
+    failure leaves neither half a file nor the temporary one behind."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -27,7 +27,7 @@ def test_parse_genres_all_formats():
     assert parse_genres("Action|Drama| Action") == ["Action", "Drama"]
     assert parse_genres("Action, Slice of Life") == ["Action", "Slice of Life"]
     assert parse_genres('["Sci-Fi", "Mecha"]') == ["Sci-Fi", "Mecha"]
-    assert parse_genres(["A", " B "]) == ["A", "B"]
+    assert parse_genres(["A", " B "]) == ["A", "B"] and parse_genres(("A", "B")) == ["A", "B"]
     assert parse_genres("") == [] and parse_genres(None) == []
     with pytest.raises(BadPosterList, match="not valid JSON"):
         parse_genres('["Action", ')

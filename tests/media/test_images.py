@@ -91,6 +91,14 @@ def test_16_bit_png_keeps_its_picture():
     assert np.array_equal(rgb[:, :, 0], rgb[:, :, 2])
 
 
+def test_a_16_bit_png_holding_8_bit_values_is_kept_as_is():
+    """Values that all fit 8 bits in a 16-bit container are an 8-bit picture, as mode I treats
+    them; taking their high byte would make it black."""
+    values = np.linspace(10, 240, 40 * 60).reshape(40, 60).astype(np.uint16)
+    rgb = load_image(_encode(Image.fromarray(values)))
+    assert np.array_equal(rgb[:, :, 1], values.astype(np.uint8))
+
+
 def test_32_bit_and_float_grey_images_are_rescaled():
     values = np.linspace(13056, 60416, 40 * 60).reshape(40, 60)
     as_i = load_image(Image.fromarray(values.astype(np.int32)))      # mode I, a 16-bit range

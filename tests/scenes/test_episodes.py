@@ -28,6 +28,9 @@ from animeid.scenes.episodes import parse_episode
     ("Title - 07 - Subtitle E3.mkv", 7),
     ("Title E05.mkv", 5),
     ("Title.E05.1080p.mkv", 5),
+    ("Title E04 - 12 Days.mkv", 4),
+    ("Title E05 - 2.mkv", 5),
+    ("Title E3 - 06.mkv", 3),
 ])
 def test_parse_episode(name, episode):
     assert parse_episode(name) == episode

@@ -188,10 +188,13 @@ def _fp(path):
 def test_sampling_settings_are_kept_and_a_change_is_said(tmp_path, capsys):
     lib = _one_file_library(tmp_path / "lib")
     db = tmp_path / "db"
-    assert main(["index", str(lib), "--db", str(db), "--no-progress"]) == 0
-    assert Index.load(db).store.get_meta("sampling")["fps"] == 2.0
+    assert main(["index", str(lib), "--db", str(db), "--fps", "4", "--no-progress"]) == 0
+    assert Index.load(db).store.get_meta("sampling")["fps"] == 4.0
     write_clip(lib / "Beta" / "Beta - 01.mp4", [8])
     capsys.readouterr()
-    assert main(["index", str(lib), "--db", str(db), "--fps", "4", "--no-progress"]) == 0
-    assert "fps 2.0 -> 4.0" in capsys.readouterr().err
-    assert Index.load(db).store.get_meta("sampling")["fps"] == 2.0
+    assert main(["index", str(lib), "--db", str(db), "--no-progress"]) == 0  # takes the stored 4 fps
+    assert "sampling settings" not in capsys.readouterr().err
+    write_clip(lib / "Gamma" / "Gamma - 01.mp4", [9])
+    assert main(["index", str(lib), "--db", str(db), "--fps", "2", "--no-progress"]) == 0
+    assert "fps 4.0 -> 2.0" in capsys.readouterr().err
+    assert Index.load(db).store.get_meta("sampling")["fps"] == 4.0

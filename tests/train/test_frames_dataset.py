@@ -173,7 +173,7 @@ def test_cli_frames_out_is_a_file(videos, tmp_path, capsys):
 
     (tmp_path / "afile").write_text("mine")
     for out, message in [(tmp_path / "afile", "exists and is not a folder"),
-                         (tmp_path / "afile" / "sub", "is a file, not a folder")]:
+                         (tmp_path / "afile" / "sub", "is a file, so no folder can be made inside it")]:
         assert main(["dataset", "frames", str(videos), "--out", str(out)]) == 2
         err = capsys.readouterr().err
         assert err.startswith("animeid: error: --out ") and message in err and err.count("\n") == 1

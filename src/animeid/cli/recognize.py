@@ -239,15 +239,24 @@ def run_eval(args) -> int:
 
         check_output_folder(args.report, "--report")
     result = evaluate(args.train, args.method, args.test, args.folds, progress=not args.quiet)
-    written = {}
+    public = {k: v for k, v in result.items() if not k.startswith("_")}
+    if args.json:  # the figures first: a report that fails to write must not lose them
+        print(json.dumps(public, indent=2, ensure_ascii=False, default=str), flush=True)
+    else:
+        _print_eval(args, result)
     if args.report:
         from animeid.evaluate.report import write_report
 
-        written = write_report(result, args.report)
-    public = {k: v for k, v in result.items() if not k.startswith("_")}
-    if args.json:
-        print(json.dumps(public, indent=2, ensure_ascii=False, default=str))
-        return 0
+        try:
+            written = write_report(result, args.report)
+        except OSError as exc:
+            raise AnimeidError(f"--report {args.report}: cannot write the report ({exc.strerror or exc})") from None
+        if not args.json:
+            print(f"report: {written['markdown']} and {written['json']}")
+    return 0
+
+
+def _print_eval(args, result: dict) -> None:
     m, b = result["metrics"], result["baseline"]
     print(f"data: {result['data']}")
     if "table" in result:
@@ -259,7 +268,4 @@ def run_eval(args) -> int:
           f"macro-F1 {m['macro_f1']:.4f}  ({result.get('method_detail', '')})")
     print(f"baseline: accuracy {b['accuracy']:.4f}  top-5 {b.get('top5_accuracy', float('nan')):.4f}  "
           f"macro-F1 {b['macro_f1']:.4f}  ({result['baseline_description']})")
-    print(f"beats baseline: {'yes' if result['beats_baseline'] else 'NO'}")
-    if written:
-        print(f"report: {written['markdown']} and {written['json']}")
-    return 0
+    print(f"beats baseline: {'yes' if result['beats_baseline'] else 'NO'}", flush=True)

@@ -14,7 +14,8 @@ def configure_index(p: argparse.ArgumentParser) -> None:
     d = IndexCfg()
     p.add_argument("library", type=Path, help="folder of <Title>/<video files>")
     p.add_argument("--db", type=Path, required=True, help="index folder (created if missing)")
-    p.add_argument("--fps", type=float, default=d.fps, help=f"frames sampled per second (default {d.fps})")
+    p.add_argument("--fps", type=float, default=None,
+                   help=f"frames sampled per second (default: the index's own; {d.fps} for a new index)")
     p.add_argument("--embedder", default=None,
                    help=f"embedder name (default: the index's own; {d.embedder} for a new index)")
     p.add_argument("--factory", default=None,
@@ -34,26 +35,31 @@ def run_index(args) -> int:
     from animeid.errors import AnimeidError
     from animeid.scenes.indexer import index_library
 
-    if not (0 < args.fps <= 60):  # also refuses nan
+    if args.fps is not None and not (0 < args.fps <= 60):  # also refuses nan
         raise AnimeidError(f"--fps must be in (0, 60], got {args.fps}")
-    embedder = args.embedder or _stored_embedder(args.db) or IndexCfg().embedder
-    cfg = replace(IndexCfg(), fps=args.fps, embedder=embedder, factory=args.factory)
+    stored = _stored_settings(args.db)
+    cfg = replace(IndexCfg(), fps=args.fps or stored.get("fps") or IndexCfg().fps,
+                  embedder=args.embedder or stored.get("embedder") or IndexCfg().embedder, factory=args.factory)
     if args.shards is not None or args.shard is not None:
         return _run_sharded_index(args, cfg)
     report = index_library(args.library, args.db, cfg, progress=not args.no_progress)
     return _print_index_report(report, args.json)
 
 
-def _stored_embedder(db: Path) -> str | None:
-    """The embedder an existing index (or shard plan) was built with, so re-runs need not repeat it."""
-    from animeid.distribute.shard_plan import is_sharded, read_plan
+def _stored_settings(db: Path) -> dict:
+    """The embedder and sampling rate an existing index (or shard plan) was built with, so re-runs
+    need not repeat them; {} for a new index."""
+    from animeid.distribute.shard_plan import is_sharded, read_plan, shard_folder
     from animeid.scenes.index import Index
 
     if is_sharded(db):
-        return read_plan(db)["embedder"]
+        plan = read_plan(db)
+        shards = [shard_folder(db, i) for i in range(plan["shards"])]
+        built = next((s for s in shards if Index.is_index(s)), None)
+        return {"embedder": plan["embedder"], **(Index.read_sampling(built) if built else {})}
     if Index.is_index(db):
-        return Index.read_settings(db)[0].name
-    return None
+        return {"embedder": Index.read_settings(db)[0].name, **Index.read_sampling(db)}
+    return {}
 
 
 def _run_sharded_index(args, cfg) -> int:

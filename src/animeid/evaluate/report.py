@@ -3,17 +3,12 @@ confusion-matrix PNG and t-SNE PNGs (2-D and 3-D) of the embeddings coloured by 
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 
 import numpy as np
 
-
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+from animeid.output_folders import write_text_atomic
 
 
 def tsne(x: np.ndarray, dims: int, perplexity: float = 30.0, seed: int = 0) -> np.ndarray:
@@ -86,8 +81,8 @@ def write_report(result: dict, out: Path, tsne_perplexity: float = 30.0, seed: i
     result.pop("_plot", None)
     result["timings_seconds"] = dict(result["timings_seconds"])
     result["timings_seconds"]["report"] = round(time.perf_counter() - t0, 3)
-    _atomic_write(out / "report.json", json.dumps(result, indent=2, ensure_ascii=False, default=_jsonable))
-    _atomic_write(out / "report.md", markdown(result, figures))
+    write_text_atomic(out / "report.json", json.dumps(result, indent=2, ensure_ascii=False, default=_jsonable))
+    write_text_atomic(out / "report.md", markdown(result, figures))
     return {"json": out / "report.json", "markdown": out / "report.md", **{v: out / v for v in figures.values()}}
 
 

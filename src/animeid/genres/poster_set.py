@@ -76,7 +76,7 @@ def parse_genres(value) -> list[str]:
     a genre named "{'a': 1}"; null items of a list are dropped."""
     if value is None:
         return []
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):  # a JSON list, or a tuple from a Python caller
         items = _items(value)
     elif isinstance(value, str):
         text = value.strip()

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
+
+from animeid.output_folders import write_text_atomic
 
 HEADLINE = (("micro_f1", "micro-F1"), ("macro_f1", "macro-F1"), ("micro_precision", "precision"),
             ("micro_recall", "recall"), ("hamming_loss", "Hamming"), ("subset_accuracy", "subset acc"),
@@ -27,17 +27,6 @@ def summary_lines(report: dict) -> list[str]:
     return lines
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_report(report: dict, folder: Path) -> list[Path]:
     """report.json, report.md and the charts in `folder`; other files there are left alone. A
     folder that cannot be written is one AnimeidError line, not a traceback."""
@@ -54,10 +43,10 @@ def _write_report(report: dict, folder: Path) -> list[Path]:
     from animeid.evaluate.plots import per_genre_bars, threshold_f1_curves
 
     folder.mkdir(parents=True, exist_ok=True)
-    _atomic_write(folder / "report.json", json.dumps(report, indent=2))
+    write_text_atomic(folder / "report.json", json.dumps(report, indent=2))
     md = ["# Genre model: cross-validated report", "", "```", *summary_lines(report), "```", ""]
     md += [f"- {n}" for n in report.get("notes", [])]
-    _atomic_write(folder / "report.md", "\n".join(md) + "\n")
+    write_text_atomic(folder / "report.md", "\n".join(md) + "\n")
     written = [folder / "report.json", folder / "report.md"]
     curves = {name: (r["threshold_curve"]["thresholds"], r["threshold_curve"]["micro_f1"])
               for name, r in report["results"].items() if "threshold_curve" in r}

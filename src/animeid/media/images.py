@@ -47,12 +47,14 @@ def _to_8bit(img):
     floats in 0-1 are scaled by 255, and anything else is stretched from its min to its max."""
     from PIL import Image
 
-    if img.mode.startswith("I;16"):
-        return Image.fromarray((np.asarray(img).astype(np.uint16) >> 8).astype(np.uint8))
     arr = np.asarray(img, dtype=np.float32)
+    if img.mode.startswith("I;16") and arr.size and arr.max() > 255:
+        # a true 16-bit picture keeps its high byte; one whose values all fit 8 bits (an 8-bit
+        # picture saved in a 16-bit container) falls through and is kept as is, as mode "I" is
+        return Image.fromarray((arr.astype(np.uint16) >> 8).astype(np.uint8))
     finite = arr[np.isfinite(arr)]
     lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
-    if lo >= 0 and hi <= 255 and (img.mode == "I" or hi > 1):
+    if lo >= 0 and hi <= 255 and (img.mode != "F" or hi > 1):
         out = arr
     elif img.mode == "I" and lo >= 0 and hi <= 65535:
         out = arr / 256

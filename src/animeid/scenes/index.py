@@ -160,6 +160,22 @@ class Index:
         """(embedder config, factory string) an index was built with, without opening it."""
         return cls._read_config(Path(folder))
 
+    @classmethod
+    def read_sampling(cls, folder: str | os.PathLike) -> dict:
+        """The sampling settings the index recorded (`IndexCfg` names), {} when none were."""
+        path = Path(folder) / META_DB
+        if not path.exists():
+            return {}
+        store = None
+        try:
+            store = MetadataStore(path, readonly=True)
+            return dict(store.get_meta("sampling") or {})
+        except (sqlite3.Error, ValueError) as exc:
+            raise IncompatibleIndex(f"{folder}: damaged index ({META_DB}: {exc})") from None
+        finally:
+            if store is not None:
+                store.close()
+
     @staticmethod
     def _read_config(folder: Path) -> tuple[EmbedderCfg, str]:
         try:

@@ -187,8 +187,10 @@ def _record_sampling(store, cfg: IndexCfg, report: IndexReport) -> None:
     new files) but said, since one index then answers at two time resolutions."""
     now = {k: getattr(cfg, k) for k in SAMPLING_KEYS}
     before = store.get_meta("sampling")
-    if before is None or not store.files():
+    if not store.files():
         store.set_meta("sampling", now)
+    elif before is None:  # made before settings were recorded: they are unknown, not these
+        return
     elif before != now:
         changed = ", ".join(f"{k} {before.get(k)} -> {now[k]}" for k in SAMPLING_KEYS if before.get(k) != now[k])
         report.warnings.append(f"this index was built with other sampling settings ({changed}); new or changed "

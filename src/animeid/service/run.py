@@ -42,8 +42,11 @@ def serve(db: Path | str | None, host: str = "127.0.0.1", port: int = 8000, *, g
 def bind_socket(host: str, port: int) -> socket.socket:
     """A listening socket on host:port, or an AnimeidError saying why not (in use, no such address):
     uvicorn would log the error and exit 3 after the banner had already said 'serving'."""
+    # uvicorn's rule: IPv6 only for an IPv6 literal; "localhost" stays 127.0.0.1 even where the
+    # resolver lists ::1 first
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        infos = socket.getaddrinfo(host, port, family=family, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except (OSError, UnicodeError) as exc:
         raise AnimeidError(f"cannot listen on {host}:{port}: {getattr(exc, 'strerror', None) or exc}") from None
     family, kind, proto, _, address = infos[0]

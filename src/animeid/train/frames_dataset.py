@@ -147,13 +147,11 @@ def check_frames_cfg(cfg: FramesCfg) -> None:
 
 def check_out(out: Path) -> None:
     """A new dataset goes to a missing or empty folder, never over a file or existing data."""
-    if out.exists() and not out.is_dir():
-        raise AnimeidError(f"--out {out}: exists and is not a folder; choose a new --out folder")
+    from animeid.output_folders import check_output_folder
+
+    check_output_folder(out, "--out")  # a file, a path under a file, a read-only place
     if out.is_dir() and any(out.iterdir()):
         raise AnimeidError(f"--out {out}: exists and is not empty; choose a new --out folder")
-    parent = next((p for p in out.absolute().parents if p.exists()), None)
-    if parent is not None and not parent.is_dir():
-        raise AnimeidError(f"--out {out}: {parent} is a file, not a folder")
 
 
 def extract_frames_dataset(videos: Path, out: Path, cfg: FramesCfg = FramesCfg(),

@@ -44,9 +44,10 @@ def check_out_folder(out: Path, data: Path, kind: str, restart: bool) -> None:
     """Refuse an `--out` that is a file, lies inside the dataset, or holds anything but a
     `train <kind>` run; and a finished model without checkpoints unless `--restart` (re-running
     would otherwise train a new model over it from scratch)."""
+    from animeid.output_folders import check_output_folder
+
     out, data = Path(out), Path(data)
-    if out.exists() and not out.is_dir():
-        raise AnimeidError(f"--out {out}: exists and is not a folder")
+    check_output_folder(out, "--out")  # a file, a path under a file, a read-only place
     out_r, data_r = out.resolve(), data.resolve()
     if out_r == data_r or data_r in out_r.parents:
         raise AnimeidError(f"--out {out} is inside the dataset {data} (it would become a class); "
