@@ -37,13 +37,13 @@ def _error(capsys, code) -> str:
 
 
 @pytest.mark.parametrize("option,message", [
-    (["--C", "0"], "--C 0.0: must be a number > 0"),
-    (["--C", "-1"], "--C -1.0: must be a number > 0"),
+    (["--C", "0"], "--C 0.0: must be a finite number > 0"),
+    (["--C", "-1"], "--C -1.0: must be a finite number > 0"),
     (["--C", "nan"], "--C nan"),
     (["--search", "-1"], "--search -1"),
-    (["--knn-weight", "2"], "--knn-weight 2.0: must be between 0 and 1"),
-    (["--knn-weight", "-1"], "--knn-weight -1.0: must be between 0 and 1"),
-    (["--confidence", "2"], "--confidence 2.0: must be between 0 and 1"),
+    (["--knn-weight", "2"], "--knn-weight 2.0: must be in [0, 1]"),
+    (["--knn-weight", "-1"], "--knn-weight -1.0: must be in [0, 1]"),
+    (["--confidence", "2"], "--confidence 2.0: must be in [0, 1]"),
     (["--confidence", "-5"], "--confidence -5.0"),
     (["--top-k", "-3"], "--top-k -3: must be a whole number >= 0 (0 keeps all genres)"),
     (["--top-k", "1"], "--top-k 1 keeps a single genre"),

@@ -6,9 +6,9 @@ from animeid.genres.config import GenreCfg
 
 
 @pytest.mark.parametrize("changes,message", [
-    ({"C": 0}, "--C 0: must be a number > 0"),
+    ({"C": 0}, "--C 0: must be a finite number > 0"),
     ({"C": "strong"}, "--C 'strong'"),
-    ({"knn_weight": 1.5}, "--knn-weight 1.5: must be between 0 and 1"),
+    ({"knn_weight": 1.5}, "--knn-weight 1.5: must be in [0, 1]"),
     ({"pseudo_confidence": 1.01}, "--confidence 1.01"),
     ({"top_k": 1}, "--top-k 1 keeps a single genre"),
     ({"top_k": -1}, "--top-k -1"),

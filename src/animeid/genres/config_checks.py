@@ -5,9 +5,8 @@ is refused up front with the option a user would have typed; a damaged `model.js
 the same checks when a model is loaded."""
 from __future__ import annotations
 
-import math
-
 from animeid.errors import AnimeidError
+from animeid.number_checks import finite, whole
 
 # The CLI option behind a setting, so the message names what the user actually typed.
 OPTION = {"top_k": "--top-k", "min_count": "--min-count", "C": "--C", "knn_weight": "--knn-weight",
@@ -21,24 +20,11 @@ def _name(field: str) -> str:
 
 
 def _int(cfg, field: str, lo: int, hi: int | None = None, why: str = "") -> int:
-    v = getattr(cfg, field)
-    if isinstance(v, bool) or not isinstance(v, int) or v < lo or (hi is not None and v > hi):
-        bound = f"between {lo} and {hi}" if hi is not None else f"a whole number >= {lo}"
-        raise AnimeidError(f"{_name(field)} {v!r}: must be {bound}{why}")
-    return v
+    return whole(getattr(cfg, field), _name(field), lo, hi, why)
 
 
 def _float(cfg, field: str, lo: float, hi: float | None = None, lo_open: bool = False, why: str = "") -> float:
-    v = getattr(cfg, field)
-    ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-    ok = ok and (v > lo if lo_open else v >= lo) and (hi is None or v <= hi)
-    if not ok:
-        if hi is not None:
-            bound = f"between {lo:g} and {hi:g}"
-        else:
-            bound = f"a number {'>' if lo_open else '>='} {lo:g}"
-        raise AnimeidError(f"{_name(field)} {v!r}: must be {bound}{why}")
-    return float(v)
+    return finite(getattr(cfg, field), _name(field), lo, hi, lo_open=lo_open, why=why)
 
 
 def check_genre_cfg(cfg) -> None:

@@ -9,23 +9,19 @@ from __future__ import annotations
 import math
 
 from animeid.errors import AnimeidError
+from animeid.number_checks import finite, whole
 
 
 def _int_at_least(value, low: int, flag: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise AnimeidError(f"{flag} {value!r}: must be a whole number >= {low}")
+    whole(value, flag, low)
 
 
 def _positive(value, flag: str) -> None:
-    if not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
-        raise AnimeidError(f"{flag} {value!r}: must be a finite number > 0")
+    finite(value, flag, lo=0.0, lo_open=True)
 
 
 def _in_range(value, low: float, high: float, flag: str, high_open: bool = True) -> None:
-    ok = isinstance(value, (int, float)) and math.isfinite(value) and low <= value and (
-        value < high if high_open else value <= high)
-    if not ok:
-        raise AnimeidError(f"{flag} {value!r}: must be in [{low:g}, {high:g}{')' if high_open else ']'}")
+    finite(value, flag, lo=low, hi=None if math.isinf(high) else high, hi_open=high_open)
 
 
 def check_trainer_cfg(cfg) -> None:

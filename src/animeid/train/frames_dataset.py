@@ -9,7 +9,6 @@ dropped frame's reason, so the dataset can be audited and rebuilt."""
 from __future__ import annotations
 
 import csv
-import math
 import os
 import shutil
 import sys
@@ -125,24 +124,15 @@ def write_manifest(rows: list[dict], path: Path) -> None:
 def check_frames_cfg(cfg: FramesCfg) -> None:
     """Every number checked with isfinite: `nan <= 0` is False, so a NaN --fps used to reach the
     decoder as a ValueError and a NaN --min-sharpness silently disabled the blur filter."""
+    from animeid.number_checks import finite, whole
 
-    def finite(v) -> bool:
-        return isinstance(v, (int, float)) and math.isfinite(v)
-
-    if not (finite(cfg.test_fraction) and 0 <= cfg.test_fraction < 1):
-        raise AnimeidError(f"--test-fraction {cfg.test_fraction!r}: must be in [0, 1)")
-    if not (finite(cfg.fps) and cfg.fps > 0):
-        raise AnimeidError(f"--fps {cfg.fps!r}: must be a finite number > 0")
-    if not (finite(cfg.min_laplacian_var) and cfg.min_laplacian_var >= 0):
-        raise AnimeidError(f"--min-sharpness {cfg.min_laplacian_var!r}: must be a finite number >= 0 "
-                           "(0 keeps every frame)")
-    if not (isinstance(cfg.duplicate_bits, int) and 0 <= cfg.duplicate_bits <= 64):
-        raise AnimeidError(f"--duplicate-bits {cfg.duplicate_bits!r}: must be a whole number from 0 to 64")
-    if not (isinstance(cfg.seed, int) and cfg.seed >= 0):
-        raise AnimeidError(f"--seed {cfg.seed!r}: must be a whole number >= 0")
+    finite(cfg.test_fraction, "--test-fraction", 0.0, 1.0, hi_open=True)
+    finite(cfg.fps, "--fps", lo=0.0, lo_open=True)
+    finite(cfg.min_laplacian_var, "--min-sharpness", lo=0.0, why=" (0 keeps every frame)")
+    whole(cfg.duplicate_bits, "--duplicate-bits", 0, 64)
+    whole(cfg.seed, "--seed", 0)
     for name in ("segment_seconds", "guard_seconds"):
-        if not (finite(getattr(cfg, name)) and getattr(cfg, name) >= 0):
-            raise AnimeidError(f"{name} {getattr(cfg, name)!r}: must be a finite number >= 0")
+        finite(getattr(cfg, name), name, lo=0.0)
 
 
 def check_out(out: Path) -> None:
