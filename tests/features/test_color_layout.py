@@ -6,23 +6,70 @@ from animeid.features.color_layout import (ZIGZAG, color_layout, dct8x8, grid_me
 
 
 def test_uniform_grey_worked_by_hand():
-    # RGB (128,128,128): Y = 128*219/256 + 16 = 125.5 -> 125; Cb = Cr = 0*224/256 + 128 = 128.
-    # DC of an orthonormal 8x8 DCT of a constant v is 8v: Y 1000 -> >>3 = 125 -> quant_ydc: 32 + (125-96) = 61.
-    # Cb/Cr: 1024 -> >>3 = 128 -> quant_cdc: 16 + (128-112) = 32. Every AC is 0 -> quant_ac(0) = 128 -> >>3 = 16.
+    # RGB (128,128,128): yy = 0.299*0.5 + 0.587*0.5 + 0.114*0.5, a hair below 0.5 in doubles, so
+    # Y = floor(219*yy + 16.5) = 125 (as in the Java reference); Cb = Cr = floor(0 + 128.5) = 128.
+    # DC of an orthonormal 8x8 DCT of a constant v is 8v: Y 1000 -> >>3 = 125 -> quant_ydc: 32 + (125-96)
+    # = 61 -> >>1 = 30. Cb/Cr: 1024 -> >>3 = 128 -> quant_cdc: 16 + (128-112) = 32. Every AC is 0 ->
+    # quant_ac(0) = 128 -> >>3 = 16.
     img = np.full((64, 48, 3), 128, np.uint8)
     d = color_layout(img)
     assert d.shape == (33,)
-    assert d[0] == 61
+    assert d[0] == 30
     assert np.all(d[1:21] == 16)
     assert d[21] == 32 and np.all(d[22:27] == 16)
     assert d[27] == 32 and np.all(d[28:33] == 16)
 
 
 def test_black_and_white_dc():
-    # black: Y = 16 -> DC 128 -> >>3 = 16 -> 16 >> 2 = 4.  white: Y = 255*219/256+16 = 234.1 -> 234
-    # -> DC 1872 -> 234 -> 112 + (234-192)>>2 = 122.
-    assert color_layout(np.zeros((16, 16, 3), np.uint8))[0] == 4
-    assert color_layout(np.full((16, 16, 3), 255, np.uint8))[0] == 122
+    # black: Y = floor(16.5) = 16 -> DC 128 -> >>3 = 16 -> 16 >> 2 = 4 -> >>1 = 2.
+    # white: yy = 255/256 -> Y = floor(219*0.996 + 16.5) = 234 -> DC 1872 -> 234 -> 112 + (42 >> 2) = 122 -> 61.
+    assert color_layout(np.zeros((16, 16, 3), np.uint8))[0] == 2
+    assert color_layout(np.full((16, 16, 3), 255, np.uint8))[0] == 61
+
+
+def _reference(img: np.ndarray) -> list[int]:
+    """A line-by-line port of the reference extractor's loops (LIRE ColorLayoutImpl, which
+    trace.moe runs): per-pixel YCbCr summed per cell, integer means, float DCT rounded with
+    floor(s + 0.499999), then the quantisers and zig-zag. Plain Python, no shared code."""
+    import math
+
+    h, w = img.shape[:2]
+    sums = [[0] * 64 for _ in range(3)]
+    cnt = [0] * 64
+    for y in range(h):
+        for x in range(w):
+            r, g, b = (int(v) for v in img[y, x, :3])
+            k = (y * 8 // h) * 8 + x * 8 // w
+            yy = (0.299 * r + 0.587 * g + 0.114 * b) / 256.0
+            sums[0][k] += int(219.0 * yy + 16.5)
+            sums[1][k] += int(224.0 * 0.564 * (b / 256.0 - yy) + 128.5)
+            sums[2][k] += int(224.0 * 0.713 * (r / 256.0 - yy) + 128.5)
+            cnt[k] += 1
+    shape = [[int(sums[c][k] / cnt[k]) if cnt[k] else 0 for k in range(64)] for c in range(3)]
+    cos = [[(math.sqrt(1 / 8) if u == 0 else math.sqrt(2 / 8)) * math.cos((2 * x + 1) * u * math.pi / 16)
+            for x in range(8)] for u in range(8)]
+
+    def fdct(s):
+        d = [sum(cos[j][k] * s[8 * i + k] for k in range(8)) for i in range(8) for j in range(8)]
+        return [int(math.floor(sum(cos[i][k] * d[8 * k + j] for k in range(8)) + 0.499999))
+                for i in range(8) for j in range(8)]
+
+    shape = [fdct(s) for s in shape]
+    out = [quant_ydc(shape[0][0] >> 3) >> 1]
+    out += [int(quant_ac(np.array(shape[0][ZIGZAG[i]] >> 1))) >> 3 for i in range(1, 21)]
+    for c in (1, 2):
+        out += [quant_cdc(shape[c][0] >> 3)] + [int(quant_ac(np.array(shape[c][ZIGZAG[i]]))) >> 3 for i in range(1, 6)]
+    return out
+
+
+def test_matches_a_plain_port_of_the_reference_on_random_images():
+    rng = np.random.default_rng(0)
+    for h, w in ((24, 40), (37, 53), (8, 8)):
+        img = (rng.random((h, w, 3)) ** rng.uniform(0.3, 3) * 255).astype(np.uint8)
+        smooth = np.cumsum(np.cumsum(rng.normal(size=(h, w, 3)), 0), 1)
+        smooth = ((smooth - smooth.min()) / np.ptp(smooth) * 255).astype(np.uint8)
+        for im in (img, smooth):
+            assert color_layout(im).astype(int).tolist() == _reference(im)
 
 
 def test_vertical_split_gives_first_horizontal_ac():

@@ -1,7 +1,9 @@
 """The MPEG-7 colour layout descriptor, as trace.moe indexes every frame with it.
 
 8x8 grid of mean colours -> YCbCr -> 8x8 DCT per channel -> quantise -> zig-zag; keep 21 Y, 6 Cb
-and 6 Cr coefficients (33 numbers) compared with L2 distance. It is the baseline every scene-search
+and 6 Cr coefficients (33 numbers) compared with L2 distance. Every step follows the reference
+extractor trace.moe uses (LIRE's `ColorLayoutImpl`): per-pixel conversion, cell means truncated,
+luma DC `quant_ydc(dc >> 3) >> 1`, luma AC `quant_ac(c >> 1) >> 3`, chroma AC `quant_ac(c) >> 3`. It is the baseline every scene-search
 figure is measured against, and costs microseconds, so it also serves as a cheap pre-filter."""
 from __future__ import annotations
 
@@ -25,26 +27,49 @@ DCT_BASIS = np.where(_u == 0, np.sqrt(1 / 8), np.sqrt(2 / 8)) * np.cos((2 * _x +
 
 
 def grid_means(img: np.ndarray, grid: int = 8) -> np.ndarray:
-    """Mean RGB of each cell of a grid x grid partition (cells differ by at most one pixel)."""
+    """Mean of each cell of a grid x grid partition, with LIRE's cell assignment (pixel x goes to
+    cell x * grid // width), so cells of a size that does not divide evenly match the reference."""
     h, w = img.shape[:2]
-    ys = np.linspace(0, h, grid + 1).astype(int)
-    xs = np.linspace(0, w, grid + 1).astype(int)
-    integral = np.zeros((h + 1, w + 1, 3), dtype=np.float64)
-    integral[1:, 1:] = img.astype(np.float64).cumsum(0).cumsum(1)
-    y0, y1 = ys[:-1, None], ys[1:, None]
-    x0, x1 = xs[None, :-1], xs[None, 1:]
-    sums = integral[y1, x1] - integral[y0, x1] - integral[y1, x0] + integral[y0, x0]
-    area = ((y1 - y0) * (x1 - x0))[..., None]
-    return sums / np.maximum(area, 1)
+    if h < grid or w < grid:  # some cells are empty; the reference leaves them 0
+        rows, cols = np.arange(h) * grid // h, np.arange(w) * grid // w
+        x = img.astype(np.float64).reshape(h, w, -1)
+        sums = np.zeros((grid, grid, x.shape[2]))
+        np.add.at(sums, (rows[:, None], cols[None, :]), x)
+        counts = np.zeros((grid, grid))
+        np.add.at(counts, (rows[:, None], cols[None, :]), 1.0)
+        return sums / np.maximum(counts, 1)[..., None]
+    # cell i starts at the first pixel p with p * grid // size == i, i.e. ceil(i * size / grid)
+    row_starts = (np.arange(grid) * h + grid - 1) // grid
+    col_starts = (np.arange(grid) * w + grid - 1) // grid
+    x = img.astype(np.float64).reshape(h, w, -1)
+    sums = np.add.reduceat(np.add.reduceat(x, row_starts, axis=0), col_starts, axis=1)
+    counts = np.outer(np.diff(np.append(row_starts, h)), np.diff(np.append(col_starts, w)))
+    return sums / counts[..., None]
+
+
+def _ycbcr_planes(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-pixel Y, Cb, Cr as the MPEG-7 reference extractor (LIRE, which trace.moe runs) computes
+    them, operation for operation in doubles (so values on a .5 boundary round the same way):
+    studio range, each value rounded down after adding 0.5. Returned as float planes of integers."""
+    rgb = np.asarray(rgb, dtype=np.float64)
+    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    yy = (0.299 * r + 0.587 * g + 0.114 * b) / 256.0
+    y = np.floor(219.0 * yy + 16.5)
+    cb = np.floor(224.0 * 0.564 * (b / 256.0 - yy) + 128.5)
+    cr = np.floor(224.0 * 0.713 * (r / 256.0 - yy) + 128.5)
+    return y, cb, cr
 
 
 def rgb_to_ycbcr(rgb: np.ndarray) -> np.ndarray:
-    """MPEG-7 reference conversion (studio range), truncated to integers as the reference does."""
-    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
-    y = (0.299 * r + 0.587 * g + 0.114 * b) / 256.0 * 219.0 + 16.0
-    cb = (-0.169 * r - 0.331 * g + 0.500 * b) / 256.0 * 224.0 + 128.0
-    cr = (0.500 * r - 0.419 * g - 0.081 * b) / 256.0 * 224.0 + 128.0
-    return np.stack([y, cb, cr], axis=-1).astype(np.int64)
+    """Integer YCbCr of every pixel (see `_ycbcr_planes`)."""
+    return np.stack(_ycbcr_planes(rgb), axis=-1).astype(np.int64)
+
+
+def cell_ycbcr(img: np.ndarray) -> np.ndarray:
+    """8x8x3 integer YCbCr: the reference converts every pixel, then averages each cell and
+    truncates the mean."""
+    planes = [grid_means(p[..., None])[..., 0] for p in _ycbcr_planes(img)]
+    return np.floor(np.stack(planes, axis=-1)).astype(np.int64)
 
 
 def dct8x8(block: np.ndarray) -> np.ndarray:
@@ -89,12 +114,16 @@ def quant_ac(i: np.ndarray) -> np.ndarray:
 
 def color_layout(img: np.ndarray) -> np.ndarray:
     """The 33 quantised coefficients (21 Y, 6 Cb, 6 Cr) of an RGB image, as float32."""
-    ycc = rgb_to_ycbcr(grid_means(img))
+    ycc = cell_ycbcr(img)
     out = []
-    for ch, keep, quant_dc in ((0, N_Y, quant_ydc), (1, N_C, quant_cdc), (2, N_C, quant_cdc)):
+    for ch, keep in ((0, N_Y), (1, N_C), (2, N_C)):
         coeffs = dct8x8(ycc[:, :, ch]).reshape(-1)[ZIGZAG]
-        dc = quant_dc(int(coeffs[0]) >> 3)
-        ac = quant_ac(coeffs[1:keep] >> 1) >> 3
+        if ch == 0:  # luma: its DC and AC are halved once more than chroma's, as in the reference
+            dc = quant_ydc(int(coeffs[0]) >> 3) >> 1
+            ac = quant_ac(coeffs[1:keep] >> 1) >> 3
+        else:
+            dc = quant_cdc(int(coeffs[0]) >> 3)
+            ac = quant_ac(coeffs[1:keep]) >> 3
         out.append(np.concatenate([[dc], ac]))
     return np.concatenate(out).astype(np.float32)
 
