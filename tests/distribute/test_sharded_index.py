@@ -187,3 +187,47 @@ def test_a_shard_still_waiting_for_training_does_not_stop_the_others(library, tm
     assert main(["search", str(shot), "--db", str(db), "--k", "1"]) == 0
     assert "not searched yet" in capsys.readouterr().err
     assert split_index.counts()["untrained_shards"] == split_index.untrained
+
+
+def test_a_shard_copied_into_the_wrong_slot_is_refused(sharded, tmp_path):
+    import shutil
+
+    db = tmp_path / "db"
+    shutil.copytree(sharded, db)
+    shutil.rmtree(shard_folder(db, 1))
+    shutil.copytree(shard_folder(db, 0), shard_folder(db, 1))
+    with pytest.raises(IncompatibleIndex, match="holds shard 0/2 of a library, not 1/2"):
+        ShardedIndex.load(db)
+
+
+def test_a_shard_with_other_embedder_weights_is_refused(sharded, tmp_path):
+    import shutil
+
+    db = tmp_path / "db"
+    shutil.copytree(sharded, db)
+    config = shard_folder(db, 1) / "index.json"
+    data = json.loads(config.read_text())
+    data["embedder"]["weights_sha256"] = "0" * 64
+    config.write_text(json.dumps(data))
+    with pytest.raises(IncompatibleIndex, match="other efficientnet-lite0 settings or weights"):
+        ShardedIndex.load(db)
+
+
+def test_a_shard_whose_saved_vectors_are_gone_is_damaged(sharded, tmp_path):
+    import shutil
+
+    db = tmp_path / "db"
+    shutil.copytree(sharded, db)
+    (shard_folder(db, 1) / "vectors.faiss").unlink()
+    with pytest.raises(IncompatibleIndex, match="saved vectors are missing"):
+        ShardedIndex.load(db)
+
+
+def test_shard_options_out_of_range_or_a_file_db(library, tmp_path, capsys):
+    from animeid.cli.main import main
+
+    (tmp_path / "afile").write_text("x")
+    assert main(["index", str(library), "--db", str(tmp_path / "afile"), "--shards", "2"]) == 2
+    assert "not a folder" in capsys.readouterr().err
+    assert main(["index", str(library), "--db", str(tmp_path / "db"), "--shards", "100000"]) == 2
+    assert "at most" in capsys.readouterr().err and not (tmp_path / "db").exists()

@@ -153,3 +153,32 @@ def test_listing_shows_damaged_embedders_as_broken(damaged, capsys):
     assert "metric cosine" in lines["good"] and "metric cosine" in lines["efficientnet-lite0"]
     for name in set(DAMAGE) - {"truncated"}:
         assert f"BROKEN: embedder '{name}' is damaged" in lines[name]
+
+
+def test_an_unusable_cache_folder_is_one_line(tmp_path, monkeypatch, capsys):
+    from animeid.cli.main import main
+
+    (tmp_path / "afile").write_text("x")
+    monkeypatch.setenv("ANIMEID_CACHE", str(tmp_path / "afile" / "cache"))
+    monkeypatch.delenv("ANIMEID_EMBEDDERS", raising=False)
+    assert main(["embedders"]) == 2
+    err = capsys.readouterr().err
+    assert "not a usable cache folder" in err and "ANIMEID_CACHE" in err
+
+
+def test_a_damaged_cached_export_is_exported_again(tmp_path, monkeypatch, capsys):
+    """A truncated ONNX file in the cache (disk full, a bad copy) used to fail every command."""
+    import os
+    import stat
+
+    from animeid.features.efficientnet_lite import cached_onnx_path, sha256_file, weights_path
+
+    monkeypatch.setenv("ANIMEID_CACHE", str(tmp_path / "cache"))
+    path = cached_onnx_path("efficientnet-lite0", sha256_file(weights_path("efficientnet-lite0")))
+    path.write_bytes(b"\x08\x01" + b"0" * 1000)
+    embedder = create_embedder("efficientnet-lite0")
+    assert embedder.embed([np.zeros((64, 64, 3), np.uint8)]).shape == (1, 1280)
+    assert "exporting it again" in capsys.readouterr().err and path.stat().st_size > 1_000_000
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask  # readable by a service account too

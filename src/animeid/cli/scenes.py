@@ -8,6 +8,9 @@ from dataclasses import replace
 from pathlib import Path
 
 
+MAX_SHARDS = 4096
+
+
 def configure_index(p: argparse.ArgumentParser) -> None:
     from animeid.config import IndexCfg
 
@@ -77,6 +80,8 @@ def _run_sharded_index(args, cfg) -> int:
         only, shards = None, args.shards
     if shards < 1 or args.workers < 1:
         raise AnimeidError("--shards and --workers must be at least 1")
+    if shards > MAX_SHARDS:  # each shard is a folder with its own index: thousands is a typo
+        raise AnimeidError(f"--shards {shards}: at most {MAX_SHARDS}")
     if not Path(args.library).is_dir():
         raise AnimeidError(f"{args.library}: library folder not found")
     strategy = (ProcessPoolStrategy(args.workers) if args.workers > 1 and only is None

@@ -1,6 +1,6 @@
 """Build shards in parallel local processes. Any object with `run(tasks) -> reports` is a strategy:
 one that submits each `ShardTask` to a batch scheduler or to other machines (each running
-`animeid index LIBRARY --db DB/shard-00I --shard I/N`) plugs in the same way."""
+`animeid index LIBRARY --db DB --shard I/N`) plugs in the same way."""
 from __future__ import annotations
 
 from animeid.distribute.sequential_strategy import build_shard

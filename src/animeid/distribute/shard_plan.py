@@ -48,6 +48,8 @@ class ShardTask:
 def write_plan(db: Path, shards: int, embedder: str) -> None:
     """Record how many shards the folder holds; a folder is never re-split into another count."""
     db = Path(db)
+    if db.exists() and not db.is_dir():
+        raise AnimeidError(f"{db}: exists and is not a folder")
     plan = db / PLAN_FILE
     if plan.exists():
         stored = read_plan(db)

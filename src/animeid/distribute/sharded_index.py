@@ -42,6 +42,17 @@ class ShardedIndex:
         names = {s.embedder_cfg.name for s in built.values()}
         if len(names) > 1 or plan["embedder"] not in names:
             raise IncompatibleIndex(f"{folder}: shards were built with different embedders ({', '.join(sorted(names))})")
+        first_n, first = next(iter(built.items()))
+        for n, shard in built.items():
+            # the query is embedded once, by the first shard: every shard must share its vectors' space
+            if shard.embedder_cfg != first.embedder_cfg:
+                raise IncompatibleIndex(f"{shard.folder}: built with other {shard.embedder_cfg.name} settings or "
+                                        f"weights than shard {first_n}; re-index this shard")
+            # a shard copied into the wrong slot (or from a plan of another size) holds other files
+            slot, stored = f"{n}/{plan['shards']}", shard.store.get_meta("shard")
+            if shard.store.files() and stored != slot:
+                raise IncompatibleIndex(f"{shard.folder}: holds shard {stored or 'all'} of a library, not {slot}; "
+                                        "it was copied into the wrong place")
         return cls(folder, built, plan["shards"])
 
     def search(self, image: ImageInput, k: int | None = None, title: str | None = None,

@@ -25,7 +25,14 @@ def _register_lite(variant: str) -> None:
         from animeid.features.onnx_backbone import OnnxEmbedder
 
         path, _ = ensure_onnx(variant)
-        return OnnxEmbedder(_lite_cfg(variant), path, batch_size=batch_size, threads=threads)
+        try:
+            return OnnxEmbedder(_lite_cfg(variant), path, batch_size=batch_size, threads=threads)
+        except Exception:  # a damaged cached export (disk full, a bad copy): export it again, once
+            import sys
+
+            print(f"animeid: note: {path} could not be loaded; exporting it again", file=sys.stderr)
+            path, _ = ensure_onnx(variant, rebuild=True)
+            return OnnxEmbedder(_lite_cfg(variant), path, batch_size=batch_size, threads=threads)
 
 
 for _variant in ("efficientnet-lite0", "efficientnet-lite1", "efficientnet-lite2"):

@@ -14,18 +14,26 @@ def cache_dir() -> Path:
         from platformdirs import user_cache_dir
 
         path = Path(user_cache_dir("animeid"))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return _folder(path, "ANIMEID_CACHE")
 
 
 def models_dir() -> Path:
-    path = cache_dir() / "models"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return _folder(cache_dir() / "models", "ANIMEID_CACHE")
 
 
 def embedders_dir() -> Path:
     """User-registered embedders (from `animeid export`), one folder each."""
     path = Path(os.environ.get("ANIMEID_EMBEDDERS") or cache_dir() / "embedders")
-    path.mkdir(parents=True, exist_ok=True)
+    return _folder(path, "ANIMEID_EMBEDDERS" if os.environ.get("ANIMEID_EMBEDDERS") else "ANIMEID_CACHE")
+
+
+def _folder(path: Path, variable: str) -> Path:
+    """`path`, created if needed; a cache that cannot be a folder is one line naming the setting."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        from animeid.errors import AnimeidError
+
+        raise AnimeidError(f"{path}: not a usable cache folder ({exc.strerror or exc}); set {variable} "
+                           "to a writable folder") from None
     return path

@@ -9,6 +9,7 @@ import hashlib
 import importlib
 import os
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,7 +89,10 @@ def export_onnx(module, path: Path, input_size: int) -> Path:
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".onnx", dir=path.parent)
+    for stale in path.parent.glob(f".{path.name}.*.tmp"):  # left by an export that was killed
+        if time.time() - stale.stat().st_mtime > 3600:
+            stale.unlink(missing_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
         dummy = torch.zeros(1, 3, input_size, input_size)
@@ -96,6 +100,9 @@ def export_onnx(module, path: Path, input_size: int) -> Path:
             torch.onnx.export(module.eval(), dummy, tmp, dynamo=False, opset_version=17,
                               input_names=["images"], output_names=["features"],
                               dynamic_axes={"images": {0: "batch"}, "features": {0: "batch"}})
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 would hide a shared cache from other users
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -107,10 +114,11 @@ def cached_onnx_path(variant: str, sha: str) -> Path:
     return models_dir() / f"{variant}-{sha[:16]}-opset17.onnx"
 
 
-def ensure_onnx(variant: str) -> tuple[Path, str]:
-    """Path of the cached ONNX export (exporting it on first use) and the weights' hash."""
+def ensure_onnx(variant: str, rebuild: bool = False) -> tuple[Path, str]:
+    """Path of the cached ONNX export (exporting it on first use, or again with `rebuild`) and
+    the weights' hash."""
     sha = sha256_file(weights_path(variant))
     path = cached_onnx_path(variant, sha)
-    if not path.exists():
+    if not path.exists() or rebuild:
         export_onnx(build_torch_backbone(variant), path, VARIANTS[variant].input_size)
     return path, sha

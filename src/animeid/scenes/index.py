@@ -189,6 +189,9 @@ class Index:
         if VectorIndex.exists(folder):
             vectors = VectorIndex.load(folder)
             applied = _read_applied(folder)
+        elif (folder / APPLIED_FILE).exists():  # written only after the vectors were saved
+            raise IncompatibleIndex(f"{folder}: damaged index (its saved vectors are missing); re-index it "
+                                    "into a new --db, or copy the whole folder again")
         else:
             vectors = VectorIndex(cfg.dim, factory, cfg.metric)
             applied = 0
