@@ -231,3 +231,50 @@ def test_shard_options_out_of_range_or_a_file_db(library, tmp_path, capsys):
     assert "not a folder" in capsys.readouterr().err
     assert main(["index", str(library), "--db", str(tmp_path / "db"), "--shards", "100000"]) == 2
     assert "at most" in capsys.readouterr().err and not (tmp_path / "db").exists()
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        out += [int(c) for c in (task / "children").read_text().split()]
+    return out
+
+
+@pytest.mark.parametrize("sig", ["SIGTERM", "SIGINT"])
+def test_stopping_a_parallel_build_leaves_no_worker_behind(tmp_path, sig):
+    """Workers used to outlive a parent killed with SIGTERM (holding their shards' write locks) and
+    to print a traceback each on Ctrl-C."""
+    import os
+    import signal
+    import time
+
+    from tests.videos import write_clip
+
+    lib = tmp_path / "lib"
+    for title in ("A", "B", "C", "D"):
+        write_clip(lib / title / f"{title} - 01.mp4", list(range(30)), seconds_per_scene=2.0)
+    db = tmp_path / "db"
+    proc = subprocess.Popen([sys.executable, "-m", "animeid", "index", str(lib), "--db", str(db), "--shards", "2",
+                             "--workers", "2", "--no-progress"], stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "ANIMEID_THREADS": "1"}, start_new_session=True)
+    deadline = time.time() + 60
+    workers: list[int] = []
+    while time.time() < deadline and len(workers) < 2 and proc.poll() is None:
+        time.sleep(0.2)
+        workers = [c for c in _children(proc.pid)
+                   if "multiprocessing" in Path(f"/proc/{c}/cmdline").read_text(errors="replace")
+                   and "resource_tracker" not in Path(f"/proc/{c}/cmdline").read_text(errors="replace")]
+    assert proc.poll() is None and len(workers) == 2, "the build ended before it could be stopped"
+    time.sleep(1.0)
+    if sig == "SIGINT":
+        os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole process group
+    else:
+        proc.send_signal(signal.SIGTERM)   # e.g. a scheduler stopping the job
+    _, err = proc.communicate(timeout=60)
+    end = time.time() + 10
+    while time.time() < end and any(Path(f"/proc/{w}").exists() for w in workers):
+        time.sleep(0.2)
+    alive = [w for w in workers if Path(f"/proc/{w}").exists()
+             and "Z" not in Path(f"/proc/{w}/stat").read_text().split()[2]]
+    assert not alive, f"workers still running after {sig}: {alive}"
+    assert err.count("Traceback") <= 1

@@ -18,13 +18,39 @@ class ProcessPoolStrategy:
         import multiprocessing as mp
         from concurrent.futures import ProcessPoolExecutor
 
+        import os
+
         # spawn, not fork: the parent may hold ONNX Runtime and decoder threads
-        with ProcessPoolExecutor(self.workers, mp_context=mp.get_context("spawn"),
-                                 initializer=_limit_threads, initargs=(self.threads_per_worker,)) as pool:
-            return list(pool.map(build_shard, tasks))
+        pool = ProcessPoolExecutor(self.workers, mp_context=mp.get_context("spawn"), initializer=_start_worker,
+                                   initargs=(self.threads_per_worker, os.getpid()))
+        try:
+            reports = list(pool.map(build_shard, tasks))
+        except BaseException:
+            # Ctrl-C or a failed shard: stop the other workers now (an interrupted shard resumes
+            # from its checkpoints next time, as after kill -9) instead of leaving them running
+            for process in list(getattr(pool, "_processes", {}).values()):
+                process.terminate()
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown()
+        return reports
 
 
-def _limit_threads(n: int) -> None:
+def _start_worker(threads: int, parent: int) -> None:
+    """Limit the worker's threads, leave Ctrl-C to the parent (which stops the pool; a traceback
+    per worker says nothing more), and exit when the parent is gone (killed with SIGTERM or -9)
+    rather than finish a shard nobody waits for while holding its write lock."""
     import os
+    import signal
+    import threading
+    import time
 
-    os.environ["ANIMEID_THREADS"] = str(n)
+    os.environ["ANIMEID_THREADS"] = str(threads)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="animeid-parent-watch").start()
