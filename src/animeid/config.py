@@ -99,6 +99,10 @@ class SearchCfg:
     # Scenes placed in time by the thumbnail search around them (the rest keep their best entry).
     refine_top: int = 1
 
+    def __post_init__(self):
+        if any(not 0 < a <= 1 for a in self.zoom_views):
+            raise ValueError(f"zoom_views are shares of the picture in (0, 1], got {self.zoom_views}")
+
 
 @dataclass(frozen=True)
 class Settings:

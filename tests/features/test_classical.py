@@ -75,3 +75,12 @@ def test_hand_feature_vector_layout():
     assert f.shape == (classical.HAND_DIM,) == (532,)
     assert f[20:].sum() == pytest.approx(1.0, abs=1e-5)  # the histogram part
     assert classical.hand_features_batch([img, img]).shape == (2, 532)
+
+
+def test_grey_arrays_are_read_as_grey_not_as_three_columns():
+    from animeid.features.classical import hand_features, hsv_histogram
+
+    grey = np.tile(np.arange(40, dtype=np.uint8)[None, :] * 6, (30, 1))
+    rgb = np.repeat(grey[..., None], 3, axis=2)
+    assert np.array_equal(hsv_histogram(grey), hsv_histogram(rgb))
+    assert np.allclose(hand_features(grey), hand_features(rgb))

@@ -77,3 +77,16 @@ def test_rerank_orders_moments_of_a_file_but_never_promotes_another_file():
     assert by_id[1] < by_id[2]
     # b.mp4 matches perfectly too, but its score stays its own CNN similarity: below a.mp4's best
     assert by_id[3] == pytest.approx(0.89)
+
+
+def test_zoom_views_must_be_shares_of_the_picture():
+    import numpy as np
+
+    from animeid.config import SearchCfg
+    from animeid.scenes.views import center_crop
+
+    with pytest.raises(ValueError, match="zoom_views"):
+        SearchCfg(zoom_views=(1.5,))
+    with pytest.raises(ValueError):
+        center_crop(np.zeros((100, 200, 3), np.uint8), 1.5)
+    assert center_crop(np.zeros((100, 200, 3), np.uint8), 0.25).shape == (50, 100, 3)

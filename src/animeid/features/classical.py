@@ -78,10 +78,18 @@ def haralick(gray: np.ndarray) -> np.ndarray:
     return np.asarray(mahotas.features.haralick(g, return_mean=True), dtype=np.float64)
 
 
+def _rgb(img: np.ndarray) -> np.ndarray:
+    """HxWx3: a grey HxW image as three equal channels (slicing `[..., :3]` of a 2-D array would
+    take its first three columns)."""
+    img = np.asarray(img)
+    return np.repeat(img[..., None], 3, axis=2) if img.ndim == 2 else img[..., :3]
+
+
 def hsv_histogram(img: np.ndarray, bins: tuple[int, int, int] = HSV_BINS) -> np.ndarray:
     """Joint HSV histogram (PIL's HSV: every channel in 0..255), flattened H-major, summing to 1."""
     from PIL import Image
 
+    img = _rgb(img)
     hsv = np.asarray(Image.fromarray(np.ascontiguousarray(img[..., :3])).convert("HSV")).reshape(-1, 3)
     idx = [(hsv[:, c].astype(np.int64) * bins[c]) // 256 for c in range(3)]
     flat = (idx[0] * bins[1] + idx[1]) * bins[2] + idx[2]
@@ -96,6 +104,7 @@ def hand_features(img: np.ndarray, size: int = 128) -> np.ndarray:
     source resolution."""
     from PIL import Image
 
+    img = _rgb(img)
     if img.shape[0] != size or img.shape[1] != size:
         img = np.asarray(Image.fromarray(np.ascontiguousarray(img[..., :3])).resize((size, size), Image.BILINEAR))
     gray = to_gray(img)

@@ -9,6 +9,9 @@ from animeid.media.borders import trim_borders
 
 
 def center_crop(img: np.ndarray, area: float) -> np.ndarray:
+    """The centred part of `img` covering `area` (0 < area <= 1) of it, same aspect."""
+    if not 0 < area <= 1:
+        raise ValueError(f"a zoom view covers a share of the picture in (0, 1], got {area}")
     side = float(np.sqrt(area))
     h, w = img.shape[:2]
     ch, cw = max(1, int(round(h * side))), max(1, int(round(w * side)))
