@@ -74,3 +74,16 @@ def test_answers_outside_the_scored_labels_still_count_as_misses():
     assert metrics.summary(["A"] * 4, ["A", "X", "X", "X"])["macro_f1"] == pytest.approx(0.4)
     from sklearn.metrics import f1_score
     assert f1_score(["A"] * 4, ["A", "X", "X", "X"], labels=["A"], average="macro") == pytest.approx(0.4)
+
+
+def test_reports_are_written_with_the_usual_file_mode(tmp_path):
+    import os
+    import stat
+
+    from animeid.output_folders import write_text_atomic
+
+    write_text_atomic(tmp_path / "report.json", "{}")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE((tmp_path / "report.json").stat().st_mode) == 0o666 & ~umask
+    assert [p.name for p in tmp_path.iterdir()] == ["report.json"]

@@ -1,8 +1,8 @@
 """The MPEG-7 colour layout, checked against values worked out by hand."""
 import numpy as np
 
-from animeid.features.color_layout import (ZIGZAG, color_layout, dct8x8, grid_means, quant_ac, quant_cdc,
-                                           quant_ydc, rgb_to_ycbcr)
+from animeid.features.color_layout import (DCT_BASIS, ZIGZAG, color_layout, dct8x8, grid_means, quant_ac,
+                                           quant_cdc, quant_ydc, rgb_to_ycbcr)
 
 
 def test_uniform_grey_worked_by_hand():
@@ -27,6 +27,24 @@ def test_black_and_white_dc():
     assert color_layout(np.full((16, 16, 3), 255, np.uint8))[0] == 61
 
 
+# The reference's `arrayCosin`, as printed in its source (7 significant digits).
+_C = [3.535534e-01, 4.903926e-01, 4.619398e-01, 4.157348e-01, 2.777851e-01, 1.913417e-01, 9.754516e-02]
+REFERENCE_COSINES = [
+    [_C[0]] * 8,
+    [_C[1], _C[3], _C[4], _C[6], -_C[6], -_C[4], -_C[3], -_C[1]],
+    [_C[2], _C[5], -_C[5], -_C[2], -_C[2], -_C[5], _C[5], _C[2]],
+    [_C[3], -_C[6], -_C[1], -_C[4], _C[4], _C[1], _C[6], -_C[3]],
+    [_C[0], -_C[0], -_C[0], _C[0], _C[0], -_C[0], -_C[0], _C[0]],
+    [_C[4], -_C[1], _C[6], _C[3], -_C[3], -_C[6], _C[1], -_C[4]],
+    [_C[5], -_C[2], _C[2], -_C[5], -_C[5], _C[2], -_C[2], _C[5]],
+    [_C[6], -_C[4], _C[3], -_C[1], _C[1], -_C[3], _C[4], -_C[6]],
+]
+
+
+def test_the_dct_table_is_the_reference_table():
+    assert np.array_equal(DCT_BASIS, np.array(REFERENCE_COSINES))
+
+
 def _reference(img: np.ndarray) -> list[int]:
     """A line-by-line port of the reference extractor's loops (LIRE ColorLayoutImpl, which
     trace.moe runs): per-pixel YCbCr summed per cell, integer means, float DCT rounded with
@@ -46,8 +64,7 @@ def _reference(img: np.ndarray) -> list[int]:
             sums[2][k] += int(224.0 * 0.713 * (r / 256.0 - yy) + 128.5)
             cnt[k] += 1
     shape = [[int(sums[c][k] / cnt[k]) if cnt[k] else 0 for k in range(64)] for c in range(3)]
-    cos = [[(math.sqrt(1 / 8) if u == 0 else math.sqrt(2 / 8)) * math.cos((2 * x + 1) * u * math.pi / 16)
-            for x in range(8)] for u in range(8)]
+    cos = REFERENCE_COSINES
 
     def fdct(s):
         d = [sum(cos[j][k] * s[8 * i + k] for k in range(8)) for i in range(8) for j in range(8)]
@@ -63,8 +80,13 @@ def _reference(img: np.ndarray) -> list[int]:
 
 
 def test_matches_a_plain_port_of_the_reference_on_random_images():
+    # an 8x8 grey-100 picture whose first 20 pixels are white: with exact cosines instead of the
+    # reference's table its luma coefficient 13 came out 14 instead of 15
+    edge = np.full((8, 8, 3), 100, np.uint8)
+    edge.reshape(64, 3)[:20] = 255
+    assert color_layout(edge).astype(int).tolist() == _reference(edge)
     rng = np.random.default_rng(0)
-    for h, w in ((24, 40), (37, 53), (8, 8)):
+    for h, w in ((24, 40), (37, 53), (8, 8), (5, 7)):
         img = (rng.random((h, w, 3)) ** rng.uniform(0.3, 3) * 255).astype(np.uint8)
         smooth = np.cumsum(np.cumsum(rng.normal(size=(h, w, 3)), 0), 1)
         smooth = ((smooth - smooth.min()) / np.ptp(smooth) * 255).astype(np.uint8)

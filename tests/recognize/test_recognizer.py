@@ -203,3 +203,21 @@ def test_an_upload_and_its_file_are_one_image(tmp_path, colour_gallery, test_cfg
     assert rec.enroll("red", red[:3]) == 3
     assert rec.enroll("red", [p.read_bytes() for p in red[:4]]) == 1
     assert rec.gallery.sources()[-1] == "<bytes red#3>"
+
+
+def test_an_old_row_whose_file_was_replaced_does_not_hide_the_new_picture(tmp_path, colour_gallery, test_cfg,
+                                                                         rng, colours):
+    """Rows from before digests get their file's digest only when the file still holds the
+    enrolled picture; a picture put in its place since is new."""
+    db = tmp_path / "db"
+    rec = Recognizer.create(db, "character", cfg=test_cfg)
+    red = sorted((colour_gallery / "red").iterdir())
+    rec.enroll("red", red)
+    with rec.gallery.conn:
+        rec.gallery.conn.execute("UPDATE items SET digest = NULL")  # as a gallery made before digests
+    Image.fromarray(colours(rng, (250, 250, 20), 1)[0]).save(red[0])  # replaced by another picture
+    warnings = []
+    assert rec.enroll("red", red, warn=warnings.append) == 1
+    assert rec.labels()["red"] == 7
+    assert any("5 image(s) already enrolled" in w for w in warnings)
+    assert rec.enroll("red", red) == 0  # and now everything is known

@@ -198,3 +198,21 @@ def test_sampling_settings_are_kept_and_a_change_is_said(tmp_path, capsys):
     assert main(["index", str(lib), "--db", str(db), "--fps", "2", "--no-progress"]) == 0
     assert "fps 4.0 -> 2.0" in capsys.readouterr().err
     assert Index.load(db).store.get_meta("sampling")["fps"] == 4.0
+
+
+def test_a_colour_layout_index_from_before_the_reference_fix_is_refused(tmp_path):
+    """The descriptor now records a version where weights would be; an index that recorded none
+    holds vectors of the earlier computation and must be re-indexed, not compared."""
+    import json
+
+    lib = _one_file_library(tmp_path / "lib")
+    db = tmp_path / "db"
+    assert main(["index", str(lib), "--db", str(db), "--embedder", "color-layout", "--no-progress"]) == 0
+    config = db / "index.json"
+    data = json.loads(config.read_text())
+    assert data["embedder"]["weights_sha256"] == "lire-colorlayout-2"
+    data["embedder"]["weights_sha256"] = ""
+    config.write_text(json.dumps(data))
+    shot = frames_at(lib / "Alpha" / "Alpha - 01.mp4", [1.3])[0]
+    with pytest.raises(IncompatibleIndex, match="none recorded"):
+        Index.load(db).search(shot)

@@ -178,17 +178,17 @@ class Gallery:
                 if rows else np.zeros((0, self.dim), np.float32))
         return ids, vecs, [r[2] for r in rows]
 
-    def backfill_digests(self, label: str, digest_of) -> int:
-        """Give this label's rows without a digest (a gallery made before digests) the digest of
-        the file they came from, when it still exists, so enrolling the same folder again after an
-        upgrade adds nothing. Returns how many rows got one."""
-        rows = self.conn.execute("SELECT i.id, i.source FROM items i JOIN labels l ON l.id = i.label_id "
+    def undigested(self, label: str) -> list[tuple[int, str, np.ndarray]]:
+        """(id, source, vector) of this label's rows that have no digest yet (a gallery made
+        before digests); '' marks a row already looked at."""
+        rows = self.conn.execute("SELECT i.id, i.source, i.vector FROM items i JOIN labels l ON l.id = i.label_id "
                                  "WHERE l.name = ? AND i.digest IS NULL", (label,)).fetchall()
-        found = [(d, i) for i, src in rows if Path(src).is_file() and (d := digest_of(Path(src)))]
-        if found:
-            with self.conn:
-                self.conn.executemany("UPDATE items SET digest = ? WHERE id = ?", found)
-        return len(found)
+        return [(i, src, np.frombuffer(v, dtype=np.float32)) for i, src, v in rows]
+
+    def set_digests(self, pairs: list[tuple[str, int]]) -> None:
+        """(digest, id) pairs; an empty digest records "looked at, no file matches"."""
+        with self.conn:
+            self.conn.executemany("UPDATE items SET digest = ? WHERE id = ?", pairs)
 
     def labels_holding(self, digest: str) -> list[str]:
         """Labels that already hold an image with this content hash."""

@@ -162,7 +162,7 @@ class Recognizer:
         check_enrollable(label)
         warn = warn or (lambda msg: print(f"animeid: warning: {msg}", file=sys.stderr))
         names = list(sources) if sources is not None else None
-        self.gallery.backfill_digests(label, _digest)  # rows of a gallery made before digests
+        self._backfill_digests(label)  # rows of a gallery made before digests
         pixels, sources, digests, fallbacks, already = [], [], [], 0, 0
         seen: set[str] = set()
         self.unreadable = 0
@@ -193,7 +193,7 @@ class Recognizer:
             if names is not None:
                 sources.append(str(names[i]))
             elif isinstance(src, (str, Path)):
-                sources.append(str(src))
+                sources.append(str(Path(src).resolve()))  # the same file from any working folder
             else:  # bytes, arrays, PIL images: no name of their own
                 sources.append(f"<{type(src).__name__} {label}#{i}>")
         if already:
@@ -216,6 +216,28 @@ class Recognizer:
         if refit:
             self.refit()
         return len(pixels)
+
+    def _backfill_digests(self, label: str) -> None:
+        """Give this label's rows from before digests the digest of their source file, but only
+        when that file still holds the enrolled picture (its embedding is the stored vector): a
+        file replaced since, or a relative path read from another folder, must not make a new
+        picture look enrolled. Rows are looked at once ('' marks no match)."""
+        rows = self.gallery.undigested(label)
+        if not rows:
+            return
+        pairs = []
+        for row_id, source, vector in rows:
+            path = Path(source)
+            digest = _digest(path) if path.is_file() else None
+            same = False
+            if digest is not None:
+                try:
+                    img, _ = self._prepare(_load(path))
+                    same = float(self.features.extract([img])[0] @ vector) > 0.9999
+                except BadImage:
+                    pass
+            pairs.append((digest if same else "", row_id))
+        self.gallery.set_digests(pairs)
 
     def remove_label(self, label: str) -> int:
         n = self.gallery.remove_label(label)

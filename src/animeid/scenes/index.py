@@ -348,6 +348,8 @@ def _check_same_embedder(folder: Path, stored: EmbedderCfg, wanted: EmbedderCfg)
     if stored.name != wanted.name:
         raise IncompatibleIndex(f"{folder}: index was built with embedder {stored.name!r}, not {wanted.name!r}; "
                                 "use another --db or the same --embedder")
-    if stored.weights_sha256 and wanted.weights_sha256 and stored.weights_sha256 != wanted.weights_sha256:
-        raise IncompatibleIndex(f"{folder}: index was built with different {stored.name} weights "
-                                f"({stored.weights_sha256[:12]} vs {wanted.weights_sha256[:12]}); re-index it")
+    # an index that recorded no weights while this embedder has some was built by an older version
+    if wanted.weights_sha256 and stored.weights_sha256 != wanted.weights_sha256:
+        raise IncompatibleIndex(f"{folder}: index was built with different {stored.name} weights or version "
+                                f"({stored.weights_sha256[:18] or 'none recorded'} vs {wanted.weights_sha256[:18]}); "
+                                "re-index it")
