@@ -223,21 +223,32 @@ class Recognizer:
         file replaced since, or a relative path read from another folder, must not make a new
         picture look enrolled. Rows are looked at once ('' marks no match)."""
         rows = self.gallery.undigested(label)
-        if not rows:
-            return
-        pairs = []
-        for row_id, source, vector in rows:
+        pairs = [("", row_id) for row_id, _, _ in rows]  # until a file proves otherwise
+        candidates = []  # (index into pairs, digest, pixels, stored vector)
+        for n, (row_id, source, vector) in enumerate(rows):
             path = Path(source)
             digest = _digest(path) if path.is_file() else None
-            same = False
-            if digest is not None:
-                try:
-                    img, _ = self._prepare(_load(path))
-                    same = float(self.features.extract([img])[0] @ vector) > 0.9999
-                except BadImage:
-                    pass
-            pairs.append((digest if same else "", row_id))
-        self.gallery.set_digests(pairs)
+            if digest is None:
+                continue
+            try:
+                candidates.append((n, digest, self._prepare(_load(path))[0], vector))
+            except BadImage:
+                continue
+            if len(candidates) == self.cfg.batch_size:
+                self._confirm(candidates, pairs)
+                candidates = []
+        self._confirm(candidates, pairs)
+        if pairs:
+            self.gallery.set_digests(pairs)
+
+    def _confirm(self, candidates: list, pairs: list) -> None:
+        """Digest the rows whose file embeds to their stored vector (one batch of files)."""
+        if not candidates:
+            return
+        fresh = self.features.extract([pixels for _, _, pixels, _ in candidates])
+        for (n, digest, _, vector), now in zip(candidates, fresh):
+            if float(now @ vector) > 0.9999:
+                pairs[n] = (digest, pairs[n][1])
 
     def remove_label(self, label: str) -> int:
         n = self.gallery.remove_label(label)
