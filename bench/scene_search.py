@@ -1,7 +1,8 @@
 """Scene-search accuracy on perturbed, never-indexed frames: animeid vs trace.moe's colour layout.
 
-Indexes every clip at 2 fps with each embedder, then queries frames at seconds that were never
-sampled (offset from the sampling grid), in eight variants, and prints per variant the share of
+Indexes every clip at 2 fps (plus fast-action samples) with each embedder, then queries frames the
+indexer never kept (neither grid nor fast-action samples; the samples are recomputed with the
+index's settings and excluded), in eight variants, and prints per variant the share of
 queries whose top answer has the right title, the right file, and a time within 1 s.
 
     python bench/scene_search.py [--library DIR] [--queries 12]
@@ -30,15 +31,38 @@ from animeid.scenes.library import scan_library  # noqa: E402
 DEFAULT_LIBRARY = ROOT.parent / "shared" / "data" / "video"
 
 
-def query_times(duration: float, n: int, fps: float, rng: np.random.Generator) -> list[float]:
-    """n seconds spread over the clip, each at least 0.1 s from any sampled instant."""
-    step = 1.0 / fps
-    ts = []
-    for q in np.linspace(0.05, 0.95, n):
-        t = q * duration
-        t = np.floor(t / step) * step + rng.uniform(0.2, 0.8) * step
-        ts.append(float(min(t, max(duration - 0.05, 0.0))))
-    return ts
+def frame_times(path) -> list[float]:
+    """Presentation time of every frame, counted from the first (as `iter_frames` counts)."""
+    import av
+
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        tb = float(stream.time_base)
+        pts = [f.pts for f in container.decode(stream) if f.pts is not None]
+    return [(p - pts[0]) * tb for p in pts] if pts else []
+
+
+def sampled_times(path, cfg: IndexCfg) -> set[float]:
+    """The frames the indexer keeps with `cfg`: the fixed-rate grid and the fast-action samples."""
+    from animeid.media.video import iter_frames
+
+    return {round(t, 4) for t, _ in iter_frames(path, cfg.fps, 32, motion_fps=cfg.motion_fps,
+                                                   motion_diff=cfg.motion_diff)}
+
+
+def query_times(frames: list[float], sampled: set[float], duration: float, n: int) -> list[float]:
+    """n seconds spread over the clip, each showing a frame the indexer never kept (neither a grid
+    sample nor a fast-action one): the frame nearest to each of n evenly spread instants among
+    the unsampled ones, queried a third of the way into its display time."""
+    ends = frames[1:] + [duration]
+    free = [(t, e) for t, e in zip(frames, ends) if round(t, 4) not in sampled]
+    if not free:
+        return []
+    picks = []
+    for q in np.linspace(0.05, 0.95, n) * duration:
+        t, e = min(free, key=lambda f: abs(f[0] - q))
+        picks.append(float(t + (max(e, t + 1e-3) - t) / 3))
+    return picks
 
 
 _FRAME_CACHE: dict = {}
@@ -70,19 +94,22 @@ def main() -> int:
     rng = np.random.default_rng(args.seed)
 
     videos = [v for lib in libraries for v in scan_library(lib, IndexCfg().video_extensions)]
+    index_cfg = replace(IndexCfg(), fps=args.fps)
     queries = []  # (video, t, {variant: image})
     for v in videos:
         duration = probe(v.path).duration
-        times = query_times(duration, args.queries, args.fps, rng)
+        times = query_times(frame_times(v.path), sampled_times(v.path, index_cfg), duration, args.queries)
         for t, frame in zip(times, frames_at(v.path, times)):
             queries.append((v, t, {name: fn(frame, rng) for name, fn in VARIANTS.items()}))
-    print(f"{len(videos)} files, {len(queries)} query seconds x {len(VARIANTS)} variants")
+    distinct = len({(v.relpath, round(t, 3)) for v, t, _ in queries})
+    print(f"{len(videos)} files, {len(queries)} query seconds ({distinct} distinct frames, none of them a "
+          f"frame the indexer keeps) x {len(VARIANTS)} variants")
 
     results = {}
     for name in args.embedders.split(","):
         db = work / name
         for lib in libraries:
-            index_library(lib, db, replace(IndexCfg(), fps=args.fps, embedder=name), progress=False)
+            index_library(lib, db, replace(index_cfg, embedder=name), progress=False)
         index = Index.load(db)
         # The baseline is searched as trace.moe does: borders cut, no mirror view, no re-ranking.
         baseline = name == "color-layout"
