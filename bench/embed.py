@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -44,7 +45,9 @@ def main() -> int:
 
         from animeid.features.efficientnet_lite import build_torch_backbone
 
-        torch.set_num_threads(max(1, __import__("os").cpu_count() or 1))
+        # the same thread count ONNX Runtime got (ANIMEID_THREADS, else every core): a fair ratio
+        threads = os.environ.get("ANIMEID_THREADS")
+        torch.set_num_threads(int(threads) if threads else max(1, os.cpu_count() or 1))
         net = build_torch_backbone(args.embedder)
         xt = torch.from_numpy(x)
         with torch.no_grad():

@@ -21,8 +21,13 @@ from pathlib import Path
 
 
 def animeid(*args: str, env: dict, stdout=subprocess.DEVNULL) -> subprocess.CompletedProcess:
+    """Run one command; on failure its error lines are shown, since the bench's verdict is not."""
     cmd = [sys.executable, "-m", "animeid", *args]
-    return subprocess.run(cmd, env=env, stdout=stdout, stderr=subprocess.DEVNULL, text=True, check=False)
+    done = subprocess.run(cmd, env=env, stdout=stdout, stderr=subprocess.PIPE, text=True, check=False)
+    if done.returncode:
+        tail = [line for line in done.stderr.splitlines() if line.strip()][-3:]
+        print(f"`animeid {' '.join(args[:2])}` failed (exit {done.returncode}):", *tail, sep="\n  ", file=sys.stderr)
+    return done
 
 
 def score(answers: list[dict]) -> tuple[float, float]:
@@ -50,6 +55,9 @@ def main() -> int:
         print(f"{args.data} needs train/ and test/ folders", file=sys.stderr)
         return 2
     queries = sorted(str(p) for p in test.glob("*/*") if p.is_file())
+    if args.work is not None and args.work.exists() and any(args.work.iterdir()):
+        print(f"--work {args.work}: not empty; give a new folder (a re-run would resume, not measure)", file=sys.stderr)
+        return 2
     work = args.work or Path(tempfile.mkdtemp(prefix="animeid-gallery-"))
     try:
         return run(args.data, train, queries, work)
@@ -81,6 +89,8 @@ def run(data: Path, train: Path, queries: list[str], work: Path) -> int:
         t = time.perf_counter()
         out = animeid("identify", *queries, "--db", str(db), "--json", env=env, stdout=subprocess.PIPE)
         times[f"identify {name}"] = time.perf_counter() - t
+        if not out.stdout.strip():  # exit 1 with JSON means some images failed; no JSON means it did
+            return 1
         figures[name] = score(json.loads(out.stdout))
 
     print(f"{data}: {len(queries)} test images, gallery = train split")

@@ -88,6 +88,10 @@ def main() -> int:
                          "default is 0.15)")
     args = ap.parse_args()
 
+    if args.work is not None and args.work.exists() and any(args.work.iterdir()):
+        # a used folder holds checkpoints: training would resume and print old times as new
+        print(f"--work {args.work}: not empty; give a new folder", file=sys.stderr)
+        return 2
     work = args.work or Path(tempfile.mkdtemp(prefix="animeid-bench-train-"))
     work.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("ANIMEID_EMBEDDERS", str(work / "embedders"))
