@@ -23,46 +23,13 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from animeid.config import IndexCfg, SearchCfg  # noqa: E402
 from animeid.evaluate.perturbations import VARIANTS  # noqa: E402
+from animeid.evaluate.unsampled import unsampled_query_times  # noqa: E402
 from animeid.media.video import frames_at, probe  # noqa: E402
 from animeid.scenes.index import Index  # noqa: E402
 from animeid.scenes.indexer import index_library  # noqa: E402
 from animeid.scenes.library import scan_library  # noqa: E402
 
 DEFAULT_LIBRARY = ROOT.parent / "shared" / "data" / "video"
-
-
-def frame_times(path) -> list[float]:
-    """Presentation time of every frame, counted from the first (as `iter_frames` counts)."""
-    import av
-
-    with av.open(str(path)) as container:
-        stream = container.streams.video[0]
-        tb = float(stream.time_base)
-        pts = [f.pts for f in container.decode(stream) if f.pts is not None]
-    return [(p - pts[0]) * tb for p in pts] if pts else []
-
-
-def sampled_times(path, cfg: IndexCfg) -> set[float]:
-    """The frames the indexer keeps with `cfg`: the fixed-rate grid and the fast-action samples."""
-    from animeid.media.video import iter_frames
-
-    return {round(t, 4) for t, _ in iter_frames(path, cfg.fps, 32, motion_fps=cfg.motion_fps,
-                                                   motion_diff=cfg.motion_diff)}
-
-
-def query_times(frames: list[float], sampled: set[float], duration: float, n: int) -> list[float]:
-    """n seconds spread over the clip, each showing a frame the indexer never kept (neither a grid
-    sample nor a fast-action one): the frame nearest to each of n evenly spread instants among
-    the unsampled ones, queried a third of the way into its display time."""
-    ends = frames[1:] + [duration]
-    free = [(t, e) for t, e in zip(frames, ends) if round(t, 4) not in sampled]
-    if not free:
-        return []
-    picks = []
-    for q in np.linspace(0.05, 0.95, n) * duration:
-        t, e = min(free, key=lambda f: abs(f[0] - q))
-        picks.append(float(t + (max(e, t + 1e-3) - t) / 3))
-    return picks
 
 
 _FRAME_CACHE: dict = {}
@@ -98,7 +65,7 @@ def main() -> int:
     queries = []  # (video, t, {variant: image})
     for v in videos:
         duration = probe(v.path).duration
-        times = query_times(frame_times(v.path), sampled_times(v.path, index_cfg), duration, args.queries)
+        times = unsampled_query_times(v.path, index_cfg, duration, args.queries)
         for t, frame in zip(times, frames_at(v.path, times)):
             queries.append((v, t, {name: fn(frame, rng) for name, fn in VARIANTS.items()}))
     distinct = len({(v.relpath, round(t, 3)) for v, t, _ in queries})

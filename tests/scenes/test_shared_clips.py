@@ -6,6 +6,7 @@ import pytest
 
 from animeid.config import IndexCfg
 from animeid.evaluate.perturbations import VARIANTS
+from animeid.evaluate.unsampled import frame_times, sampled_times, unsampled_query_times
 from animeid.media.video import frames_at, probe
 from animeid.scenes.index import Index
 from animeid.scenes.indexer import index_library
@@ -28,7 +29,7 @@ def test_every_title_found_under_every_perturbation(shared_data, shared_index):
     total = title_ok = file_ok = time_ok = 0
     for v in scan_library(shared_data / "video", IndexCfg().video_extensions):
         duration = probe(v.path).duration
-        times = [round(duration * f, 2) + 0.13 for f in (0.3, 0.7)]   # never on the 0.5 s sampling grid
+        times = unsampled_query_times(v.path, IndexCfg(), duration, 2)   # frames the index never kept
         for t, frame in zip(times, frames_at(v.path, times)):
             for name, perturb in VARIANTS.items():
                 hits = index.search(perturb(frame, rng), k=3)
@@ -39,6 +40,20 @@ def test_every_title_found_under_every_perturbation(shared_data, shared_index):
     assert title_ok == total
     assert file_ok / total >= 0.95
     assert time_ok / total >= 0.75
+
+
+def test_query_frames_are_never_frames_the_index_kept(shared_data):
+    """Fast-action samples land off the fixed grid: in the GIFs most frames are kept, and an
+    off-grid second used to show one of them."""
+    for v in scan_library(shared_data / "video", IndexCfg().video_extensions):
+        duration = probe(v.path).duration
+        kept = sampled_times(v.path, IndexCfg())
+        frames = frame_times(v.path)
+        times = unsampled_query_times(v.path, IndexCfg(), duration, 6)
+        assert len(times) == 6 and kept
+        for t in times:
+            shown = max(f for f in frames if f <= t)   # the frame on screen at t
+            assert round(shown, 4) not in kept and shown < t < duration
 
 
 def test_letterboxed_episode_and_episode_numbers(shared_data, shared_index):
