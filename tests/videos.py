@@ -29,24 +29,30 @@ def scene_frame(seed: int, t: float, w: int = 192, h: int = 144) -> np.ndarray:
     return img
 
 
-def write_clip(path: Path, seeds: list[int], seconds_per_scene: float = 2.0, fps: int = 10,
-               w: int = 192, h: int = 144) -> Path:
+def write_frames(path: Path, frames: list[np.ndarray], fps: int = 10, gop: int = 25) -> Path:
+    """RGB frames as a video: H.264 (MPEG-4 part 2 for .avi), or a GIF through FFmpeg's encoder."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    codec = {".gif": "gif", ".avi": "mpeg4"}.get(path.suffix, "libx264")
     with av.open(str(path), "w") as container:
-        stream = container.add_stream("libx264" if path.suffix != ".avi" else "mpeg4", rate=fps)
-        stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
-        stream.options = {"preset": "ultrafast", "g": "25"} if path.suffix != ".avi" else {}
-        n_per = int(seconds_per_scene * fps)
-        for i, seed in enumerate(seeds):
-            for j in range(n_per):
-                t = (i * n_per + j) / fps
-                frame = av.VideoFrame.from_ndarray(scene_frame(seed, t, w, h), format="rgb24")
-                for packet in stream.encode(frame):
-                    container.mux(packet)
+        stream = container.add_stream(codec, rate=fps)
+        stream.width, stream.height = frames[0].shape[1], frames[0].shape[0]
+        stream.pix_fmt = "rgb8" if codec == "gif" else "yuv420p"
+        if codec == "libx264":
+            stream.options = {"preset": "ultrafast", "g": str(gop)}
+        for img in frames:
+            for packet in stream.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
+                container.mux(packet)
         for packet in stream.encode():
             container.mux(packet)
     return path
+
+
+def write_clip(path: Path, seeds: list[int], seconds_per_scene: float = 2.0, fps: int = 10,
+               w: int = 192, h: int = 144) -> Path:
+    n_per = int(seconds_per_scene * fps)
+    frames = [scene_frame(seed, (i * n_per + j) / fps, w, h) for i, seed in enumerate(seeds) for j in range(n_per)]
+    return write_frames(path, frames, fps)
 
 
 def make_library(root: Path) -> Path:

@@ -105,6 +105,27 @@ class SearchCfg:
 
 
 @dataclass(frozen=True)
+class ClipCfg:
+    """How a short clip (a GIF, a video someone recorded or cut) is searched: as a few screenshots
+    whose spacing is known, so their answers can vote on where the clip starts."""
+
+    # Frames sampled from the clip per second, and at most this many over its whole length.
+    fps: float = 2.0
+    max_frames: int = 16
+    # Only the first `max_seconds` of a longer clip are looked at (a query, not a library).
+    max_seconds: float = 60.0
+    # Scenes asked for per sampled frame: the right one may be second for a single frame.
+    per_frame_k: int = 5
+    # Frames whose answers put the clip's start within this many seconds of each other agree.
+    agree_s: float = 1.0
+
+    def __post_init__(self):
+        if not (self.fps > 0 and self.max_frames >= 1 and self.max_seconds > 0 and self.per_frame_k >= 1
+                and self.agree_s > 0):
+            raise ValueError(f"ClipCfg needs positive settings, got {self}")
+
+
+@dataclass(frozen=True)
 class Settings:
     """Bundle handed to entry points that need several configs."""
 

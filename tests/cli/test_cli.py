@@ -45,6 +45,29 @@ def test_search_json_answers_each_input_in_order(lib_and_db, tmp_path, capsys):
     assert out[3]["results"][0]["title"] == "Beta"
 
 
+def test_search_answers_clips_beside_screenshots(lib_and_db, tmp_path, capsys):
+    from tests.scenes.test_clip_search import write_window
+
+    lib, db = lib_and_db
+    clip = tmp_path / "window.gif"
+    write_window(clip, 13, 21)            # 1.3 s .. 3.3 s of 'Alpha - 02'
+    shot = tmp_path / "shot.png"
+    Image.fromarray(frames_at(lib / "Beta" / "[Grp] Beta S01E03 [720p].mkv", [2.3])[0]).save(shot)
+    (tmp_path / "broken.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42 truncated")
+    capsys.readouterr()
+    code = main(["search", str(clip), str(tmp_path / "broken.mp4"), str(shot), "--db", str(db), "--k", "2", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 1
+    assert out[0]["error"] is None and out[0]["clip"] == {"frames": 5, "seconds": 2.0}
+    top = out[0]["results"][0]
+    assert top["file"] == "Alpha/Alpha - 02.mp4" and abs(top["at"] - 1.3) <= 0.5 and top["frames"] >= 4
+    assert "broken.mp4" in out[1]["error"] and out[1]["results"] == [] and "clip" not in out[1]
+    assert "clip" not in out[2] and out[2]["results"][0]["title"] == "Beta"
+    assert main(["search", str(clip), "--db", str(db), "--k", "1"]) == 0
+    text = capsys.readouterr().out
+    assert "(clip: 5 frames over 2.0 s)" in text and "starts at 0:01." in text and "frames agree" in text
+
+
 def test_errors_are_one_line_and_nonzero(tmp_path, capsys):
     assert main(["search", "x.jpg", "--db", str(tmp_path / "nothing")]) == 2
     err = capsys.readouterr().err.strip()

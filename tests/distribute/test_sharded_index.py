@@ -62,6 +62,17 @@ def test_sharded_search_answers_as_the_unsharded_index(library, sharded, scene_d
     assert [t["title"] for t in info["titles"]] == ["Alpha", "Beta"]
 
 
+def test_a_clip_is_placed_alike_by_the_sharded_index(sharded, scene_db, tmp_path):
+    from tests.scenes.test_clip_search import write_window
+
+    clip = tmp_path / "window.gif"
+    write_window(clip, 13, 21)            # 1.3 s .. 3.3 s of 'Alpha - 02', in shard 1
+    a, b = Index.load(scene_db).search_clip(clip, k=2), open_index(sharded).search_clip(clip, k=2)
+    assert b.sampled == a.sampled == 5
+    assert b.hits[0].scene.file == a.hits[0].scene.file == FILES[1]
+    assert b.hits[0].scene.at == pytest.approx(a.hits[0].scene.at) and b.hits[0].frames == a.hits[0].frames
+
+
 def test_shard_ids_round_trip():
     for shards in (1, 2, 8):
         ids = {qualify(local, shard, shards) for shard in range(shards) for local in (1, 2, 977)}

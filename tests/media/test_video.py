@@ -6,26 +6,14 @@ import numpy as np
 import pytest
 
 from animeid.media.video import iter_frames
-from tests.videos import scene_frame
+from tests.videos import scene_frame, write_frames
 
 
 def write_held_then_action(path: Path, fps: int = 10) -> Path:
     """0-2 s one held drawing, 2-3 s a new drawing every frame (fast action), 3-4 s held again."""
     frames = [scene_frame(1, 0.0)] * (2 * fps) + [scene_frame(100 + i, 0.0) for i in range(fps)]
     frames += [scene_frame(2, 0.0)] * fps
-    gif = path.suffix == ".gif"
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("gif" if gif else "libx264", rate=fps)
-        stream.width, stream.height = frames[0].shape[1], frames[0].shape[0]
-        stream.pix_fmt = "rgb8" if gif else "yuv420p"
-        if not gif:
-            stream.options = {"preset": "ultrafast", "g": "10"}
-        for img in frames:
-            for packet in stream.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
-    return path
+    return write_frames(path, frames, fps, gop=10)
 
 
 @pytest.mark.parametrize("suffix", [".mp4", ".gif"])

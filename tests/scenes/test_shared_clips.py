@@ -64,3 +64,25 @@ def test_letterboxed_episode_and_episode_numbers(shared_data, shared_index):
     clip = shared_data / "video" / "Kono Bijutsubu ni wa Mondai ga Aru!" / "Kono Bijutsubu ni wa Mondai ga Aru! - 12.mp4"
     hits = index.search(frames_at(clip, [8.4])[0], k=1)
     assert hits[0].episode == 12 and abs(hits[0].at - 8.4) <= 1.0
+
+
+def test_gif_windows_of_every_clip_are_found_at_their_start(shared_data, shared_index, tmp_path):
+    """A window of each real clip, cut at a second the index never kept and written as a GIF (256
+    colours, 10 fps), as bots receive them: its frames vote on where it starts."""
+    from PIL import Image
+
+    index = Index.load(shared_index)
+    total = file_ok = start_ok = 0
+    for v in scan_library(shared_data / "video", IndexCfg().video_extensions):
+        duration = probe(v.path).duration
+        length = min(2.0, 0.6 * duration)
+        start = unsampled_query_times(v.path, IndexCfg(), duration - length, 1)[0]
+        frames = [Image.fromarray(f) for f in frames_at(v.path, list(start + np.arange(0, length, 0.1)))]
+        clip = tmp_path / f"{total}.gif"
+        frames[0].save(clip, save_all=True, append_images=frames[1:], duration=100, loop=0)
+        answer = index.search_clip(clip, k=1)
+        total += 1
+        file_ok += answer.hits[0].scene.file == v.relpath
+        start_ok += answer.hits[0].scene.file == v.relpath and abs(answer.hits[0].scene.at - start) <= 1.0
+    assert total == 8 and file_ok == total
+    assert start_ok >= total - 1

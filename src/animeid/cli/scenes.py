@@ -114,7 +114,8 @@ def _print_index_report(report, as_json: bool) -> int:
 
 
 def configure_search(p: argparse.ArgumentParser) -> None:
-    p.add_argument("images", nargs="+", help="screenshots (files)")
+    p.add_argument("images", nargs="+",
+                   help="screenshots, or clips (a video file or an animated GIF: its frames vote on where it starts)")
     p.add_argument("--db", type=Path, required=True, help="index folder")
     p.add_argument("--k", type=int, default=5, help="scenes per image")
     p.add_argument("--title", default=None, help="only answer with this title")
@@ -127,6 +128,7 @@ def configure_search(p: argparse.ArgumentParser) -> None:
 def run_search(args) -> int:
     from animeid.distribute.sharded_index import ShardedIndex, open_index
     from animeid.errors import AnimeidError
+    from animeid.scenes.clip_search import is_clip
     from animeid.scenes.index import check_title
 
     if args.k < 1:
@@ -139,8 +141,13 @@ def run_search(args) -> int:
     out, failed = [], False
     for image in args.images:
         try:
-            hits = index.search(image, k=args.k, title=args.title)
-            out.append({"image": image, "results": [h.to_dict() for h in hits], "error": None})
+            if is_clip(image):
+                answer = index.search_clip(image, k=args.k, title=args.title)
+                out.append({"image": image, "results": [h.to_dict() for h in answer.hits], "error": None,
+                            "clip": answer.to_dict()})
+            else:
+                hits = index.search(image, k=args.k, title=args.title)
+                out.append({"image": image, "results": [h.to_dict() for h in hits], "error": None})
         except AnimeidError as exc:
             failed = True
             out.append({"image": image, "results": [], "error": str(exc)})
@@ -151,11 +158,13 @@ def run_search(args) -> int:
             if item["error"]:
                 print(f"animeid: error: {item['error']}", file=sys.stderr)
                 continue
-            print(item["image"])
+            clip = item.get("clip")
+            print(item["image"] + (f"  (clip: {clip['frames']} frames over {clip['seconds']:.1f} s)" if clip else ""))
             for r in item["results"]:
                 ep = "" if r["episode"] is None else f" ep {r['episode']}"
-                print(f"  {r['similarity']:.3f}  {r['title']}{ep}  at {_clock(r['at'])} "
-                      f"({_clock(r['from'])}-{_clock(r['to'])})  {r['file']}")
+                where = (f"starts at {_clock(r['at'])}, {r['frames']}/{clip['frames']} frames agree" if clip else
+                         f"at {_clock(r['at'])} ({_clock(r['from'])}-{_clock(r['to'])})")
+                print(f"  {r['similarity']:.3f}  {r['title']}{ep}  {where}  {r['file']}")
             if not item["results"]:
                 print("  (no match)")
     return 1 if failed else 0

@@ -315,6 +315,14 @@ class Index:
         # colour layout: negative squared L2 distance -> (0, 1]
         return float(1.0 / (1.0 + np.sqrt(max(-score, 0.0)) / 32.0))
 
+    def search_clip(self, path, k: int | None = None, title: str | None = None, cfg=None):
+        """Where a short clip (a video file, an animated GIF) starts, best first: a `ClipAnswer`.
+        Its sampled frames are searched one by one and vote (`animeid.scenes.clip_search`)."""
+        from animeid.config import ClipCfg
+        from animeid.scenes.clip_search import search_clip
+
+        return search_clip(self, path, k, title, cfg or ClipCfg())
+
     def with_search(self, **changes) -> "Index":
         """Same index, other search settings (e.g. `with_search(query_mirror=False)`)."""
         self.search_cfg = replace(self.search_cfg, **changes)
