@@ -112,16 +112,27 @@ class ClipCfg:
     # Frames sampled from the clip per second, and at most this many over its whole length.
     fps: float = 2.0
     max_frames: int = 16
-    # Only the first `max_seconds` of a longer clip are looked at (a query, not a library).
+    # Only the first `max_seconds` of a longer clip are looked at (a query, not a library)...
     max_seconds: float = 60.0
+    # ...and fewer when decoding them would mean more than this many pixels (every frame is decoded,
+    # whatever is sampled): a minute of 1080p at 30 fps (~6 s on 2 cores), 8 s of 4K at 60 fps.
+    max_decoded_pixels: float = 4e9
     # Scenes asked for per sampled frame: the right one may be second for a single frame.
     per_frame_k: int = 5
     # Frames whose answers put the clip's start within this many seconds of each other agree.
     agree_s: float = 1.0
+    # The best answer's file is then settled by aligning: each of its answers among the first
+    # `align_candidates` is moved within this reach (on a grid of `align_step_s`) to where all
+    # sampled frames match the entries shown at their own seconds best, and the answer that fits
+    # best comes first (0: no alignment).
+    align_reach_s: float = 1.5
+    align_step_s: float = 0.05
+    align_candidates: int = 4
 
     def __post_init__(self):
         if not (self.fps > 0 and self.max_frames >= 1 and self.max_seconds > 0 and self.per_frame_k >= 1
-                and self.agree_s > 0):
+                and self.agree_s > 0 and self.max_decoded_pixels > 0 and self.align_reach_s >= 0
+                and self.align_step_s > 0 and self.align_candidates >= 1):
             raise ValueError(f"ClipCfg needs positive settings, got {self}")
 
 

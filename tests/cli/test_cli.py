@@ -68,6 +68,46 @@ def test_search_answers_clips_beside_screenshots(lib_and_db, tmp_path, capsys):
     assert "(clip: 5 frames over 2.0 s)" in text and "starts at 0:01." in text and "frames agree" in text
 
 
+def test_broken_clips_are_one_line_errors_beside_answered_inputs(lib_and_db, tmp_path, capsys):
+    import av
+    import numpy as np
+
+    from tests.videos import write_frames
+
+    lib, db = lib_and_db
+    real = lib / "Alpha" / "Alpha - 02.mp4"
+    data = real.read_bytes()
+    (tmp_path / "empty.mp4").write_bytes(b"")
+    (tmp_path / "half.mp4").write_bytes(data[: len(data) // 2])          # its index (moov) is at the end
+    (tmp_path / "noise.webm").write_bytes(np.random.default_rng(1).bytes(4000))
+    (tmp_path / "folder.mp4").mkdir()
+    write_frames(tmp_path / "tiny.mp4", [np.full((4, 6, 3), 9 * g, np.uint8) for g in range(10)])
+    with av.open(str(tmp_path / "sound.mp4"), "w") as out:             # audio only
+        stream = out.add_stream("aac", rate=8000)
+        for i in range(4):
+            frame = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="fltp", layout="mono")
+            frame.sample_rate, frame.pts = 8000, i * 1024
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    one = write_frames(tmp_path / "one.mp4", [frames_at(real, [2.5])[0]])   # one frame: a clip of one
+    bad = ["empty.mp4", "half.mp4", "noise.webm", "folder.mp4", "tiny.mp4", "sound.mp4", "gone.gif"]
+    inputs = [str(real), *(str(tmp_path / b) for b in bad), str(one)]
+    capsys.readouterr()
+    assert main(["search", *inputs, "--db", str(db), "--k", "1"]) == 1
+    captured = capsys.readouterr()
+    errors = captured.err.strip().splitlines()
+    assert len(errors) == len(bad) and "Traceback" not in captured.err
+    for name, line in zip(bad, errors):
+        assert line.startswith("animeid: error: ") and name in line
+    assert "6x4, too small" in errors[4] and "no video stream" in errors[5]
+    lines = captured.out.splitlines()
+    # the whole episode: one answer at its start; the one-frame clip: "1 frame"
+    assert lines[0].startswith(str(real)) and "starts at 0:00.00, 12/12 frames agree" in lines[1]
+    assert lines[2] == f"{one}  (clip: 1 frame over 0.0 s)" and "Alpha ep 2  starts at 0:02." in lines[3]
+
+
 def test_errors_are_one_line_and_nonzero(tmp_path, capsys):
     assert main(["search", "x.jpg", "--db", str(tmp_path / "nothing")]) == 2
     err = capsys.readouterr().err.strip()

@@ -37,6 +37,28 @@ def test_vote_groups_answers_by_implied_start_worked_by_hand():
     assert [c.scene.at for c in out[1:]] == pytest.approx([3.0, 6.5])
 
 
+def test_held_answers_agree_with_any_start_their_drawing_allows_worked_by_hand():
+    def held(at, first, last, sim):
+        return SceneHit("T", 1, "a", first, at, last, sim, 7, held=(first, last))
+
+    per_frame = [
+        (0.0, [hit("a", 1.5, 0.99, 3)]),                                   # moving: the clip starts at 1.5
+        (0.5, [held(4.0, 1.75, 6.25, 0.95), hit("b", 1.0, 0.90)]),          # then a drawing held 1.75-6.25
+        (1.0, [held(4.0, 1.75, 6.25, 0.95), hit("b", 5.0, 0.90)]),
+        (1.5, [held(4.0, 1.75, 6.25, 0.95), hit("b", 3.2, 0.90)]),
+    ]
+    out = vote(per_frame, agree_s=1.0, seconds=1.5)
+    # frame 0 allows 1.0..2.0; the held frames allow 0.75..6.25, 0.25..5.75, -0.25..5.25: all four
+    # agree, and the start is the exact answer's, 1.5. (By their `at` alone, 4.0 - offset, the held
+    # frames would say 3.5, 3.0 and 2.5: three other starts.) "b" says 0.5, 4.0, 1.7: no two within 1 s.
+    assert [(c.scene.file, c.frames) for c in out][:2] == [("a", 4), ("b", 1)]
+    assert out[0].scene.at == pytest.approx(1.5) and out[0].scene.entry_id == 3
+    assert out[0].scene.similarity == pytest.approx((0.99 + 3 * 0.95) / 4)
+    # only held frames: the middle of what they all allow (0.75..5.25)
+    only_held = vote(per_frame[1:], agree_s=1.0, seconds=1.0)
+    assert only_held[0].frames == 3 and only_held[0].scene.at == pytest.approx(3.0)
+
+
 def test_a_frame_counts_once_per_group_and_many_frames_beat_one_close_match():
     per_frame = [
         (0.0, [hit("a", 5.0, 0.99), hit("a", 5.4, 0.98)]),   # two answers of one frame, one start
@@ -115,3 +137,96 @@ def test_a_clip_search_keeps_to_the_title_asked_for(scene_db, tmp_path):
     index = Index.load(scene_db)
     answer = search_clip(index, clip, k=5, title="Beta")
     assert answer.hits and {c.scene.title for c in answer.hits} == {"Beta"}
+
+
+def test_a_start_well_before_the_file_begins_is_dropped_not_clamped():
+    # frames 0..3 s are found where the clip starts (0 s); frames 2 and 3 also match an earlier scene
+    # of that file, which would put the clip's start 2 s before the file begins
+    per_frame = [(float(o), [hit("a", float(o), 0.95)]) for o in range(4)]
+    per_frame[2][1].append(hit("a", 0.4, 0.9))
+    per_frame[3][1].append(hit("a", 0.5, 0.9))
+    out = vote(per_frame, agree_s=1.0, seconds=3.0)
+    assert [(c.scene.file, c.scene.at, c.frames) for c in out] == [("a", 0.0, 4)]   # not a second "a" at 0:00
+
+
+def test_the_whole_episode_as_a_clip_is_one_answer_at_its_start(scene_db, scene_library):
+    answer = Index.load(scene_db).search_clip(scene_library / "Alpha" / "Alpha - 02.mp4", k=5)
+    top = answer.hits[0].scene
+    assert top.file == "Alpha/Alpha - 02.mp4" and top.at == 0.0 and answer.hits[0].frames == answer.sampled
+    same_place = [c for c in answer.hits[1:] if c.scene.file == top.file and abs(c.scene.at - top.at) <= 1.0]
+    assert same_place == []
+
+
+def test_sampling_spreads_over_a_gif_whose_container_misstates_its_length(tmp_path):
+    # every delay 0 ms: FFmpeg plays it at 100 ms a frame, but declares a length it does not play
+    gif = tmp_path / "zero-delay.gif"
+    pictures = [Image.fromarray(scene_frame(5 + g // 20, g / 10)) for g in range(100)]
+    pictures[0].save(gif, save_all=True, append_images=pictures[1:], duration=0, loop=0)
+    from animeid.media.video import iter_frames
+    played = [t for t, _ in iter_frames(gif, fps=1000, short_side=None)][-1] + 0.1
+    frames = sample_clip(gif, ClipCfg(fps=2.0, max_frames=16), short_side=None)
+    assert len(frames) == 16 and frames[-1][0] >= played - 2 * played / 16   # not the first 7.5 s only
+
+
+def test_sampling_decodes_no_more_than_the_pixel_budget(tmp_path):
+    clip = write_clip(tmp_path / "c.mp4", [1, 2], seconds_per_scene=2.0)     # 4 s at 10 fps, 192x144
+    frames = sample_clip(clip, ClipCfg(fps=2.0, max_decoded_pixels=192 * 144 * 10), short_side=None)
+    assert [round(t, 1) for t, _ in frames] == [0.0, 0.5]                     # 10 frames: the first second
+
+
+def test_sampling_stops_decoding_at_max_frames(tmp_path, monkeypatch):
+    import animeid.media.video as video
+
+    clip = write_clip(tmp_path / "c.mp4", [1, 2], seconds_per_scene=2.0)
+    pulled = []
+    real = video.iter_frames
+
+    def counting(*args, **kwargs):
+        for item in real(*args, **kwargs):
+            pulled.append(item[0])
+            yield item
+
+    monkeypatch.setattr(video, "iter_frames", counting)
+    frames = sample_clip(clip, ClipCfg(fps=2.0, max_frames=2, max_seconds=1.0), short_side=None)
+    assert [round(t, 1) for t, _ in frames] == [0.0, 0.5] and len(pulled) == 2   # not the frame at 1.0 s
+
+
+def test_a_clip_is_held_to_the_limits_of_an_uploaded_picture(tmp_path):
+    from animeid.config import ImageLimits
+
+    clip = write_clip(tmp_path / "c.mp4", [1], seconds_per_scene=1.0)
+    with pytest.raises(BadVideo, match="192x144, above the 1,000-pixel limit"):
+        sample_clip(clip, ClipCfg(), 288, ImageLimits(max_pixels=1000))
+    tiny = write_frames(tmp_path / "tiny.mp4", [np.full((4, 6, 3), 9 * g, np.uint8) for g in range(10)])
+    with pytest.raises(BadVideo, match="6x4, too small"):
+        sample_clip(tiny, ClipCfg(), 288)
+
+
+def test_a_gif_over_pils_bomb_warning_is_still_a_clip(tmp_path, monkeypatch, recwarn):
+    write_window(tmp_path / "moving.gif", 0, 5)                               # 192x144 = 27,648 pixels
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 20_000)                    # warns above, refuses above 2x
+    assert is_clip(tmp_path / "moving.gif")
+    assert not [w for w in recwarn if issubclass(w.category, Image.DecompressionBombWarning)]
+
+
+def test_a_clip_running_into_a_held_drawing_is_placed_by_its_moving_frames(tmp_path):
+    """0-2 s a moving scene, 2-6 s one drawing held, 6-8 s another moving scene. A clip from 1.5 s to
+    5.5 s: its held frames all answer "the middle of the drawing" (about 4 s), whatever second they
+    were taken at, so their implied starts spread over 2 s; aligning every frame at once leaves
+    only the starts where the moving frames fit."""
+    from animeid.config import IndexCfg
+    from animeid.scenes.indexer import index_library
+
+    held = scene_frame(21, 0.0)
+    frames = ([scene_frame(20, g / 10) for g in range(20)] + [held] * 40
+              + [scene_frame(22, g / 10) for g in range(60, 80)])
+    write_frames(tmp_path / "lib" / "Gamma" / "Gamma - 01.mp4", frames, fps=10)
+    write_frames(tmp_path / "lib" / "Gamma" / "Gamma - 02.mp4", [scene_frame(23, g / 10) for g in range(60)], fps=10)
+    assert not index_library(tmp_path / "lib", tmp_path / "db", IndexCfg(), progress=False).failed
+    write_frames(tmp_path / "clip.mp4", frames[15:56], fps=10)
+    index = Index.load(tmp_path / "db")
+    answer = index.search_clip(tmp_path / "clip.mp4", k=3)
+    top = answer.hits[0].scene
+    assert top.file == "Gamma/Gamma - 01.mp4" and abs(top.at - 1.5) <= 0.5
+    # and no second answer of that file lands on the same start
+    assert all(abs(c.scene.at - top.at) > 1.0 for c in answer.hits[1:] if c.scene.file == top.file)

@@ -44,6 +44,7 @@ def test_a_held_drawing_is_answered_at_the_middle_of_its_run(store):
     assert placed.at == pytest.approx(((0.5 + 1.0) / 2 + (4.5 + 5.0) / 2) / 2)
     assert (placed.from_, placed.to) == (1.0, 4.5)
     assert placed.entry_id in (2, 3, 4, 5)
+    assert placed.held == pytest.approx((0.75, 4.75))   # what clips vote with
 
 
 def test_without_a_tie_the_best_entry_is_the_answer(store):
@@ -51,7 +52,7 @@ def test_without_a_tie_the_best_entry_is_the_answer(store):
     scene = SceneHit("T", 1, "T/ep1.mp4", 1.0, 1.25, 1.5, 0.9, 2, fid)
     placed = refine_in_time(s, scene, ThumbnailScorer(pattern(3)), margin=5.0, tie=0.005)
     assert (placed.at, placed.entry_id) == (5.25, 6)
-    assert (placed.from_, placed.to) == (1.0, 5.5)
+    assert (placed.from_, placed.to) == (1.0, 5.5) and placed.held is None
 
 
 def test_mirrored_screenshot_is_matched_in_its_orientation(store):

@@ -159,7 +159,8 @@ def run_search(args) -> int:
                 print(f"animeid: error: {item['error']}", file=sys.stderr)
                 continue
             clip = item.get("clip")
-            print(item["image"] + (f"  (clip: {clip['frames']} frames over {clip['seconds']:.1f} s)" if clip else ""))
+            n = clip and clip["frames"]
+            print(item["image"] + (f"  (clip: {n} frame{'s' * (n != 1)} over {clip['seconds']:.1f} s)" if clip else ""))
             for r in item["results"]:
                 ep = "" if r["episode"] is None else f" ep {r['episode']}"
                 where = (f"starts at {_clock(r['at'])}, {r['frames']}/{clip['frames']} frames agree" if clip else

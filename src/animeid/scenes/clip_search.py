@@ -6,12 +6,13 @@ a clip that runs past a held drawing pins down when that drawing was shown."""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import warnings
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
-from animeid.config import ClipCfg, IndexCfg
+from animeid.config import ClipCfg, ImageLimits, IndexCfg
 from animeid.errors import BadVideo
 from animeid.scenes.hits import SceneHit
 
@@ -50,26 +51,40 @@ def is_clip(source) -> bool:
     try:
         from PIL import Image
 
-        with Image.open(source) as im:
-            return getattr(im, "n_frames", 1) > 1
+        with warnings.catch_warnings():  # a GIF over PIL's bomb threshold: sample_clip says it is too large
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(source) as im:  # is_animated stops at the second frame, n_frames reads all
+                return bool(getattr(im, "is_animated", False))
     except Exception:
         return False
 
 
-def sample_clip(path: str | os.PathLike, cfg: ClipCfg, short_side: int | None) -> list[tuple[float, np.ndarray]]:
+def sample_clip(path: str | os.PathLike, cfg: ClipCfg, short_side: int | None,
+                limits: ImageLimits = ImageLimits()) -> list[tuple[float, np.ndarray]]:
     """(seconds from the clip's first frame, RGB) at `cfg.fps`, slowed down so that at most
-    `cfg.max_frames` cover the first `cfg.max_seconds` of the clip."""
+    `cfg.max_frames` cover the part of the clip `_window` allows. Frames an uploaded picture could
+    not have (`limits`) are refused alike: a clip must not be a way around the decompression-bomb
+    guard, nor a 4-pixel video answered with noise."""
     from animeid.media.video import iter_frames, probe
 
-    duration = min(probe(Path(path)).duration, cfg.max_seconds)
-    fps = min(cfg.fps, cfg.max_frames / duration) if duration > 0 else cfg.fps
+    path = Path(path)
+    info = probe(path)  # BadVideo for a missing, empty or unreadable file, or one without video
+    w, h = info.width, info.height
+    if w and h and w * h > limits.max_pixels:
+        raise BadVideo(f"{path}: frames are {w}x{h}, above the {limits.max_pixels:,}-pixel limit")
+    if w and h and min(w, h) < limits.min_side:
+        raise BadVideo(f"{path}: frames are {w}x{h}, too small to recognise anything")
+    window = _window(path, cfg, w * h)
+    fps = min(cfg.fps, cfg.max_frames / window) if window > 0 else cfg.fps
     frames: list[tuple[float, np.ndarray]] = []
-    stream = iter_frames(Path(path), fps=fps, short_side=short_side)
+    stream = iter_frames(path, fps=fps, short_side=short_side)
     try:
         for t, rgb in stream:
-            if t > cfg.max_seconds or len(frames) == cfg.max_frames:
+            if t >= (window or cfg.max_seconds):  # the window's end is the first frame beyond it
                 break
             frames.append((t, rgb))
+            if len(frames) == cfg.max_frames:  # not another frame decoded up to the next instant
+                break
     finally:
         stream.close()
     if not frames:
@@ -77,30 +92,71 @@ def sample_clip(path: str | os.PathLike, cfg: ClipCfg, short_side: int | None) -
     return frames
 
 
+def _window(path: Path, cfg: ClipCfg, pixels_per_frame: int) -> float:
+    """Seconds of the clip to sample: to the end of its last frame, at most `cfg.max_seconds`, and
+    only as far as `cfg.max_decoded_pixels` allows (every frame is decoded: 60 s of 4K would take
+    most of a minute). Read from the packets' timestamps without decoding: they are the ones frames
+    are decoded with, while the duration a container declares can disagree (FFmpeg plays a GIF
+    whose delays are all 0 at 100 ms a frame yet declares a fraction of that) or be missing, and 2
+    frames a second over a misjudged length cover only the first 8 s. 0.0 if nothing says."""
+    import av
+
+    budget = max(1, int(cfg.max_decoded_pixels // max(pixels_per_frame, 1)))  # frames to decode
+    first = end = None
+    try:
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0]
+            tb = stream.time_base
+            for n, packet in enumerate(container.demux(stream)):
+                if packet.pts is None or tb is None:
+                    continue
+                t = float(packet.pts * tb)
+                first = t if first is None else min(first, t)
+                if t - first > cfg.max_seconds or n >= budget:
+                    return min(t - first, cfg.max_seconds)
+                end = max(t if end is None else end, t + float((packet.duration or 0) * tb))
+    except (av.error.FFmpegError, OSError):
+        pass  # a truncated file: as far as it could be read, as the decoder will
+    return 0.0 if first is None else min(end - first, cfg.max_seconds)
+
+
 def vote(per_frame: list[tuple[float, list[SceneHit]]], agree_s: float, seconds: float) -> list[ClipHit]:
-    """Group every frame's answers by file and implied start (answer time - frame offset), best
-    answers first: an answer joins the first group of its file whose start is within `agree_s` of
-    its own, and each frame counts at most once per group. Groups rank by the summed similarity of
-    their frames (agreement of many frames beats one very similar frame), then by mean similarity.
-    A group's start is the median of its frames' starts: a held drawing's frames, placed at the
-    middle of the drawing, cannot drag it far."""
+    """Group every frame's answers by file and the clip start they allow. An answer allows its
+    second minus the frame's offset, give or take `agree_s` / 2; a held drawing's answer
+    (`SceneHit.held`) allows its whole span so, since the frame could have been taken at any second
+    of it (its `at`, the drawing's middle, would put every still frame of a clip at another start).
+    Best answers first, an answer joins the first group of its file whose allowed starts (the
+    intersection of its members') overlap its own, narrowing them; each frame counts at most once
+    per group. Groups rank by the summed similarity of their frames (agreement of many frames beats
+    one very similar frame), then by mean similarity. A group's start is the median of its exact
+    (not held) answers' starts, kept inside what the group allows, or the middle of that. A start up to `agree_s` before the file begins is placement noise and counts as 0; one
+    further back is impossible (the clip would begin before the file does) and is dropped, or a
+    wrong scene of the right file would come back clamped to 0:00 beside the right answer."""
+    tol = agree_s / 2
+    offset_of = [offset for offset, _ in per_frame]
     answers = sorted(((h.similarity, i, offset, h) for i, (offset, hits) in enumerate(per_frame) for h in hits),
                      key=lambda c: (-c[0], c[1]))
-    groups: list[tuple[str, float, dict[int, tuple[float, SceneHit]]]] = []
+    groups: list[list] = []   # [file, lowest start, highest start, {frame: answer}]
     for _, i, offset, hit in answers:
-        start = hit.at - offset
-        for file, anchor, members in groups:
-            if file == hit.file and abs(start - anchor) <= agree_s:
-                members.setdefault(i, (start, hit))
+        first, last = hit.held or (hit.at, hit.at)
+        lo, hi = max(first - offset - tol, -tol), last - offset + tol
+        if hi < lo:
+            continue
+        for group in groups:
+            if group[0] == hit.file and max(group[1], lo) <= min(group[2], hi):
+                if i not in group[3]:
+                    group[3][i] = hit
+                    group[1], group[2] = max(group[1], lo), min(group[2], hi)
                 break
         else:
-            groups.append((hit.file, start, {i: (start, hit)}))
+            groups.append([hit.file, lo, hi, {i: hit}])
     out = []
-    for _, _, members in groups:
-        starts = [s for s, _ in members.values()]
-        sims = [h.similarity for _, h in members.values()]
-        best = max(members.values(), key=lambda m: m[1].similarity)[1]
-        start = max(float(np.median(starts)), 0.0)
+    for _, lo, hi, members in groups:
+        sims = [h.similarity for h in members.values()]
+        best = max(members.values(), key=lambda h: h.similarity)
+        exact = [h.at - offset_of[i] for i, h in members.items() if not h.held]
+        start = float(np.clip(np.median(exact), lo, hi)) if exact else (lo + hi) / 2
+        start = max(start, 0.0)
         scene = SceneHit(title=best.title, episode=best.episode, file=best.file, from_=start, at=start,
                          to=start + seconds, similarity=float(np.mean(sims)), entry_id=best.entry_id,
                          file_id=best.file_id, rank_score=float(np.sum(sims)))
@@ -112,8 +168,43 @@ def search_clip(index, path: str | os.PathLike, k: int | None = None, title: str
                 cfg: ClipCfg = ClipCfg()) -> ClipAnswer:
     """Scenes where the clip at `path` comes from, best first. `index` is an `Index` or a
     `ShardedIndex`: each sampled frame goes through its ordinary `search`."""
-    frames = sample_clip(path, cfg, index.search_cfg.query_short_side)
+    limits = getattr(index, "limits", None) or ImageLimits()  # a ShardedIndex has the default
+    frames = sample_clip(path, cfg, index.search_cfg.query_short_side, limits)
     t0 = frames[0][0]
     per_frame = [(t - t0, index.search(rgb, k=cfg.per_frame_k, title=title)) for t, rgb in frames]
     seconds = frames[-1][0] - t0
-    return ClipAnswer(vote(per_frame, cfg.agree_s, seconds)[: k or index.search_cfg.k], len(frames), seconds)
+    ranked = vote(per_frame, cfg.agree_s, seconds)
+    if ranked and cfg.align_reach_s > 0 and index.search_cfg.refine_time:
+        ranked = _aligned(index, ranked, frames, [o for o, _ in per_frame], seconds, cfg)
+    return ClipAnswer(ranked[: k or index.search_cfg.k], len(frames), seconds)
+
+
+def _aligned(index, ranked: list[ClipHit], frames: list[tuple[float, np.ndarray]], offsets: list[float],
+             seconds: float, cfg: ClipCfg) -> list[ClipHit]:
+    """`ranked` with the best file's answers (among the first `cfg.align_candidates`) aligned, the
+    one that fits best first, and its file's other answers that land on the same start dropped. The
+    vote chose the file; inside it, a clip that runs into a held drawing splits into several
+    groups (its still frames all answer the drawing's middle), which only alignment tells apart."""
+    from animeid.media.borders import trim_borders
+    from animeid.scenes.clip_align import aligned_start
+    from animeid.scenes.refine import thumbnail
+
+    scfg = index.search_cfg
+    thumbs = [thumbnail(trim_borders(rgb) if scfg.trim_borders else rgb) for _, rgb in frames]
+    file = ranked[0].scene.file
+    placed = {}
+    for j, hit in enumerate(ranked[: cfg.align_candidates]):
+        if hit.scene.file == file:
+            fit = aligned_start(index, hit.scene.entry_id, thumbs, offsets, hit.scene.at, seconds,
+                                cfg.align_reach_s, cfg.align_step_s, scfg.time_tie_ncc)
+            if fit is not None:
+                placed[j] = fit
+    if not placed:
+        return ranked
+    top_fit = max(fit for _, fit in placed.values())
+    best = min(j for j, (_, fit) in placed.items() if fit >= top_fit - scfg.time_tie_ncc)  # ties: the vote's order
+    start = placed[best][0]
+    first = ClipHit(replace(ranked[best].scene, from_=start, at=start, to=start + seconds), ranked[best].frames)
+    rest = [h for j, h in enumerate(ranked) if j != best and not (
+        h.scene.file == file and abs(placed.get(j, (h.scene.at,))[0] - start) <= cfg.agree_s)]
+    return [first] + rest

@@ -37,6 +37,9 @@ class SceneHit:
     file_id: int = -1
     # the order the search gave it (see `FrameHit.rank_score`); merging shards must keep it
     rank_score: float | None = None
+    # (first, last second) the answer's drawing was on screen when it was held over several entries:
+    # `at` is then its middle, and any second of the span is as likely (clips use this)
+    held: tuple[float, float] | None = None
 
     @property
     def order_key(self) -> float:

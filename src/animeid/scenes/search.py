@@ -102,11 +102,11 @@ def refine_in_time(store: MetadataStore, scene: SceneHit, scorer: ThumbnailScore
         # between them and the different samples around them: halfway is the unbiased guess
         start = (rows[lo - 1][3] + rows[lo][1]) / 2 if lo > 0 else rows[lo][1]
         end = (rows[hi][3] + rows[hi + 1][1]) / 2 if hi + 1 < len(rows) else rows[hi][3]
-        at = (start + end) / 2
+        at, held = (start + end) / 2, (start, end)
     else:
-        at = rows[best][2]
+        at, held = rows[best][2], None
     return replace(scene, at=at, from_=min(scene.from_, rows[lo][1]), to=max(scene.to, rows[hi][3]),
-                   entry_id=rows[best][0])
+                   entry_id=rows[best][0], held=held)
 
 
 def tied_run(values: list[float], best: int, tie: float) -> tuple[int, int]:
