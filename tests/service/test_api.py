@@ -85,9 +85,14 @@ def test_search_errors_are_clear_json(client, kwargs, status, fragment):
     _is_json_error(client.post("/search", **kwargs), status, fragment)
 
 
-def test_local_path_that_is_not_an_image(client, scene_library):
-    video = scene_library / "Alpha" / "Alpha - 01.mp4"
-    _is_json_error(client.post("/search", params={"url": str(video)}), 400, "not a readable image")
+def test_local_path_that_is_not_an_image(client, scene_library, tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a picture")
+    _is_json_error(client.post("/search", params={"url": str(notes)}), 400, "not a readable image")
+    # a video is no screenshot, but a clip: answered (test_clip_search_api.py), or refused as a video
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes((scene_library / "Alpha" / "Alpha - 01.mp4").read_bytes()[:40])
+    _is_json_error(client.post("/search", params={"url": str(broken)}), 400, "broken.mp4")
 
 
 def test_upload_limit_is_413_json(make_settings, alpha2_jpeg):

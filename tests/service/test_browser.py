@@ -111,6 +111,28 @@ def test_choose_a_file_finds_the_title_and_plays_the_scene(browser, page_server,
     assert state == "ok"
 
 
+def test_an_animated_gif_is_searched_as_a_clip(browser, page_server, shared_data, tmp_path):
+    """Two seconds of episode 12 from 6.2 s, as an animated GIF: the page shows where it starts."""
+    from PIL import Image
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from animeid.media.video import frames_at
+
+    frames = frames_at(shared_data / "video" / TITLE / f"{TITLE} - 12.mp4", [6.2 + j / 10 for j in range(21)])
+    gif = tmp_path / "clip.gif"
+    pictures = [Image.fromarray(f) for f in frames]
+    pictures[0].save(gif, save_all=True, append_images=pictures[1:], duration=100, loop=0)
+    _open_page(browser, page_server)
+    browser.find_element(By.ID, "file").send_keys(str(gif))
+    WebDriverWait(browser, 60).until(lambda d: "frames agree" in " ".join(
+        e.text for e in d.find_elements(By.CSS_SELECTOR, ".card .meta")))
+    best = _cards(browser)[0]
+    assert best.find_element(By.CSS_SELECTOR, ".card-title").text == TITLE
+    meta = re.match(r"Episode 12 · starts 0:(\d\d\.\d) · (\d+) frames agree", best.find_element(By.CSS_SELECTOR, ".meta").text)
+    assert meta and abs(float(meta.group(1)) - 6.2) <= 1.0 and int(meta.group(2)) >= 3
+
+
 @pytest.mark.parametrize("how", ["drop", "paste"])
 def test_drop_and_paste_find_the_title(browser, page_server, screenshot, how):
     _open_page(browser, page_server)

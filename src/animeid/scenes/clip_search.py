@@ -59,6 +59,32 @@ def is_clip(source) -> bool:
         return False
 
 
+def clip_suffix(data: bytes) -> str | None:
+    """For an upload (bytes, no file name): the extension of the clip it is (".gif" for an animated
+    GIF, ".mp4" for MP4/MOV, ".mkv" for Matroska/WebM, ".avi"), from its leading bytes; None for a
+    picture or anything else, which the image loader then explains."""
+    head = bytes(data[:12])
+    if head[4:8] == b"ftyp":
+        return ".mp4"
+    if head[:4] == b"\x1a\x45\xdf\xa3":
+        return ".mkv"
+    if head[:4] == b"RIFF" and head[8:12] == b"AVI ":
+        return ".avi"
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        import io
+
+        try:
+            from PIL import Image
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                with Image.open(io.BytesIO(data)) as im:
+                    return ".gif" if getattr(im, "is_animated", False) else None
+        except Exception:
+            return None
+    return None
+
+
 def sample_clip(path: str | os.PathLike, cfg: ClipCfg, short_side: int | None,
                 limits: ImageLimits = ImageLimits()) -> list[tuple[float, np.ndarray]]:
     """(seconds from the clip's first frame, RGB) at `cfg.fps`, slowed down so that at most
@@ -165,22 +191,24 @@ def vote(per_frame: list[tuple[float, list[SceneHit]]], agree_s: float, seconds:
 
 
 def search_clip(index, path: str | os.PathLike, k: int | None = None, title: str | None = None,
-                cfg: ClipCfg = ClipCfg()) -> ClipAnswer:
+                cfg: ClipCfg = ClipCfg(), search_cfg=None) -> ClipAnswer:
     """Scenes where the clip at `path` comes from, best first. `index` is an `Index` or a
-    `ShardedIndex`: each sampled frame goes through its ordinary `search`."""
+    `ShardedIndex`: each sampled frame goes through its ordinary `search` (with `search_cfg`,
+    default the index's own)."""
+    scfg = search_cfg or index.search_cfg
     limits = getattr(index, "limits", None) or ImageLimits()  # a ShardedIndex has the default
-    frames = sample_clip(path, cfg, index.search_cfg.query_short_side, limits)
+    frames = sample_clip(path, cfg, scfg.query_short_side, limits)
     t0 = frames[0][0]
-    per_frame = [(t - t0, index.search(rgb, k=cfg.per_frame_k, title=title)) for t, rgb in frames]
+    per_frame = [(t - t0, index.search(rgb, k=cfg.per_frame_k, title=title, cfg=scfg)) for t, rgb in frames]
     seconds = frames[-1][0] - t0
     ranked = vote(per_frame, cfg.agree_s, seconds)
-    if ranked and cfg.align_reach_s > 0 and index.search_cfg.refine_time:
-        ranked = _aligned(index, ranked, frames, [o for o, _ in per_frame], seconds, cfg)
-    return ClipAnswer(ranked[: k or index.search_cfg.k], len(frames), seconds)
+    if ranked and cfg.align_reach_s > 0 and scfg.refine_time:
+        ranked = _aligned(index, ranked, frames, [o for o, _ in per_frame], seconds, cfg, scfg)
+    return ClipAnswer(ranked[: k or scfg.k], len(frames), seconds)
 
 
 def _aligned(index, ranked: list[ClipHit], frames: list[tuple[float, np.ndarray]], offsets: list[float],
-             seconds: float, cfg: ClipCfg) -> list[ClipHit]:
+             seconds: float, cfg: ClipCfg, scfg) -> list[ClipHit]:
     """`ranked` with the best file's answers (among the first `cfg.align_candidates`) aligned, the
     one that fits best first, and its file's other answers that land on the same start dropped. The
     vote chose the file; inside it, a clip that runs into a held drawing splits into several
@@ -189,7 +217,6 @@ def _aligned(index, ranked: list[ClipHit], frames: list[tuple[float, np.ndarray]
     from animeid.scenes.clip_align import aligned_start
     from animeid.scenes.refine import thumbnail
 
-    scfg = index.search_cfg
     thumbs = [thumbnail(trim_borders(rgb) if scfg.trim_borders else rgb) for _, rgb in frames]
     file = ranked[0].scene.file
     placed = {}

@@ -98,7 +98,8 @@ def create_app(settings: ServiceSettings, backends: Backends | None = None) -> F
     async def titles():
         return {"titles": backends.titles()}
 
-    @app.post("/search", summary="Find title, episode and second of a screenshot", openapi_extra=IMAGE_BODY)
+    @app.post("/search", summary="Find title, episode and second of a screenshot, or where a clip (GIF, video) starts",
+              openapi_extra=IMAGE_BODY)
     async def search(request: Request,
                      k: Annotated[int, Query(ge=1, le=settings.max_k, description="scenes to return")] = 5,
                      cut_borders: Annotated[bool, Query(alias="cutBorders",
@@ -107,8 +108,12 @@ def create_app(settings: ServiceSettings, backends: Backends | None = None) -> F
                      url: Annotated[str | None, Query(description=URL_HELP)] = None):
         image = await read_image(request, url, settings)
         async with pool.ticket():
-            hits = await pool.run(backends.search, image, k, title, cut_borders)
-        return {"results": [{**h.to_dict(), **preview_links(request, h)} for h in hits], "error": None}
+            found = await pool.run(backends.search, image, k, title, cut_borders)
+        if isinstance(found, list):
+            return {"results": [{**h.to_dict(), **preview_links(request, h)} for h in found], "error": None}
+        # a clip: its start in each result, with the frames that agree, and what was sampled
+        return {"results": [{**c.to_dict(), **preview_links(request, c.scene)} for c in found.hits],
+                "clip": found.to_dict(), "error": None}
 
     @app.post("/identify", summary="Which characters are in the picture (per face)", openapi_extra=IMAGE_BODY)
     async def identify(request: Request,

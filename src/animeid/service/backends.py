@@ -9,6 +9,7 @@ otherwise index reads take a lock. A gallery is mutated by enrolment, so its use
 from __future__ import annotations
 
 import sqlite3
+import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
@@ -16,7 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from animeid.config import ImageLimits
-from animeid.errors import AnimeidError
+from animeid.errors import AnimeidError, BadVideo
 from animeid.service import previews
 from animeid.service.api_error import ApiError, not_configured, not_found
 from animeid.service.settings import ServiceSettings
@@ -75,16 +76,32 @@ class Backends:
         with self._store_lock:
             return index.titles()
 
-    def search(self, image, k: int, title: str | None, cut_borders: bool) -> list:
+    def search(self, image, k: int, title: str | None, cut_borders: bool):
         """The index's own `search`, given the upload as it came: it decodes the query itself
         (`Index.prepare_query`: shrunk to the size frames were indexed at), so the API answers
-        exactly what `animeid search` does, at the same cost."""
+        exactly what `animeid search` does, at the same cost. A clip (an animated GIF or a video,
+        recognised by its leading bytes or its path) is answered as `animeid search CLIP` answers
+        it: a `ClipAnswer` instead of a list of scenes."""
+        from animeid.scenes.clip_search import clip_suffix, is_clip, search_clip
+
         index = self._require_index()
         if title is not None and title not in {t["title"] for t in self.titles()}:
             raise ApiError(400, f"no title {title!r} in this index; GET /titles lists them")
         cfg = replace(index.search_cfg, trim_borders=cut_borders)
+        suffix = clip_suffix(image) if isinstance(image, (bytes, bytearray)) else None
         with self._store_lock:
-            return index.search(image, k=k, title=title, cfg=cfg)
+            if isinstance(image, Path) and is_clip(image):
+                return search_clip(index, image, k, title, search_cfg=cfg)
+            if suffix is None:
+                return index.search(image, k=k, title=title, cfg=cfg)
+            # the decoder reads files: the upload goes to a private temporary one, removed after
+            with tempfile.NamedTemporaryFile(suffix=suffix) as f:
+                f.write(image)
+                f.flush()
+                try:
+                    return search_clip(index, f.name, k, title, search_cfg=cfg)
+                except BadVideo as exc:  # the temporary file's name means nothing to the client
+                    raise BadVideo(str(exc).replace(f.name, "uploaded clip")) from None
 
     # --- previews -----------------------------------------------------------------------
     def _entry_video(self, entry_id: int):

@@ -163,7 +163,10 @@ function renderResults(answer) {
     card.querySelector(".rank").textContent = `#${i + 1}`;
     card.querySelector(".card-title").textContent = r.title;
     const ep = r.episode === null || r.episode === undefined ? "" : `Episode ${r.episode} · `;
-    card.querySelector(".meta").textContent = `${ep}${clock(r.at)}  (${clock(r.from)} – ${clock(r.to)})`;
+    // an animated GIF is searched as a clip: its answer is where it starts, and how many frames agree
+    const when = r.frames === undefined ? `${clock(r.at)}  (${clock(r.from)} – ${clock(r.to)})`
+      : `starts ${clock(r.at)} · ${r.frames} frames agree`;
+    card.querySelector(".meta").textContent = `${ep}${when}`;
     card.querySelector(".meta").title = r.file;
     const pct = Math.round(r.similarity * 1000) / 10;
     const bar = card.querySelector(".sim-bar span");

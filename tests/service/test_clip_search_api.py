@@ -1,0 +1,58 @@
+"""POST /search with a clip (animated GIF or video) instead of a screenshot: answered as
+`animeid search CLIP --json` answers it, uploaded or by local path; broken clips are JSON errors."""
+from __future__ import annotations
+
+import pytest
+
+from animeid.scenes.clip_search import clip_suffix
+from animeid.scenes.index import Index
+from tests.scenes.test_clip_search import write_window
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("clips")
+    out = {}
+    for suffix in (".gif", ".mp4", ".mkv"):   # 1.3 s .. 3.3 s of 'Alpha - 02'
+        out[suffix] = folder / f"window{suffix}"
+        write_window(out[suffix], 13, 21)
+    return out
+
+
+def test_uploads_are_told_apart_by_their_leading_bytes(clips, alpha2_jpeg):
+    assert clip_suffix(clips[".gif"].read_bytes()) == ".gif"
+    assert clip_suffix(clips[".mp4"].read_bytes()) == ".mp4"
+    assert clip_suffix(clips[".mkv"].read_bytes()) == ".mkv"
+    assert clip_suffix(alpha2_jpeg) is None and clip_suffix(b"") is None and clip_suffix(b"GIF89a junk") is None
+
+
+@pytest.mark.parametrize("suffix", [".gif", ".mp4", ".mkv"])
+def test_a_clip_upload_answers_like_the_library(client, scene_db, clips, suffix):
+    expected = Index.load(scene_db).search_clip(clips[suffix], k=2)
+    data = clips[suffix].read_bytes()
+    for r in (client.post("/search?k=2", files={"image": (f"c{suffix}", data, "application/octet-stream")}),
+              client.post("/search?k=2", content=data),
+              client.post("/search", params={"k": 2, "url": str(clips[suffix])})):
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["clip"] == expected.to_dict() and body["error"] is None
+        core = [{k: v for k, v in x.items() if k not in ("thumbnail", "video")} for x in body["results"]]
+        assert core == [c.to_dict() for c in expected.hits]
+        top = body["results"][0]
+        assert top["file"] == "Alpha/Alpha - 02.mp4" and abs(top["at"] - 1.3) <= 0.5 and top["frames"] >= 4
+        assert f"/preview/{top['id']}?" in top["thumbnail"]
+
+
+def test_a_screenshot_answer_has_no_clip_key(client, alpha2_jpeg):
+    body = client.post("/search?k=1", content=alpha2_jpeg).json()
+    assert "clip" not in body and body["results"][0]["title"] == "Alpha"
+
+
+def test_a_broken_clip_upload_is_a_json_error_naming_no_temporary_file(client, clips):
+    data = clips[".mp4"].read_bytes()
+    r = client.post("/search", content=data[:40])          # the header of an MP4 and nothing else
+    assert r.status_code == 400 and r.headers["content-type"].startswith("application/json")
+    message = r.json()["error"]
+    assert message.startswith("uploaded clip:") and "/tmp" not in message and "\n" not in message
+    r = client.post("/search?title=Nope", content=clips[".gif"].read_bytes())
+    assert r.status_code == 400 and "no title 'Nope'" in r.json()["error"]
