@@ -70,3 +70,15 @@ def test_correlations_are_taken_in_the_clips_orientation():
     assert ncc.shape == (3, 4)
     assert [int(np.argmax(row)) for row in ncc] == [2, 0, 3]
     assert ncc[0, 2] == pytest.approx(1.0, abs=1e-3) and ncc[0, 1] < 0.5
+
+
+def test_correlations_kept_across_calls_are_the_ones_computed_afresh():
+    from animeid.scenes.clip_align import FrameScores
+
+    entries = np.stack([pattern(i) for i in range(6)])
+    clip = [pattern(i) for i in (3, 1, 4, 5)]
+    scored = FrameScores(clip)
+    first = frame_correlations(clip, entries[:4], scored=scored, ids=[10, 11, 12, 13])
+    second = frame_correlations(clip, entries[2:], scored=scored, ids=[12, 13, 14, 15])   # overlaps
+    np.testing.assert_array_equal(first, frame_correlations(clip, entries[:4]))
+    np.testing.assert_array_equal(second, frame_correlations(clip, entries[2:]))

@@ -230,3 +230,54 @@ def test_a_clip_running_into_a_held_drawing_is_placed_by_its_moving_frames(tmp_p
     assert top.file == "Gamma/Gamma - 01.mp4" and abs(top.at - 1.5) <= 0.5
     # and no second answer of that file lands on the same start
     assert all(abs(c.scene.at - top.at) > 1.0 for c in answer.hits[1:] if c.scene.file == top.file)
+
+
+def test_a_held_frame_counts_for_every_start_its_drawing_allows():
+    """A drawing held 0-8 s answers frame 0 best; frame 1's best answer is a wrong moment (the clip
+    would start at 5.0), its second the right one (1.5), which frame 2 confirms. Frame 0 allows
+    both starts: it must count for the right one too, which three frames then agree on."""
+    held = SceneHit("T", 1, "a", 0.0, 4.0, 8.0, 0.99, 7, held=(0.0, 8.0))
+    per_frame = [
+        (0.0, [held]),
+        (0.5, [hit("a", 5.5, 0.97, 1), hit("a", 2.0, 0.96, 2)]),
+        (1.0, [hit("a", 2.5, 0.95, 3)]),
+    ]
+    out = vote(per_frame, agree_s=1.0, seconds=1.0)
+    assert [(c.scene.at, c.frames) for c in out] == [(pytest.approx(1.5), 3), (pytest.approx(5.0), 2)]
+    assert out[0].scene.order_key == pytest.approx(0.99 + 0.96 + 0.95)
+
+
+def test_a_held_frame_seeds_its_own_start_when_a_worse_answer_of_its_frame_took_the_place():
+    # a clip inside a drawing held 2-8 s; frame 0 also half-matches a moment at 2.2 s: the held frames
+    # agree on the middle of what they allow, not on the one weak exact answer
+    held = SceneHit("T", 1, "a", 2.0, 5.0, 8.0, 0.99, 7, held=(2.0, 8.0))
+    per_frame = [(0.0, [held, hit("a", 2.2, 0.7, 1)])] + [(o, [held]) for o in (0.5, 1.0, 1.5)]
+    out = vote(per_frame, agree_s=1.0, seconds=1.5)
+    assert (out[0].scene.at, out[0].frames) == (pytest.approx(4.25), 4)
+
+
+def test_aligning_correlates_each_frame_with_each_entry_once(scene_db, tmp_path, monkeypatch):
+    """The vote's answers in the best file are aligned one after another over overlapping windows
+    of entries: a frame's templates (per orientation) are built once, and each entry correlated
+    with them once, however many answers are aligned."""
+    import animeid.scenes.clip_align as clip_align
+
+    built, scored = [], []
+
+    class Counting(clip_align.CropMatcher):
+        def __init__(self, query, orientations=(False, True), chunk=16):
+            super().__init__(query, orientations, chunk)
+            self.key = (query.tobytes(), orientations)
+            built.append(self.key)
+
+        def scores(self, thumbs):
+            scored.extend((self.key, t.tobytes()) for t in thumbs)
+            return super().scores(thumbs)
+
+    monkeypatch.setattr(clip_align, "CropMatcher", Counting)
+    clip = tmp_path / "window.mp4"
+    write_window(clip, 3, 40)                                   # 0.3 s .. 4.2 s of 'Alpha - 02'
+    answer = Index.load(scene_db).search_clip(clip, k=3, cfg=ClipCfg(align_candidates=8))
+    assert answer.hits[0].scene.file == "Alpha/Alpha - 02.mp4" and abs(answer.hits[0].scene.at - 0.3) <= 0.5
+    assert built and len(built) == len(set(built)) <= 2 * answer.sampled
+    assert len(scored) == len(set(scored))

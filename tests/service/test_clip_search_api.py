@@ -56,3 +56,33 @@ def test_a_broken_clip_upload_is_a_json_error_naming_no_temporary_file(client, c
     assert message.startswith("uploaded clip:") and "/tmp" not in message and "\n" not in message
     r = client.post("/search?title=Nope", content=clips[".gif"].read_bytes())
     assert r.status_code == 400 and "no title 'Nope'" in r.json()["error"]
+
+
+def test_a_sharded_index_holds_clip_uploads_to_the_service_pixel_limit(make_settings, sharded_scene_db, clips):
+    from fastapi.testclient import TestClient
+
+    from animeid.service.app import create_app
+
+    settings = make_settings(db=sharded_scene_db, max_image_pixels=10_000)     # the clips are 192x144
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        r = client.post("/search", content=clips[".gif"].read_bytes())
+    assert r.status_code == 400 and "above the 10,000-pixel limit" in r.json()["error"]
+
+
+def test_an_avif_screenshot_is_a_picture_not_an_mp4_clip(client, scene_library):
+    import io
+
+    from PIL import Image, features
+
+    from animeid.media.video import frame_at
+
+    if not features.check("avif"):
+        pytest.skip("this Pillow writes no AVIF")
+    buf = io.BytesIO()
+    Image.fromarray(frame_at(scene_library / "Alpha" / "Alpha - 02.mp4", 2.3)).save(buf, format="AVIF")
+    data = buf.getvalue()
+    assert data[4:12] == b"ftypavif" and clip_suffix(data) is None
+    r = client.post("/search?k=1", content=data)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert "clip" not in body and body["results"][0]["file"] == "Alpha/Alpha - 02.mp4"

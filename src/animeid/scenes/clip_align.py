@@ -44,22 +44,51 @@ def best_start(ncc: np.ndarray, offsets: list[float], spans: np.ndarray, starts:
     return float((starts[lo] + starts[hi]) / 2), totals[best]
 
 
-def frame_correlations(thumbs: list[np.ndarray], entry_thumbs: np.ndarray, probe: int = 3) -> np.ndarray:
+class FrameScores:
+    """Correlations of a clip's frames with entries, each computed once per clip. A clip's answers
+    in one file are aligned one after another, over windows of entries that mostly overlap (the
+    vote splits a clip around a held drawing into answers a second or two apart): rebuilding each
+    frame's templates and correlating it again with the same entries would do most of the work
+    twice or more."""
+
+    def __init__(self, thumbs: list[np.ndarray]):
+        self.thumbs = thumbs
+        self.matchers: dict[tuple[int, bool], CropMatcher] = {}
+        self.cache: dict[tuple[int, bool, int], float] = {}
+
+    def scores(self, i: int, flip: bool, ids: list[int], entry_thumbs: np.ndarray) -> np.ndarray:
+        todo = [j for j, e in enumerate(ids) if (i, flip, e) not in self.cache]
+        if todo:
+            if (i, flip) not in self.matchers:
+                self.matchers[(i, flip)] = CropMatcher(self.thumbs[i], (flip,))
+            values = self.matchers[(i, flip)].scores(entry_thumbs[todo])
+            self.cache.update({(i, flip, ids[j]): float(v) for j, v in zip(todo, values)})
+        return np.array([self.cache[(i, flip, e)] for e in ids], np.float32)
+
+
+def frame_correlations(thumbs: list[np.ndarray], entry_thumbs: np.ndarray, probe: int = 3,
+                       scored: FrameScores | None = None, ids: list[int] | None = None) -> np.ndarray:
     """(frames x entries) thumbnail correlation, in the clip's orientation: a mirrored clip is
-    mirrored throughout, so the orientation is decided once, on the first `probe` frames."""
-    first = thumbs[:probe]
-    straight = sum(CropMatcher(q, (False,)).scores(entry_thumbs).max() for q in first)
-    mirrored = sum(CropMatcher(q, (True,)).scores(entry_thumbs).max() for q in first)
-    flip = (True,) if mirrored > straight else (False,)
-    return np.stack([CropMatcher(q, flip).scores(entry_thumbs) for q in thumbs])
+    mirrored throughout, so the orientation is decided once, on the first `probe` frames. `scored`
+    (for these `thumbs`) keeps what was computed for entries `ids` (one id space) across calls."""
+    scored = FrameScores(thumbs) if scored is None else scored
+    ids = list(range(len(entry_thumbs))) if ids is None else list(ids)
+    first = range(min(probe, len(thumbs)))
+    straight = [scored.scores(i, False, ids, entry_thumbs) for i in first]
+    mirrored = [scored.scores(i, True, ids, entry_thumbs) for i in first]
+    flip = sum(m.max() for m in mirrored) > sum(s.max() for s in straight)
+    probed = mirrored if flip else straight
+    rest = [scored.scores(i, flip, ids, entry_thumbs) for i in range(len(probed), len(thumbs))]
+    return np.stack(probed + rest)
 
 
 def aligned_start(index, entry_id: int, thumbs: list[np.ndarray], offsets: list[float], start: float,
-                  seconds: float, reach: float, step: float, tie: float) -> tuple[float, float] | None:
+                  seconds: float, reach: float, step: float, tie: float,
+                  scored: FrameScores | None = None) -> tuple[float, float] | None:
     """The clip's start within `reach` of `start`, by aligning its frames' thumbnails with the
     entries of the file holding `entry_id` (an `Index` or `ShardedIndex` id), and how well the clip
     fits there (mean correlation); None when the file has too few entries with thumbnails there to
-    say anything."""
+    say anything. `scored`: see `FrameScores`."""
     from animeid.scenes.refine import THUMB_H, THUMB_W
 
     located = index.locate(entry_id)
@@ -76,4 +105,5 @@ def aligned_start(index, entry_id: int, thumbs: list[np.ndarray], offsets: list[
     starts = start + step * np.arange(-n, n + 1)
     starts = starts[starts >= 0]                    # a clip cannot start before its file
     keep = int(np.argmin(np.abs(starts - start)))   # `start` itself (a vote never answers below 0)
-    return best_start(frame_correlations(thumbs, entry_thumbs), offsets, spans, starts, tie, keep)
+    ncc = frame_correlations(thumbs, entry_thumbs, scored=scored, ids=[r[0] for r in rows])
+    return best_start(ncc, offsets, spans, starts, tie, keep)

@@ -59,13 +59,19 @@ def is_clip(source) -> bool:
         return False
 
 
+# ISO-BMFF major brands of still pictures (AVIF, HEIF/HEIC and their image sequences)
+_PICTURE_BRANDS = frozenset({b"avif", b"avis", b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm",
+                             b"hevs", b"mif1", b"mif2", b"msf1", b"miaf"})
+
+
 def clip_suffix(data: bytes) -> str | None:
     """For an upload (bytes, no file name): the extension of the clip it is (".gif" for an animated
     GIF, ".mp4" for MP4/MOV, ".mkv" for Matroska/WebM, ".avi"), from its leading bytes; None for a
     picture or anything else, which the image loader then explains."""
     head = bytes(data[:12])
     if head[4:8] == b"ftyp":
-        return ".mp4"
+        # AVIF and HEIF pictures are ISO-BMFF files too; their major brand tells them from a movie
+        return None if head[8:12] in _PICTURE_BRANDS else ".mp4"
     if head[:4] == b"\x1a\x45\xdf\xa3":
         return ".mkv"
     if head[:4] == b"RIFF" and head[8:12] == b"AVI ":
@@ -151,30 +157,41 @@ def vote(per_frame: list[tuple[float, list[SceneHit]]], agree_s: float, seconds:
     second minus the frame's offset, give or take `agree_s` / 2; a held drawing's answer
     (`SceneHit.held`) allows its whole span so, since the frame could have been taken at any second
     of it (its `at`, the drawing's middle, would put every still frame of a clip at another start).
-    Best answers first, an answer joins the first group of its file whose allowed starts (the
+    Best answers first, an exact answer joins the first group of its file whose allowed starts (the
     intersection of its members') overlap its own, narrowing them; each frame counts at most once
-    per group. Groups rank by the summed similarity of their frames (agreement of many frames beats
-    one very similar frame), then by mean similarity. A group's start is the median of its exact
-    (not held) answers' starts, kept inside what the group allows, or the middle of that. A start up to `agree_s` before the file begins is placement noise and counts as 0; one
-    further back is impossible (the clip would begin before the file does) and is dropped, or a
-    wrong scene of the right file would come back clamped to 0:00 beside the right answer."""
+    per group. Held answers come after every exact one and join *every* group of their file they
+    overlap: a held frame supports all the starts its span allows, so seeding or joining only one
+    group would hand its vote to whichever start a better (possibly wrong) answer happened to pin
+    there first, and the frames that agree on the right start would count one frame short. A held
+    answer seeds a group of its own only when it could join none. Groups rank by the summed
+    similarity of their frames (agreement of many frames beats one very similar frame), then by
+    mean similarity. A group's start is the median of its exact (not held) answers' starts, kept
+    inside what the group allows, or the middle of that. A start up to `agree_s` before the file
+    begins is placement noise and counts as 0; one further back is impossible (the clip would
+    begin before the file does) and is dropped, or a wrong scene of the right file would come back
+    clamped to 0:00 beside the right answer."""
     tol = agree_s / 2
     offset_of = [offset for offset, _ in per_frame]
-    answers = sorted(((h.similarity, i, offset, h) for i, (offset, hits) in enumerate(per_frame) for h in hits),
-                     key=lambda c: (-c[0], c[1]))
+    answers = sorted(((h.held is not None, h.similarity, i, offset, h)
+                      for i, (offset, hits) in enumerate(per_frame) for h in hits),
+                     key=lambda c: (c[0], -c[1], c[2]))
     groups: list[list] = []   # [file, lowest start, highest start, {frame: answer}]
-    for _, i, offset, hit in answers:
+    for _, _, i, offset, hit in answers:
         first, last = hit.held or (hit.at, hit.at)
         lo, hi = max(first - offset - tol, -tol), last - offset + tol
         if hi < lo:
             continue
+        overlapped = joined = False
         for group in groups:
             if group[0] == hit.file and max(group[1], lo) <= min(group[2], hi):
+                overlapped = True
                 if i not in group[3]:
                     group[3][i] = hit
                     group[1], group[2] = max(group[1], lo), min(group[2], hi)
-                break
-        else:
+                    joined = True
+                if hit.held is None:
+                    break
+        if not (joined if hit.held is not None else overlapped):
             groups.append([hit.file, lo, hi, {i: hit}])
     out = []
     for _, lo, hi, members in groups:
@@ -196,7 +213,11 @@ def search_clip(index, path: str | os.PathLike, k: int | None = None, title: str
     `ShardedIndex`: each sampled frame goes through its ordinary `search` (with `search_cfg`,
     default the index's own)."""
     scfg = search_cfg or index.search_cfg
-    limits = getattr(index, "limits", None) or ImageLimits()  # a ShardedIndex has the default
+    # a ShardedIndex decodes screenshots with its first shard's limits (a server sets the shards'),
+    # and its clips must be held to the same ones, not to the library's defaults
+    from animeid.distribute.sharded_index import ShardedIndex
+
+    limits = (index.shards[0] if isinstance(index, ShardedIndex) else index).limits
     frames = sample_clip(path, cfg, scfg.query_short_side, limits)
     t0 = frames[0][0]
     per_frame = [(t - t0, index.search(rgb, k=cfg.per_frame_k, title=title, cfg=scfg)) for t, rgb in frames]
@@ -214,16 +235,16 @@ def _aligned(index, ranked: list[ClipHit], frames: list[tuple[float, np.ndarray]
     vote chose the file; inside it, a clip that runs into a held drawing splits into several
     groups (its still frames all answer the drawing's middle), which only alignment tells apart."""
     from animeid.media.borders import trim_borders
-    from animeid.scenes.clip_align import aligned_start
+    from animeid.scenes.clip_align import FrameScores, aligned_start
     from animeid.scenes.refine import thumbnail
 
     thumbs = [thumbnail(trim_borders(rgb) if scfg.trim_borders else rgb) for _, rgb in frames]
     file = ranked[0].scene.file
-    placed = {}
+    placed, scored = {}, FrameScores(thumbs)
     for j, hit in enumerate(ranked[: cfg.align_candidates]):
         if hit.scene.file == file:
             fit = aligned_start(index, hit.scene.entry_id, thumbs, offsets, hit.scene.at, seconds,
-                                cfg.align_reach_s, cfg.align_step_s, scfg.time_tie_ncc)
+                                cfg.align_reach_s, cfg.align_step_s, scfg.time_tie_ncc, scored)
             if fit is not None:
                 placed[j] = fit
     if not placed:
