@@ -86,3 +86,39 @@ def test_an_avif_screenshot_is_a_picture_not_an_mp4_clip(client, scene_library):
     assert r.status_code == 200, r.text
     body = r.json()
     assert "clip" not in body and body["results"][0]["file"] == "Alpha/Alpha - 02.mp4"
+
+
+class RecordingLock:
+    """A lock that remembers whether it is held, so a test can see what ran under it."""
+
+    def __init__(self):
+        self.held = False
+
+    def __enter__(self):
+        self.held = True
+
+    def __exit__(self, *exc):
+        self.held = False
+
+
+def test_a_clip_is_decoded_before_the_index_lock_is_taken(make_settings, clips, monkeypatch):
+    import animeid.scenes.clip_search as clip_search
+    from animeid.service.backends import Backends
+
+    backends = Backends(make_settings())
+    lock, decoded_under_lock = RecordingLock(), []
+    backends._store_lock = lock
+    real = clip_search.sample_clip
+
+    def watched(*args, **kwargs):
+        decoded_under_lock.append(lock.held)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(clip_search, "sample_clip", watched)
+    try:
+        for source in (clips[".mp4"], clips[".gif"].read_bytes()):
+            answer = backends.search(source, 2, None, True)
+            assert answer.hits[0].scene.file == "Alpha/Alpha - 02.mp4"
+    finally:
+        backends.close()
+    assert decoded_under_lock == [False, False]

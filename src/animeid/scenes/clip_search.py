@@ -213,12 +213,24 @@ def search_clip(index, path: str | os.PathLike, k: int | None = None, title: str
     `ShardedIndex`: each sampled frame goes through its ordinary `search` (with `search_cfg`,
     default the index's own)."""
     scfg = search_cfg or index.search_cfg
-    # a ShardedIndex decodes screenshots with its first shard's limits (a server sets the shards'),
-    # and its clips must be held to the same ones, not to the library's defaults
+    return search_frames(index, sample_clip(path, cfg, scfg.query_short_side, clip_limits(index)), k, title,
+                         cfg, scfg)
+
+
+def clip_limits(index) -> ImageLimits:
+    """The limits a clip's frames are held to: those the index decodes screenshots with. A
+    ShardedIndex decodes them with its first shard's (a server sets the shards'), not the
+    library's defaults."""
     from animeid.distribute.sharded_index import ShardedIndex
 
-    limits = (index.shards[0] if isinstance(index, ShardedIndex) else index).limits
-    frames = sample_clip(path, cfg, scfg.query_short_side, limits)
+    return (index.shards[0] if isinstance(index, ShardedIndex) else index).limits
+
+
+def search_frames(index, frames: list[tuple[float, np.ndarray]], k: int | None = None, title: str | None = None,
+                  cfg: ClipCfg = ClipCfg(), search_cfg=None) -> ClipAnswer:
+    """`search_clip` once the clip is decoded (`sample_clip`): a server decodes before it takes the
+    index's lock, so a long decode does not hold other searches up."""
+    scfg = search_cfg or index.search_cfg
     t0 = frames[0][0]
     per_frame = [(t - t0, index.search(rgb, k=cfg.per_frame_k, title=title, cfg=scfg)) for t, rgb in frames]
     seconds = frames[-1][0] - t0

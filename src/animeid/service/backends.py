@@ -82,26 +82,30 @@ class Backends:
         exactly what `animeid search` does, at the same cost. A clip (an animated GIF or a video,
         recognised by its leading bytes or its path) is answered as `animeid search CLIP` answers
         it: a `ClipAnswer` instead of a list of scenes."""
-        from animeid.scenes.clip_search import clip_suffix, is_clip, search_clip
+        from animeid.config import ClipCfg
+        from animeid.scenes.clip_search import clip_limits, clip_suffix, is_clip, sample_clip, search_frames
 
         index = self._require_index()
         if title is not None and title not in {t["title"] for t in self.titles()}:
             raise ApiError(400, f"no title {title!r} in this index; GET /titles lists them")
         cfg = replace(index.search_cfg, trim_borders=cut_borders)
-        suffix = clip_suffix(image) if isinstance(image, (bytes, bytearray)) else None
-        with self._store_lock:
-            if isinstance(image, Path) and is_clip(image):
-                return search_clip(index, image, k, title, search_cfg=cfg)
-            if suffix is None:
-                return index.search(image, k=k, title=title, cfg=cfg)
+        if isinstance(image, Path) and is_clip(image):
+            frames = sample_clip(image, ClipCfg(), cfg.query_short_side, clip_limits(index))
+        elif isinstance(image, (bytes, bytearray)) and (suffix := clip_suffix(image)):
             # the decoder reads files: the upload goes to a private temporary one, removed after
             with tempfile.NamedTemporaryFile(suffix=suffix) as f:
                 f.write(image)
                 f.flush()
                 try:
-                    return search_clip(index, f.name, k, title, search_cfg=cfg)
+                    frames = sample_clip(f.name, ClipCfg(), cfg.query_short_side, clip_limits(index))
                 except BadVideo as exc:  # the temporary file's name means nothing to the client
                     raise BadVideo(str(exc).replace(f.name, "uploaded clip")) from None
+        else:
+            with self._store_lock:
+                return index.search(image, k=k, title=title, cfg=cfg)
+        # decoded outside the lock: a long clip must not hold up other searches
+        with self._store_lock:
+            return search_frames(index, frames, k, title, search_cfg=cfg)
 
     # --- previews -----------------------------------------------------------------------
     def _entry_video(self, entry_id: int):
