@@ -1,7 +1,7 @@
-"""Placing a clip in time by aligning all its frames at once. The vote puts the clip's start at the
-median of what each frame says, but a frame of a held drawing says "the middle of the drawing",
-whatever second it was taken at: a clip that runs into a 4-second still is pulled towards it. Here
-every candidate start is scored by how well *each* sampled frame matches the thumbnail of the entry
+"""Placing a clip in time by aligning all its frames at once. The vote finds roughly where a clip
+starts from each frame's own best moment, but a frame of a held drawing or a crop of a pan has many
+equally good moments, and one answer per frame loses that: the vote's groups around a still can
+split, and its start is only as good as the exact answers in it. Here every candidate start is scored by how well *each* sampled frame matches the thumbnail of the entry
 shown at its own second under that start (as audio fingerprints are aligned): frames of a still
 match equally at every start and so decide nothing, frames with motion decide."""
 from __future__ import annotations
