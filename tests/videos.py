@@ -33,7 +33,8 @@ def write_frames(path: Path, frames: list[np.ndarray], fps: int = 10, gop: int =
     """RGB frames as a video: H.264 (MPEG-4 part 2 for .avi), or a GIF through FFmpeg's encoder."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    codec = {".gif": "gif", ".avi": "mpeg4"}.get(path.suffix, "libx264")
+    codec = {".gif": "gif", ".avi": "mpeg4", ".wmv": "wmv2", ".mpg": "mpeg2video",
+             ".mpeg": "mpeg2video"}.get(path.suffix, "libx264")
     with av.open(str(path), "w") as container:
         stream = container.add_stream(codec, rate=fps)
         stream.width, stream.height = frames[0].shape[1], frames[0].shape[0]

@@ -64,7 +64,10 @@ class IndexCfg:
     batch_size: int = 16
     # Commit to disk after this many seconds of work so a killed run loses little.
     checkpoint_seconds: float = 20.0
-    video_extensions: tuple[str, ...] = (".mp4", ".mkv", ".webm", ".avi", ".mov", ".gif", ".m4v")
+    # Files a library is scanned for (and clips recognised by): the usual containers, TV and disc
+    # recordings (MPEG-TS, M2TS), and old fansub containers (FLV, WMV, MPEG-PS).
+    video_extensions: tuple[str, ...] = (".mp4", ".mkv", ".webm", ".avi", ".mov", ".gif", ".m4v", ".ts", ".m2ts",
+                                         ".flv", ".wmv", ".mpg", ".mpeg")
 
 
 @dataclass(frozen=True)

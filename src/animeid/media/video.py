@@ -178,6 +178,23 @@ def _miniature(frame) -> np.ndarray:
     return frame.to_ndarray(format="gray", width=32, height=18).astype(np.float32)
 
 
+def decode_from(container, stream, t: float, start_pts: int, tb: float) -> Iterator:
+    """Decoded frames from the keyframe at or before second `t` on. Containers without an index
+    (MPEG-TS, M2TS) seek by estimating a byte position and can land seconds *after* `t`, or past the
+    last frame; when nothing or a frame past `t` comes first, decoding starts again from the
+    beginning of the stream."""
+    container.seek(int(t / tb) + start_pts, stream=stream, backward=True, any_frame=False)
+    frames = container.decode(stream)
+    first = next(frames, None)
+    if first is None or (first.pts is not None and (first.pts - start_pts) * tb > t + 1e-6):
+        container.seek(0)   # the container's own start: a seek to the stream's first pts can overshoot too
+        frames = container.decode(stream)
+        first = next(frames, None)
+    if first is not None:
+        yield first
+        yield from frames
+
+
 def frame_at(path: Path, t: float, short_side: int | None = None) -> np.ndarray:
     """The frame shown at second `t` (decoding from the nearest keyframe before it)."""
     container = _open(path)
@@ -185,9 +202,8 @@ def frame_at(path: Path, t: float, short_side: int | None = None) -> np.ndarray:
         stream = container.streams.video[0]
         tb = float(stream.time_base)
         start_pts = stream.start_time or 0
-        container.seek(int(t / tb) + start_pts, stream=stream, backward=True, any_frame=False)
         best = None
-        for frame in container.decode(stream):
+        for frame in decode_from(container, stream, t, start_pts, tb):
             ft = (frame.pts - start_pts) * tb if frame.pts is not None else 0.0
             if ft > t + 1e-6 and best is not None:
                 break

@@ -65,7 +65,7 @@ def scene_clip_mp4(video: Path, t0: float, t1: float, short_side: int, out: Path
     """Re-encode [t0, t1] of `video` as a small muted MP4 at `out`."""
     import av
 
-    from animeid.media.video import _open
+    from animeid.media.video import _open, decode_from
 
     src = _open(video)
     try:
@@ -75,13 +75,12 @@ def scene_clip_mp4(video: Path, t0: float, t1: float, short_side: int, out: Path
         start_pts = stream.start_time or 0
         rate = Fraction(float(stream.average_rate or stream.guessed_rate or 12)).limit_denominator(1001)
         rate = min(rate, Fraction(30))
-        src.seek(int(t0 / tb) + start_pts, stream=stream, backward=True, any_frame=False)
         codec = _video_encoder()
         with av.open(str(out), "w", format="mp4", options={"movflags": "+faststart"}) as dst:
             ost = None
             n = 0
             next_t = t0
-            for frame in src.decode(stream):
+            for frame in decode_from(src, stream, t0, start_pts, tb):
                 ft = (frame.pts - start_pts) * tb if frame.pts is not None else next_t
                 if ft + 1e-6 < next_t:
                     continue
