@@ -105,7 +105,7 @@ def run_demo(args) -> int:
 
 
 def _check_at(at: float, clip: Path) -> None:
-    """The screenshot's second must be inside the clip: past its end `frame_at` has nothing to show."""
+    """The screenshot's second must be inside the clip: past its end there is no such frame to take."""
     from animeid.errors import AnimeidError
     from animeid.media.video import probe
 
