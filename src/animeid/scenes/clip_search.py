@@ -97,16 +97,20 @@ def sample_clip(path: str | os.PathLike, cfg: ClipCfg, short_side: int | None,
     `cfg.max_frames` cover the part of the clip `_window` allows. Frames an uploaded picture could
     not have (`limits`) are refused alike: a clip must not be a way around the decompression-bomb
     guard, nor a 4-pixel video answered with noise."""
-    from animeid.media.video import iter_frames, probe
+    from animeid.media.video import _open, iter_frames
 
     path = Path(path)
-    info = probe(path)  # BadVideo for a missing, empty or unreadable file, or one without video
-    w, h = info.width, info.height
-    if w and h and w * h > limits.max_pixels:
-        raise BadVideo(f"{path}: frames are {w}x{h}, above the {limits.max_pixels:,}-pixel limit")
-    if w and h and min(w, h) < limits.min_side:
-        raise BadVideo(f"{path}: frames are {w}x{h}, too small to recognise anything")
-    window = _window(path, cfg, w * h)
+    container = _open(path)  # BadVideo for a missing, empty or unreadable file, or one without video
+    try:
+        ctx = container.streams.video[0].codec_context
+        w, h = ctx.width, ctx.height
+        if w and h and w * h > limits.max_pixels:
+            raise BadVideo(f"{path}: frames are {w}x{h}, above the {limits.max_pixels:,}-pixel limit")
+        if w and h and min(w, h) < limits.min_side:
+            raise BadVideo(f"{path}: frames are {w}x{h}, too small to recognise anything")
+        window = _window(container, cfg, w * h)
+    finally:
+        container.close()
     fps = min(cfg.fps, cfg.max_frames / window) if window > 0 else cfg.fps
     frames: list[tuple[float, np.ndarray]] = []
     stream = iter_frames(path, fps=fps, short_side=short_side)
@@ -124,7 +128,7 @@ def sample_clip(path: str | os.PathLike, cfg: ClipCfg, short_side: int | None,
     return frames
 
 
-def _window(path: Path, cfg: ClipCfg, pixels_per_frame: int) -> float:
+def _window(container, cfg: ClipCfg, pixels_per_frame: int) -> float:
     """Seconds of the clip to sample: to the end of its last frame, at most `cfg.max_seconds`, and
     only as far as `cfg.max_decoded_pixels` allows (every frame is decoded: 60 s of 4K would take
     most of a minute). Read from the packets' timestamps without decoding: they are the ones frames
@@ -135,18 +139,17 @@ def _window(path: Path, cfg: ClipCfg, pixels_per_frame: int) -> float:
 
     budget = max(1, int(cfg.max_decoded_pixels // max(pixels_per_frame, 1)))  # frames to decode
     first = end = None
+    stream = container.streams.video[0]
+    tb = stream.time_base
     try:
-        with av.open(str(path)) as container:
-            stream = container.streams.video[0]
-            tb = stream.time_base
-            for n, packet in enumerate(container.demux(stream)):
-                if packet.pts is None or tb is None:
-                    continue
-                t = float(packet.pts * tb)
-                first = t if first is None else min(first, t)
-                if t - first > cfg.max_seconds or n >= budget:
-                    return min(t - first, cfg.max_seconds)
-                end = max(t if end is None else end, t + float((packet.duration or 0) * tb))
+        for n, packet in enumerate(container.demux(stream)):
+            if packet.pts is None or tb is None:
+                continue
+            t = float(packet.pts * tb)
+            first = t if first is None else min(first, t)
+            if t - first > cfg.max_seconds or n >= budget:
+                return min(t - first, cfg.max_seconds)
+            end = max(t if end is None else end, t + float((packet.duration or 0) * tb))
     except (av.error.FFmpegError, OSError):
         pass  # a truncated file: as far as it could be read, as the decoder will
     return 0.0 if first is None else min(end - first, cfg.max_seconds)
