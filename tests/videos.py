@@ -49,6 +49,16 @@ def write_frames(path: Path, frames: list[np.ndarray], fps: int = 10, gop: int =
     return path
 
 
+def write_gif(path: Path, frames: list[np.ndarray], delay_ms: int = 100) -> Path:
+    """RGB frames as an animated GIF written by Pillow (a 256-colour palette per frame, as chat apps
+    make them), each shown `delay_ms`."""
+    from PIL import Image
+
+    pictures = [Image.fromarray(f) for f in frames]
+    pictures[0].save(path, save_all=True, append_images=pictures[1:], duration=delay_ms, loop=0)
+    return Path(path)
+
+
 def write_clip(path: Path, seeds: list[int], seconds_per_scene: float = 2.0, fps: int = 10,
                w: int = 192, h: int = 144) -> Path:
     n_per = int(seconds_per_scene * fps)

@@ -11,7 +11,7 @@ from animeid.errors import BadVideo
 from animeid.scenes.clip_search import is_clip, sample_clip, search_clip, vote
 from animeid.scenes.hits import SceneHit
 from animeid.scenes.index import Index
-from tests.videos import scene_frame, write_clip, write_frames
+from tests.videos import scene_frame, write_clip, write_frames, write_gif
 
 ALPHA_02_SEEDS = [5, 6, 7]   # tests/videos.make_library: 2 s per scene at 10 fps
 
@@ -159,9 +159,7 @@ def test_the_whole_episode_as_a_clip_is_one_answer_at_its_start(scene_db, scene_
 
 def test_sampling_spreads_over_a_gif_whose_container_misstates_its_length(tmp_path):
     # every delay 0 ms: FFmpeg plays it at 100 ms a frame, but declares a length it does not play
-    gif = tmp_path / "zero-delay.gif"
-    pictures = [Image.fromarray(scene_frame(5 + g // 20, g / 10)) for g in range(100)]
-    pictures[0].save(gif, save_all=True, append_images=pictures[1:], duration=0, loop=0)
+    gif = write_gif(tmp_path / "zero-delay.gif", [scene_frame(5 + g // 20, g / 10) for g in range(100)], delay_ms=0)
     from animeid.media.video import iter_frames
     played = [t for t, _ in iter_frames(gif, fps=1000, short_side=None)][-1] + 0.1
     frames = sample_clip(gif, ClipCfg(fps=2.0, max_frames=16), short_side=None)

@@ -69,7 +69,7 @@ def test_letterboxed_episode_and_episode_numbers(shared_data, shared_index):
 def test_gif_windows_of_every_clip_are_found_at_their_start(shared_data, shared_index, tmp_path):
     """A window of each real clip, cut at a second the index never kept and written as a GIF (256
     colours, 10 fps), as bots receive them: its frames vote on where it starts."""
-    from PIL import Image
+    from tests.videos import write_gif
 
     index = Index.load(shared_index)
     total = file_ok = start_ok = 0
@@ -77,9 +77,7 @@ def test_gif_windows_of_every_clip_are_found_at_their_start(shared_data, shared_
         duration = probe(v.path).duration
         length = min(2.0, 0.6 * duration)
         start = unsampled_query_times(v.path, IndexCfg(), duration - length, 1)[0]
-        frames = [Image.fromarray(f) for f in frames_at(v.path, list(start + np.arange(0, length, 0.1)))]
-        clip = tmp_path / f"{total}.gif"
-        frames[0].save(clip, save_all=True, append_images=frames[1:], duration=100, loop=0)
+        clip = write_gif(tmp_path / f"{total}.gif", frames_at(v.path, list(start + np.arange(0, length, 0.1))))
         answer = index.search_clip(clip, k=1)
         total += 1
         file_ok += answer.hits[0].scene.file == v.relpath

@@ -113,16 +113,14 @@ def test_choose_a_file_finds_the_title_and_plays_the_scene(browser, page_server,
 
 def test_an_animated_gif_is_searched_as_a_clip(browser, page_server, shared_data, tmp_path):
     """Two seconds of episode 12 from 6.2 s, as an animated GIF: the page shows where it starts."""
-    from PIL import Image
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
     from animeid.media.video import frames_at
+    from tests.videos import write_gif
 
     frames = frames_at(shared_data / "video" / TITLE / f"{TITLE} - 12.mp4", [6.2 + j / 10 for j in range(21)])
-    gif = tmp_path / "clip.gif"
-    pictures = [Image.fromarray(f) for f in frames]
-    pictures[0].save(gif, save_all=True, append_images=pictures[1:], duration=100, loop=0)
+    gif = write_gif(tmp_path / "clip.gif", frames)
     _open_page(browser, page_server)
     browser.find_element(By.ID, "file").send_keys(str(gif))
     WebDriverWait(browser, 60).until(lambda d: "frames agree" in " ".join(
