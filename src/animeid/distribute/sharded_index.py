@@ -87,10 +87,9 @@ class ShardedIndex:
     def search_clip(self, path, k: int | None = None, title: str | None = None, cfg=None):
         """Where a short clip (a video file, an animated GIF) starts, best first: a `ClipAnswer`.
         Its sampled frames are searched one by one and vote (`animeid.scenes.clip_search`)."""
-        from animeid.config import ClipCfg
         from animeid.scenes.clip_search import search_clip
 
-        return search_clip(self, path, k, title, cfg or ClipCfg())
+        return search_clip(self, path, k, title, cfg)
 
     def with_search(self, **changes) -> "ShardedIndex":
         self.search_cfg = replace(self.search_cfg, **changes)

@@ -1,9 +1,10 @@
 """Placing a clip in time by aligning all its frames at once. The vote finds roughly where a clip
 starts from each frame's own best moment, but a frame of a held drawing or a crop of a pan has many
 equally good moments, and one answer per frame loses that: the vote's groups around a still can
-split, and its start is only as good as the exact answers in it. Here every candidate start is scored by how well *each* sampled frame matches the thumbnail of the entry
-shown at its own second under that start (as audio fingerprints are aligned): frames of a still
-match equally at every start and so decide nothing, frames with motion decide."""
+split, and its start is only as good as the exact answers in it. Here every candidate start is
+scored by how well *each* sampled frame matches the thumbnail of the entry shown at its own second
+under that start (as audio fingerprints are aligned): frames of a still match equally at every
+start and so decide nothing, frames with motion decide."""
 from __future__ import annotations
 
 import numpy as np

@@ -211,11 +211,11 @@ def vote(per_frame: list[tuple[float, list[SceneHit]]], agree_s: float, seconds:
 
 
 def search_clip(index, path: str | os.PathLike, k: int | None = None, title: str | None = None,
-                cfg: ClipCfg = ClipCfg(), search_cfg=None) -> ClipAnswer:
+                cfg: ClipCfg | None = None, search_cfg=None) -> ClipAnswer:
     """Scenes where the clip at `path` comes from, best first. `index` is an `Index` or a
     `ShardedIndex`: each sampled frame goes through its ordinary `search` (with `search_cfg`,
     default the index's own)."""
-    scfg = search_cfg or index.search_cfg
+    cfg, scfg = cfg or ClipCfg(), search_cfg or index.search_cfg
     return search_frames(index, sample_clip(path, cfg, scfg.query_short_side, clip_limits(index)), k, title,
                          cfg, scfg)
 
@@ -247,8 +247,9 @@ def _aligned(index, ranked: list[ClipHit], frames: list[tuple[float, np.ndarray]
              seconds: float, cfg: ClipCfg, scfg) -> list[ClipHit]:
     """`ranked` with the best file's answers (among the first `cfg.align_candidates`) aligned, the
     one that fits best first, and its file's other answers that land on the same start dropped. The
-    vote chose the file; inside it, a clip that runs into a held drawing splits into several
-    groups (its still frames all answer the drawing's middle), which only alignment tells apart."""
+    vote chose the file; inside it, its starts are only as good as the frames' single best moments,
+    and a clip around a still or a pan can come back as answers a second or two apart, which only
+    matching every frame at once tells apart."""
     from animeid.media.borders import trim_borders
     from animeid.scenes.clip_align import FrameScores, aligned_start
     from animeid.scenes.refine import thumbnail
