@@ -131,6 +131,51 @@ def test_an_animated_gif_is_searched_as_a_clip(browser, page_server, shared_data
     assert meta and abs(float(meta.group(1)) - 6.2) <= 1.0 and int(meta.group(2)) >= 3
 
 
+@pytest.fixture(scope="module")
+def mp4_clip(shared_data, tmp_path_factory):
+    """Two seconds of episode 12 from 6.2 s as an H.264 MP4 at 10 frames a second."""
+    from animeid.media.video import frames_at
+    from tests.videos import write_frames
+
+    frames = frames_at(shared_data / "video" / TITLE / f"{TITLE} - 12.mp4", [6.2 + j / 10 for j in range(21)])
+    even = [f[: f.shape[0] // 2 * 2, : f.shape[1] // 2 * 2] for f in frames]
+    return write_frames(tmp_path_factory.mktemp("clip") / "clip.mp4", even)
+
+
+@pytest.mark.parametrize("how", ["choose", "drop"])
+def test_a_video_clip_is_searched_as_a_clip_and_played(browser, page_server, mp4_clip, how):
+    """The page plays the clip in place of the picture and shows where it starts."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    _open_page(browser, page_server)
+    if how == "choose":
+        browser.find_element(By.ID, "file").send_keys(str(mp4_clip))
+    else:
+        browser.execute_script("""
+            const bytes = Uint8Array.from(atob(arguments[0]), c => c.charCodeAt(0));
+            const dt = new DataTransfer();
+            dt.items.add(new File([bytes], "clip.mp4", {type: "video/mp4"}));
+            document.getElementById("drop").dispatchEvent(new DragEvent("drop", {dataTransfer: dt, bubbles: true, cancelable: true}));
+            """, base64.b64encode(mp4_clip.read_bytes()).decode())
+    WebDriverWait(browser, 60).until(lambda d: "frames agree" in " ".join(
+        e.text for e in d.find_elements(By.CSS_SELECTOR, ".card .meta")))
+    best = _cards(browser)[0]
+    assert best.find_element(By.CSS_SELECTOR, ".card-title").text == TITLE
+    meta = re.match(r"Episode 12 · starts 0:(\d\d\.\d) · (\d+) frames agree", best.find_element(By.CSS_SELECTOR, ".meta").text)
+    assert meta and abs(float(meta.group(1)) - 6.2) <= 1.0 and int(meta.group(2)) >= 3
+    assert browser.find_element(By.ID, "query-title").get_attribute("textContent") == "Your clip"
+    assert not browser.find_element(By.ID, "query").is_displayed()
+    player = browser.find_element(By.ID, "query-video")
+    assert player.is_displayed()
+    width = WebDriverWait(browser, 30).until(lambda d: d.execute_script(
+        "const v = arguments[0]; return v.error ? -1 : (v.readyState >= 2 ? v.videoWidth : null);", player))
+    import av
+
+    with av.open(str(mp4_clip)) as container:
+        assert width == container.streams.video[0].width  # the browser decoded the clip itself
+
+
 @pytest.mark.parametrize("how", ["drop", "paste"])
 def test_drop_and_paste_find_the_title(browser, page_server, screenshot, how):
     _open_page(browser, page_server)
@@ -192,4 +237,29 @@ def test_faces_with_characters_and_genres_are_shown(browser, full_server, shared
     assert len(browser.find_elements(By.CSS_SELECTOR, "#boxes .box")) == 1        # the detected face, boxed
     chips = [c.text for c in browser.find_elements(By.CSS_SELECTOR, "#genres .chip")]
     assert len(chips) == 3 and all(re.fullmatch(r"(Action|Comedy|Drama)\s*\d+%", c) for c in chips)
+    assert not browser.find_element(By.ID, "error").is_displayed()
+
+
+def test_a_clip_s_first_frame_gets_characters_and_genres(browser, full_server, shared_data, tmp_path):
+    """A clip of a face: the page takes its first frame (the models take pictures), boxes the face
+    and names the character, while the clip itself goes to the scene search."""
+    import numpy as np
+    from PIL import Image
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from tests.videos import write_frames
+
+    face = sorted((shared_data / "characters" / "moeimouto10" / "test" / "002_suzumiya_haruhi").iterdir())[0]
+    still = np.asarray(Image.open(face).convert("RGB").resize((320, 320), Image.LANCZOS))
+    clip = write_frames(tmp_path / "face.mp4", [np.roll(still, j, axis=1) for j in range(10)])
+    _open_page(browser, full_server)
+    browser.find_element(By.ID, "file").send_keys(str(clip))
+    WebDriverWait(browser, 60).until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, "#faces .who") and d.find_elements(By.CSS_SELECTOR, "#genres .chip"))
+    assert browser.find_element(By.ID, "faces-title").get_attribute("textContent") == "Characters (first frame)"
+    assert browser.find_element(By.CSS_SELECTOR, "#faces .who").text == "suzumiya_haruhi"
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#boxes .box")) == 1
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#genres .chip")) == 3
+    WebDriverWait(browser, 60).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".card .meta, #results .empty"))
     assert not browser.find_element(By.ID, "error").is_displayed()

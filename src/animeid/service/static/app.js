@@ -2,7 +2,7 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const state = { caps: {}, busy: false, objectUrl: null };
+const state = { caps: {}, busy: false, objectUrl: null, frameUrl: null };
 
 function clock(seconds) {
   const s = Math.max(0, seconds);
@@ -63,15 +63,26 @@ async function loadInfo() {
 }
 
 // ---- input: drag & drop, paste, file chooser -------------------------------------------
-function firstImage(files) {
+const VIDEO_NAME = /\.(mp4|m4v|mkv|webm|mov|avi|ts|m2ts|flv|wmv|mpe?g)$/i;
+
+function isVideo(f) {
+  return f.type.startsWith("video/") || (!f.type.startsWith("image/") && VIDEO_NAME.test(f.name || ""));
+}
+
+// a picture, or a video clip (searched as a clip: where it starts in the episode)
+function firstMedia(files) {
   for (const f of files || []) {
-    if (f && (f.type.startsWith("image/") || /\.(jpe?g|png|webp|gif|bmp|tiff?)$/i.test(f.name || ""))) return f;
+    if (f && (f.type.startsWith("image/") || isVideo(f) || /\.(jpe?g|png|webp|gif|bmp|tiff?)$/i.test(f.name || ""))) return f;
   }
   return null;
 }
 
 function setupInput() {
   const drop = $("drop");
+  // face boxes mark the clip's first frame: hide them while it plays elsewhere
+  const player = $("query-video");
+  player.addEventListener("play", () => { $("boxes").hidden = true; });
+  player.addEventListener("seeked", () => { $("boxes").hidden = player.currentTime > 0.05; });
   const file = $("file");
   $("choose").addEventListener("click", (e) => { e.stopPropagation(); file.click(); });
   drop.addEventListener("click", () => file.click());
@@ -85,29 +96,71 @@ function setupInput() {
   drop.addEventListener("drop", (e) => {
     e.preventDefault();
     drop.classList.remove("dragging");
-    const f = firstImage(e.dataTransfer.files);
-    if (f) handleFile(f); else showError("That was not an image file. Drop a JPEG, PNG, WebP or GIF.");
+    const f = firstMedia(e.dataTransfer.files);
+    if (f) handleFile(f); else showError("That was neither a picture nor a video. Drop a JPEG, PNG, WebP or GIF, or a short clip (MP4, WebM, MKV).");
   });
   // Dropping outside the zone must not navigate away from the page.
   window.addEventListener("dragover", (e) => e.preventDefault());
   window.addEventListener("drop", (e) => e.preventDefault());
   document.addEventListener("paste", (e) => {
     const items = e.clipboardData ? Array.from(e.clipboardData.items) : [];
-    const item = items.find((i) => i.kind === "file" && i.type.startsWith("image/"));
+    const item = items.find((i) => i.kind === "file" && (i.type.startsWith("image/") || i.type.startsWith("video/")));
     if (item) { e.preventDefault(); handleFile(item.getAsFile()); }
   });
   ["title", "k", "cut"].forEach((id) => $(id).addEventListener("change", () => { if (state.lastFile) handleFile(state.lastFile); }));
 }
 
 // ---- searching ---------------------------------------------------------------------------
+// The first frame of a clip, as a PNG, for the character and genre models (they take pictures);
+// null when this browser cannot decode the clip (the server still searches it).
+function firstFrame(video) {
+  return new Promise((resolve) => {
+    let done = false;
+    const finish = (blob) => { if (!done) { done = true; resolve(blob); } };
+    const grab = () => {
+      if (!video.videoWidth) { finish(null); return; }
+      const canvas = document.createElement("canvas");
+      canvas.width = video.videoWidth;
+      canvas.height = video.videoHeight;
+      canvas.getContext("2d").drawImage(video, 0, 0);
+      canvas.toBlob((blob) => finish(blob), "image/png");
+    };
+    if (video.readyState >= 2) { grab(); return; }
+    video.addEventListener("loadeddata", grab, { once: true });
+    video.addEventListener("error", () => finish(null), { once: true });
+    setTimeout(() => finish(null), 15000);
+  });
+}
+
+function showQuery(f, clip) {
+  const img = $("query");
+  const player = $("query-video");
+  if (state.objectUrl) URL.revokeObjectURL(state.objectUrl);
+  if (state.frameUrl) URL.revokeObjectURL(state.frameUrl);
+  state.objectUrl = URL.createObjectURL(f);
+  state.frameUrl = null;
+  img.hidden = clip;
+  player.hidden = !clip;
+  $("boxes").hidden = false;
+  $("query-title").textContent = clip ? "Your clip" : "Your image";
+  $("faces-title").textContent = clip ? "Characters (first frame)" : "Characters";
+  if (clip) {
+    img.removeAttribute("src");
+    player.src = state.objectUrl;
+  } else {
+    player.removeAttribute("src");
+    player.load();
+    img.src = state.objectUrl;
+  }
+}
+
 async function handleFile(f) {
   if (state.busy) return;
   state.busy = true;
   state.lastFile = f;
   showError("");
-  if (state.objectUrl) URL.revokeObjectURL(state.objectUrl);
-  state.objectUrl = URL.createObjectURL(f);
-  $("query").src = state.objectUrl;
+  const clip = isVideo(f);
+  showQuery(f, clip);
   $("drop").classList.add("compact");
   $("layout").hidden = false;
   $("boxes").innerHTML = "";
@@ -115,22 +168,39 @@ async function handleFile(f) {
   $("genres-panel").hidden = true;
   $("results").innerHTML = "";
   $("hint").hidden = true;
-  setStatus("Searching…", true);
+  setStatus(clip ? "Searching the clip…" : "Searching…", true);
   const started = performance.now();
 
-  const form = () => { const fd = new FormData(); fd.append("image", f, f.name || "pasted.png"); return fd; };
+  const form = (blob, name) => { const fd = new FormData(); fd.append("image", blob, name); return fd; };
   const params = new URLSearchParams({ k: $("k").value, cutBorders: $("cut").checked ? "true" : "false" });
   if ($("title").value) params.set("title", $("title").value);
 
   const jobs = [];
-  if (state.caps.search) jobs.push(api(`/search?${params}`, { method: "POST", body: form() }).then(renderResults));
+  const name = f.name || (clip ? "clip.mp4" : "pasted.png");
+  if (state.caps.search) jobs.push(api(`/search?${params}`, { method: "POST", body: form(f, name) }).then(renderResults));
   else $("results").innerHTML = '<p class="empty">This server has no scene index.</p>';
-  if (state.caps.identify) jobs.push(api("/identify?faces=true", { method: "POST", body: form() }).then(renderFaces));
-  if (state.caps.genres) jobs.push(api("/genres", { method: "POST", body: form() }).then(renderGenres));
+  const notes = [];
+  if (state.caps.identify || state.caps.genres) {
+    let picture = f, pictureName = name;
+    if (clip) {
+      picture = await firstFrame($("query-video"));
+      pictureName = "first-frame.png";
+      if (picture) {
+        state.frameUrl = URL.createObjectURL(picture);
+        $("query").src = state.frameUrl;  // hidden: the face thumbnails and boxes are drawn from it
+      } else {
+        notes.push("This browser cannot play that clip, so its characters and genres were not looked at (its scene is still searched).");
+      }
+    }
+    if (picture) {
+      if (state.caps.identify) jobs.push(api("/identify?faces=true", { method: "POST", body: form(picture, pictureName) }).then(renderFaces));
+      if (state.caps.genres) jobs.push(api("/genres", { method: "POST", body: form(picture, pictureName) }).then(renderGenres));
+    }
+  }
   const outcomes = await Promise.allSettled(jobs);
   const failed = outcomes.filter((o) => o.status === "rejected").map((o) => o.reason.message);
   const uniq = [...new Set(failed)];
-  showError(uniq.join(" · "));
+  showError(uniq.concat(notes).join(" · "));
   const secs = ((performance.now() - started) / 1000).toFixed(2);
   setStatus(uniq.length ? "Failed" : `Done in ${secs} s`);
   state.busy = false;
@@ -163,7 +233,7 @@ function renderResults(answer) {
     card.querySelector(".rank").textContent = `#${i + 1}`;
     card.querySelector(".card-title").textContent = r.title;
     const ep = r.episode === null || r.episode === undefined ? "" : `Episode ${r.episode} · `;
-    // an animated GIF is searched as a clip: its answer is where it starts, and how many frames agree
+    // a video or an animated GIF is searched as a clip: its answer is where it starts, and how many frames agree
     const when = r.frames === undefined ? `${clock(r.at)}  (${clock(r.from)} – ${clock(r.to)})`
       : `starts ${clock(r.at)} · ${r.frames} frames agree`;
     card.querySelector(".meta").textContent = `${ep}${when}`;
