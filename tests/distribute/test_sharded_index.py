@@ -12,6 +12,7 @@ import pytest
 from animeid.config import IndexCfg
 from animeid.distribute.index_shards import index_shards
 from animeid.distribute.process_pool_strategy import ProcessPoolStrategy
+from animeid.distribute.shard_failure import ShardsFailed
 from animeid.distribute.shard_ids import qualify, split
 from animeid.distribute.shard_plan import shard_folder, shard_of
 from animeid.distribute.sharded_index import ShardedIndex, open_index
@@ -186,7 +187,7 @@ def test_a_shard_still_waiting_for_training_does_not_stop_the_others(library, tm
     db = tmp_path / "db"
     # shard 0 holds 24 entries, shard 1 holds 11: 16 lists train the first, not the second
     index_shards(library, db, IndexCfg(factory="IVF16,Flat"), shards=2, only=0)
-    with pytest.raises(IncompatibleIndex, match="cannot be trained"):
+    with pytest.raises(ShardsFailed, match="shard 1/2: .*cannot be trained"):
         index_shards(library, db, IndexCfg(factory="IVF16,Flat"), shards=2, only=1)
     split_index = open_index(db)
     trained = [n for n in range(2) if n not in split_index.untrained]
@@ -198,6 +199,49 @@ def test_a_shard_still_waiting_for_training_does_not_stop_the_others(library, tm
     assert main(["search", str(shot), "--db", str(db), "--k", "1"]) == 0
     assert "not searched yet" in capsys.readouterr().err
     assert split_index.counts()["untrained_shards"] == split_index.untrained
+
+
+def _library_with_a_broken_first_shard(tmp_path) -> Path:
+    """A planned 2-shard folder whose shard 0 cannot be built (a file stands where its folder goes)."""
+    from animeid.distribute.shard_plan import write_plan
+
+    db = tmp_path / "db"
+    write_plan(db, 2, "efficientnet-lite0")
+    shard_folder(db, 0).write_text("not a shard")
+    return db
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_failed_shard_does_not_stop_the_later_ones(library, tmp_path, workers):
+    """Until 2026-11-25 the first failed shard raised at once: the later shards were never built
+    (or, in parallel, killed) and the built ones' reports were lost."""
+    db = _library_with_a_broken_first_shard(tmp_path)
+    strategy = ProcessPoolStrategy(workers) if workers > 1 else None
+    with pytest.raises(ShardsFailed) as caught:
+        index_shards(library, db, IndexCfg(), shards=2, strategy=strategy)
+    (failure,) = caught.value.failures
+    assert (failure.shard, failure.shards) == (0, 2) and "shard 0/2: " in str(caught.value)
+    (report,) = caught.value.reports
+    assert sorted(report.added) == sorted(f for f in FILES if shard_of(f, 2) == 1)
+    assert _files(shard_folder(db, 1)) == set(report.added)
+    assert shard_folder(db, 0).read_text() == "not a shard"  # left as it was
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_cli_reports_the_built_shards_beside_the_failed_one(library, tmp_path, capsys, as_json):
+    from animeid.cli.main import main
+
+    db = _library_with_a_broken_first_shard(tmp_path)
+    code = main(["index", str(library), "--db", str(db), "--shards", "2", "--no-progress"] + (["--json"] if as_json else []))
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert len([line for line in err.splitlines() if line.startswith("animeid: error: shard 0/2: ")]) == 1
+    built = sorted(f for f in FILES if shard_of(f, 2) == 1)
+    if as_json:
+        report, failure = json.loads(out)
+        assert sorted(report["added"]) == built and failure["shard"] == "0/2" and failure["error"]
+    else:
+        assert f"indexed {len(built)} new" in out
 
 
 def test_a_shard_copied_into_the_wrong_slot_is_refused(sharded, tmp_path):

@@ -69,6 +69,7 @@ def _run_sharded_index(args, cfg) -> int:
     from animeid.distribute.index_shards import index_shards
     from animeid.distribute.process_pool_strategy import ProcessPoolStrategy
     from animeid.distribute.sequential_strategy import SequentialStrategy
+    from animeid.distribute.shard_failure import ShardsFailed
     from animeid.distribute.shard_plan import parse_shard
     from animeid.errors import AnimeidError
 
@@ -86,16 +87,23 @@ def _run_sharded_index(args, cfg) -> int:
         raise AnimeidError(f"{args.library}: library folder not found")
     strategy = (ProcessPoolStrategy(args.workers) if args.workers > 1 and only is None
                 else SequentialStrategy(progress=not args.no_progress))
-    reports = index_shards(args.library, args.db, cfg, shards, strategy, only)
+    try:
+        reports, failures = index_shards(args.library, args.db, cfg, shards, strategy, only), []
+    except ShardsFailed as exc:  # the shards that were built are reported all the same
+        reports, failures = exc.reports, exc.failures
     if args.json:
-        print(json.dumps([r.to_dict() for r in reports], indent=2))
+        print(json.dumps([r.to_dict() for r in reports] + [f.to_dict() for f in failures], indent=2))
         for report in reports:
             for warning in report.warnings:
                 print(f"animeid: warning: {warning}", file=sys.stderr)
             for err in report.failed.values():
                 print(f"animeid: error: {err}", file=sys.stderr)
-        return 1 if any(r.failed for r in reports) else 0
-    return max(_print_index_report(r, False) for r in reports)
+        status = 1 if any(r.failed for r in reports) else 0
+    else:
+        status = max((_print_index_report(r, False) for r in reports), default=0)
+    for failure in failures:
+        print(f"animeid: error: shard {failure.shard}/{failure.shards}: {failure.error}", file=sys.stderr)
+    return 1 if failures else status
 
 
 def _print_index_report(report, as_json: bool) -> int:

@@ -5,13 +5,15 @@ from pathlib import Path
 
 from animeid.config import IndexCfg
 from animeid.distribute.sequential_strategy import SequentialStrategy
+from animeid.distribute.shard_failure import ShardFailure, ShardsFailed
 from animeid.distribute.shard_plan import ShardTask, shard_folder, write_plan
 
 
 def index_shards(library: Path, db: Path, cfg: IndexCfg, shards: int, strategy=None,
                  only: int | None = None) -> list:
     """Build (or bring up to date) every shard of `library` under `db`, or just shard `only`.
-    Returns one IndexReport per shard built, in shard order."""
+    Returns one IndexReport per shard, in shard order; when any shard failed, raises ShardsFailed
+    after the others were built, holding their reports too."""
     if shards < 1:
         raise ValueError("shards must be at least 1")
     from animeid.features.registry import get_embedder_cfg
@@ -23,4 +25,8 @@ def index_shards(library: Path, db: Path, cfg: IndexCfg, shards: int, strategy=N
     write_plan(db, shards, cfg.embedder)
     wanted = range(shards) if only is None else [only]
     tasks = [ShardTask(Path(library), shard_folder(db, i), i, shards, cfg) for i in wanted]
-    return (strategy or SequentialStrategy()).run(tasks)
+    outcomes = (strategy or SequentialStrategy()).run(tasks)
+    failures = [o for o in outcomes if isinstance(o, ShardFailure)]
+    if failures:
+        raise ShardsFailed([o for o in outcomes if not isinstance(o, ShardFailure)], failures)
+    return outcomes

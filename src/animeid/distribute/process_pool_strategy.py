@@ -1,9 +1,11 @@
-"""Build shards in parallel local processes. Any object with `run(tasks) -> reports` is a strategy:
-one that submits each `ShardTask` to a batch scheduler or to other machines (each running
-`animeid index LIBRARY --db DB --shard I/N`) plugs in the same way."""
+"""Build shards in parallel local processes. Any object with `run(tasks)` returning one IndexReport
+or ShardFailure per task is a strategy: one that submits each `ShardTask` to a batch scheduler or
+to other machines (each running `animeid index LIBRARY --db DB --shard I/N`) plugs in the same
+way."""
 from __future__ import annotations
 
 from animeid.distribute.sequential_strategy import build_shard
+from animeid.distribute.shard_failure import ShardFailure
 from animeid.distribute.shard_plan import ShardTask
 
 
@@ -15,6 +17,7 @@ class ProcessPoolStrategy:
         self.threads_per_worker = threads_per_worker
 
     def run(self, tasks: list[ShardTask]) -> list:
+        """One IndexReport or ShardFailure per task, in order: a failed shard does not stop the rest."""
         import multiprocessing as mp
         from concurrent.futures import ProcessPoolExecutor
 
@@ -24,10 +27,16 @@ class ProcessPoolStrategy:
         pool = ProcessPoolExecutor(self.workers, mp_context=mp.get_context("spawn"), initializer=_start_worker,
                                    initargs=(self.threads_per_worker, os.getpid()))
         try:
-            reports = list(pool.map(build_shard, tasks))
+            futures = [pool.submit(build_shard, task) for task in tasks]
+            reports = []
+            for task, future in zip(tasks, futures):
+                try:
+                    reports.append(future.result())
+                except Exception as exc:
+                    reports.append(ShardFailure.of(task, exc))
         except BaseException:
-            # Ctrl-C or a failed shard: stop the other workers now (an interrupted shard resumes
-            # from its checkpoints next time, as after kill -9) instead of leaving them running
+            # Ctrl-C: stop the other workers now (an interrupted shard resumes from its
+            # checkpoints next time, as after kill -9) instead of leaving them running
             for process in list(getattr(pool, "_processes", {}).values()):
                 process.terminate()
             pool.shutdown(wait=False, cancel_futures=True)

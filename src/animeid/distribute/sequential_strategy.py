@@ -2,6 +2,7 @@
 few cores does best (each shard's indexing already overlaps decoding and embedding)."""
 from __future__ import annotations
 
+from animeid.distribute.shard_failure import ShardFailure
 from animeid.distribute.shard_plan import ShardTask
 
 
@@ -16,4 +17,11 @@ class SequentialStrategy:
         self.progress = progress
 
     def run(self, tasks: list[ShardTask]) -> list:
-        return [build_shard(t, self.progress) for t in tasks]
+        """One IndexReport or ShardFailure per task, in order: a failed shard does not stop the rest."""
+        out = []
+        for task in tasks:
+            try:
+                out.append(build_shard(task, self.progress))
+            except Exception as exc:  # Ctrl-C (KeyboardInterrupt) still stops everything
+                out.append(ShardFailure.of(task, exc))
+        return out

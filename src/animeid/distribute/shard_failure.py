@@ -1,0 +1,32 @@
+"""A shard that could not be built. Shards are independent indexes, so one that fails (an IVF
+shard with too few frames to train, a locked or damaged folder, a full disk) must not keep the
+others from being built, nor hide their reports: strategies record the failure and go on, and
+`index_shards` raises `ShardsFailed` only once every shard has had its turn."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from animeid.errors import AnimeidError
+
+
+@dataclass(frozen=True)
+class ShardFailure:
+    shard: int
+    shards: int
+    error: str
+
+    def to_dict(self) -> dict:
+        return {"shard": f"{self.shard}/{self.shards}", "error": self.error}
+
+    @classmethod
+    def of(cls, task, exc: BaseException) -> "ShardFailure":
+        return cls(task.shard, task.shards, str(exc) or type(exc).__name__)
+
+
+class ShardsFailed(AnimeidError):
+    """Carries what was built beside what failed, so a caller can still report both."""
+
+    def __init__(self, reports: list, failures: list[ShardFailure]):
+        self.reports = reports
+        self.failures = failures
+        super().__init__("; ".join(f"shard {f.shard}/{f.shards}: {f.error}" for f in failures))
