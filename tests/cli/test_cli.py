@@ -11,17 +11,8 @@ from PIL import Image
 
 from animeid.cli.main import main
 from animeid.media.video import frames_at
-from tests.videos import make_library
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def lib_and_db(tmp_path_factory):
-    lib = make_library(tmp_path_factory.mktemp("lib"))
-    db = tmp_path_factory.mktemp("db") / "idx"
-    assert main(["index", str(lib), "--db", str(db), "--no-progress"]) == 0
-    return lib, db
 
 
 def test_search_json_answers_each_input_in_order(lib_and_db, tmp_path, capsys):

@@ -153,7 +153,7 @@ def _check_embedder(rec, embedder: str | None, db: Path) -> None:
 
 
 def configure_identify(p: argparse.ArgumentParser) -> None:
-    p.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
+    p.add_argument("images", nargs="+", type=Path, metavar="IMAGE", help="pictures; - reads one from standard input")
     p.add_argument("--db", type=Path, required=True, help="gallery folder made by `animeid enroll`")
     p.add_argument("--k", type=int, default=5, help="answers per image, 'unknown' included (default 5)")
     p.add_argument("--faces", action="store_true",
@@ -165,11 +165,13 @@ def configure_identify(p: argparse.ArgumentParser) -> None:
 
 
 def run_identify(args) -> int:
+    from animeid.cli.stdin_input import check_stdin_once, query_source
     from animeid.errors import AnimeidError
     from animeid.recognize.recognizer import Recognizer
 
     if args.k < 1:
         raise AnimeidError("--k must be at least 1")
+    check_stdin_once(args.images)
     rec = Recognizer.load(args.db)
     _check_embedder(rec, args.embedder, args.db)
     if args.faces and not rec.faces:
@@ -180,14 +182,15 @@ def run_identify(args) -> int:
         for image in args.images:
             item: dict = {"image": str(image)}
             try:
-                if args.faces:
-                    faces, fell_back = rec.identify_faces(image, args.k)
-                    item["faces"] = faces
-                    if fell_back:  # stderr, so the JSON keeps exactly the documented keys
-                        print(f"animeid: note: {image}: no face found; identified the whole image",
-                              file=sys.stderr)
-                else:
-                    item["results"] = rec.identify(image, args.k)
+                with query_source(image, clips=False) as (source, _):
+                    if args.faces:
+                        faces, fell_back = rec.identify_faces(source, args.k)
+                        item["faces"] = faces
+                        if fell_back:  # stderr, so the JSON keeps exactly the documented keys
+                            print(f"animeid: note: {image}: no face found; identified the whole image",
+                                  file=sys.stderr)
+                    else:
+                        item["results"] = rec.identify(source, args.k)
                 item["error"] = None
             except AnimeidError as exc:
                 failures += 1

@@ -123,7 +123,8 @@ def _print_index_report(report, as_json: bool) -> int:
 
 def configure_search(p: argparse.ArgumentParser) -> None:
     p.add_argument("images", nargs="+",
-                   help="screenshots, or clips (a video file or an animated GIF: its frames vote on where it starts)")
+                   help="screenshots, or clips (a video file or an animated GIF: its frames vote on where it starts); "
+                        "- reads one from standard input")
     p.add_argument("--db", type=Path, required=True, help="index folder")
     p.add_argument("--k", type=int, default=5, help="scenes per image")
     p.add_argument("--title", default=None, help="only answer with this title")
@@ -135,12 +136,13 @@ def configure_search(p: argparse.ArgumentParser) -> None:
 
 def run_search(args) -> int:
     from animeid.distribute.sharded_index import ShardedIndex, open_index
+    from animeid.cli.stdin_input import check_stdin_once, query_source
     from animeid.errors import AnimeidError
-    from animeid.scenes.clip_search import is_clip
     from animeid.scenes.index import check_title
 
     if args.k < 1:
         raise AnimeidError("--k must be at least 1")
+    check_stdin_once(args.images)
     index = open_index(args.db).with_search(trim_borders=not args.no_trim, query_mirror=not args.no_mirror)
     check_title(args.title, index.shards if isinstance(index, ShardedIndex) else [index])  # a typo: usage error
     if isinstance(index, ShardedIndex) and index.untrained and len(index.untrained) < len(index.shards):
@@ -149,13 +151,14 @@ def run_search(args) -> int:
     out, failed = [], False
     for image in args.images:
         try:
-            if is_clip(image):
-                answer = index.search_clip(image, k=args.k, title=args.title)
-                out.append({"image": image, "results": [h.to_dict() for h in answer.hits], "error": None,
-                            "clip": answer.to_dict()})
-            else:
-                hits = index.search(image, k=args.k, title=args.title)
-                out.append({"image": image, "results": [h.to_dict() for h in hits], "error": None})
+            with query_source(image) as (source, clip):
+                if clip:
+                    answer = index.search_clip(source, k=args.k, title=args.title)
+                    out.append({"image": image, "results": [h.to_dict() for h in answer.hits], "error": None,
+                                "clip": answer.to_dict()})
+                else:
+                    hits = index.search(source, k=args.k, title=args.title)
+                    out.append({"image": image, "results": [h.to_dict() for h in hits], "error": None})
         except AnimeidError as exc:
             failed = True
             out.append({"image": image, "results": [], "error": str(exc)})

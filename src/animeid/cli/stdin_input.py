@@ -1,0 +1,69 @@
+"""`-` among the inputs of `search` and `identify` reads a picture or a clip from standard input, so
+animeid fits a pipe (`xclip -o -t image/png | animeid search - --db DB`, `curl -s URL | animeid
+identify - --db G`) without a temporary file the user has to name and clean up."""
+from __future__ import annotations
+
+import sys
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from animeid.errors import AnimeidError, BadImage
+
+STDIN = "-"
+# read into memory whole: a screenshot is a few MB, a clip a few tens; the image loader's own
+# byte limit still applies to pictures
+MAX_STDIN_BYTES = 256 * 1024 * 1024
+
+
+def check_stdin_once(inputs: list[str]) -> None:
+    if sum(1 for i in inputs if str(i) == STDIN) > 1:
+        raise AnimeidError("'-' (standard input) may be given only once")
+
+
+def read_stdin(limit: int = MAX_STDIN_BYTES) -> bytes:
+    if sys.stdin is None or sys.stdin.isatty():
+        raise BadImage("-: standard input is a terminal; pipe a picture into it (… | animeid search - …)")
+    data = sys.stdin.buffer.read(limit + 1)
+    if not data:
+        raise BadImage("-: nothing on standard input (0 bytes)")
+    if len(data) > limit:
+        raise BadImage(f"-: standard input holds more than the {limit:,}-byte limit")
+    return data
+
+
+@contextmanager
+def query_source(item: str, clips: bool = True) -> Iterator[tuple[object, bool]]:
+    """(what to search, whether it is a clip) for one command-line input. Standard input gives the
+    picture's bytes, or a clip (told by its leading bytes) written to a temporary file with its
+    extension, since video decoding reads files; the file is removed afterwards."""
+    from animeid.media.images import describe
+    from animeid.scenes.clip_search import clip_suffix, is_clip
+
+    if str(item) != STDIN:
+        yield item, clips and is_clip(item)
+        return
+    data = read_stdin()
+    suffix = clip_suffix(data) if clips else None
+    if suffix is None:
+        with _named_dash(describe(data)):
+            yield data, False
+        return
+    with tempfile.TemporaryDirectory(prefix="animeid-stdin-") as tmp:
+        path = Path(tmp) / f"stdin{suffix}"
+        path.write_bytes(data)
+        with _named_dash(str(path)):
+            yield path, True
+
+
+@contextmanager
+def _named_dash(shown_as: str) -> Iterator[None]:
+    """Errors name the input as the user gave it, `-`, not as `<N bytes>` or a temporary file."""
+    try:
+        yield
+    except AnimeidError as exc:
+        message = str(exc)
+        if not message.startswith(shown_as):
+            raise
+        raise type(exc)(message.replace(shown_as, STDIN)) from exc
