@@ -52,10 +52,25 @@ def write_frames(path: Path, frames: list[np.ndarray], fps: int = 10, gop: int =
 def write_gif(path: Path, frames: list[np.ndarray], delay_ms: int = 100) -> Path:
     """RGB frames as an animated GIF written by Pillow (a 256-colour palette per frame, as chat apps
     make them), each shown `delay_ms`."""
+    return _write_animation(path, frames, delay_ms)
+
+
+def write_webp(path: Path, frames: list[np.ndarray], delay_ms: int | list[int] = 100, lossless: bool = False) -> Path:
+    """RGB frames as an animated WebP written by Pillow (lossy, as chat apps send them, unless
+    `lossless`), each shown `delay_ms` (or its own of a list)."""
+    return _write_animation(path, frames, delay_ms, format="WEBP", lossless=lossless, quality=90)
+
+
+def write_apng(path: Path, frames: list[np.ndarray], delay_ms: int | list[int] = 100) -> Path:
+    """RGB frames as an animated PNG written by Pillow, each shown `delay_ms` (or its own of a list)."""
+    return _write_animation(path, frames, delay_ms, format="PNG")
+
+
+def _write_animation(path: Path, frames: list[np.ndarray], delay_ms, **options) -> Path:
     from PIL import Image
 
     pictures = [Image.fromarray(f) for f in frames]
-    pictures[0].save(path, save_all=True, append_images=pictures[1:], duration=delay_ms, loop=0)
+    pictures[0].save(path, save_all=True, append_images=pictures[1:], duration=delay_ms, loop=0, **options)
     return Path(path)
 
 

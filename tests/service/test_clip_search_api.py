@@ -1,4 +1,4 @@
-"""POST /search with a clip (animated GIF or video) instead of a screenshot: answered as
+"""POST /search with a clip (animated GIF, WebP or PNG, or video) instead of a screenshot: answered as
 `animeid search CLIP --json` answers it, uploaded or by local path; broken clips are JSON errors."""
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import pytest
 from animeid.scenes.clip_search import clip_suffix
 from animeid.scenes.index import Index
 from tests.scenes.test_clip_search import write_window
+from tests.videos import write_apng, write_webp
 
 
 @pytest.fixture(scope="module")
@@ -15,7 +16,9 @@ def clips(tmp_path_factory):
     out = {}
     for suffix in (".gif", ".mp4", ".mkv"):   # 1.3 s .. 3.3 s of 'Alpha - 02'
         out[suffix] = folder / f"window{suffix}"
-        write_window(out[suffix], 13, 21)
+        frames = write_window(out[suffix], 13, 21)
+    out[".webp"] = write_webp(folder / "window.webp", frames, lossless=True)   # FFmpeg cannot decode it
+    out[".apng"] = write_apng(folder / "window.apng", frames)
     return out
 
 
@@ -23,10 +26,12 @@ def test_uploads_are_told_apart_by_their_leading_bytes(clips, alpha2_jpeg):
     assert clip_suffix(clips[".gif"].read_bytes()) == ".gif"
     assert clip_suffix(clips[".mp4"].read_bytes()) == ".mp4"
     assert clip_suffix(clips[".mkv"].read_bytes()) == ".mkv"
+    assert clip_suffix(clips[".webp"].read_bytes()) == ".webp"
+    assert clip_suffix(clips[".apng"].read_bytes()) == ".apng"
     assert clip_suffix(alpha2_jpeg) is None and clip_suffix(b"") is None and clip_suffix(b"GIF89a junk") is None
 
 
-@pytest.mark.parametrize("suffix", [".gif", ".mp4", ".mkv"])
+@pytest.mark.parametrize("suffix", [".gif", ".mp4", ".mkv", ".webp", ".apng"])
 def test_a_clip_upload_answers_like_the_library(client, scene_db, clips, suffix):
     expected = Index.load(scene_db).search_clip(clips[suffix], k=2)
     data = clips[suffix].read_bytes()
@@ -54,6 +59,14 @@ def test_a_broken_clip_upload_is_a_json_error_naming_no_temporary_file(client, c
     assert r.status_code == 400 and r.headers["content-type"].startswith("application/json")
     message = r.json()["error"]
     assert message.startswith("uploaded clip:") and "/tmp" not in message and "\n" not in message
+    # an animated WebP (decoded by Pillow) whose first frame is corrupt
+    webp = bytearray(clips[".webp"].read_bytes())
+    first = webp.index(b"ANMF")
+    webp[first + 60:first + 200] = bytes(140)
+    r = client.post("/search", content=bytes(webp))
+    assert r.status_code == 400, r.text
+    message = r.json()["error"]
+    assert message.startswith("uploaded clip: cannot decode") and "/tmp" not in message and "\n" not in message
     r = client.post("/search?title=Nope", content=clips[".gif"].read_bytes())
     assert r.status_code == 400 and "no title 'Nope'" in r.json()["error"]
 

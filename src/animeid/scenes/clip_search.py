@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import warnings
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -39,19 +40,28 @@ class ClipAnswer:
         return {"frames": self.sampled, "seconds": round(self.seconds, 3)}
 
 
+# pictures that can hold several frames: a clip when they do (an animated GIF, WebP or PNG)
+_ANIMATED_PICTURES = (".gif", ".webp", ".png", ".apng")
+
+
 def is_clip(source) -> bool:
-    """A file to search as a clip: a video by its extension, or a GIF with more than one frame (a
-    one-frame GIF is a picture). Anything else, or a GIF that cannot be opened, goes to the image
-    loader, which says what is wrong with it."""
+    """A file to search as a clip: a video by its extension, or a GIF, WebP or PNG (APNG) with more
+    than one frame (a one-frame one is a picture). Anything else, or a picture that cannot be
+    opened, goes to the image loader, which says what is wrong with it."""
     if not isinstance(source, (str, os.PathLike)):
         return False
     suffix = Path(source).suffix.lower()
-    if suffix != ".gif":
+    if suffix not in _ANIMATED_PICTURES:
         return suffix in IndexCfg().video_extensions
+    return _animated(source)
+
+
+def _animated(source) -> bool:
+    """Whether Pillow opens `source` (a path or a file object) as more than one frame."""
     try:
         from PIL import Image
 
-        with warnings.catch_warnings():  # a GIF over PIL's bomb threshold: sample_clip says it is too large
+        with warnings.catch_warnings():  # over PIL's bomb threshold: sample_clip says it is too large
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(source) as im:  # is_animated stops at the second frame, n_frames reads all
                 return bool(getattr(im, "is_animated", False))
@@ -65,10 +75,13 @@ _PICTURE_BRANDS = frozenset({b"avif", b"avis", b"heic", b"heix", b"heim", b"heis
 
 
 def clip_suffix(data: bytes) -> str | None:
-    """For an upload (bytes, no file name): the extension of the clip it is (".gif" for an animated
-    GIF, ".mp4" for MP4/MOV, ".mkv" for Matroska/WebM, ".avi"), from its leading bytes; None for a
-    picture or anything else, which the image loader then explains."""
-    head = bytes(data[:12])
+    """For an upload (bytes, no file name): the extension of the clip it is (".gif", ".webp" and
+    ".apng" for an animated GIF, WebP and PNG, ".mp4" for MP4/MOV, ".mkv" for Matroska/WebM,
+    ".avi"), from its leading bytes; None for a picture or anything else, which the image loader
+    then explains."""
+    import io
+
+    head = bytes(data[:32])
     if head[4:8] == b"ftyp":
         # AVIF and HEIF pictures are ISO-BMFF files too; their major brand tells them from a movie
         return None if head[8:12] in _PICTURE_BRANDS else ".mp4"
@@ -77,43 +90,70 @@ def clip_suffix(data: bytes) -> str | None:
     if head[:4] == b"RIFF" and head[8:12] == b"AVI ":
         return ".avi"
     if head[:6] in (b"GIF87a", b"GIF89a"):
-        import io
-
-        try:
-            from PIL import Image
-
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-                with Image.open(io.BytesIO(data)) as im:
-                    return ".gif" if getattr(im, "is_animated", False) else None
-        except Exception:
-            return None
+        return ".gif" if _animated(io.BytesIO(data)) else None
+    if _is_webp(head):
+        # an animation is announced by the animation flag of the VP8X chunk, which comes first
+        announced = head[12:16] == b"VP8X" and len(head) > 20 and head[20] & 0x02
+        return ".webp" if announced and _animated(io.BytesIO(data)) else None
+    if head[:8] == _PNG_SIGNATURE:
+        return ".apng" if _png_has_actl(data) and _animated(io.BytesIO(data)) else None
     return None
+
+
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _is_webp(head: bytes) -> bool:
+    return head[:4] == b"RIFF" and head[8:12] == b"WEBP"
+
+
+def _png_has_actl(data: bytes) -> bool:
+    """An APNG: an acTL chunk before the first IDAT (the chunks of a plain PNG's picture)."""
+    pos = 8
+    while pos + 8 <= len(data):
+        kind = data[pos + 4:pos + 8]
+        if kind in (b"acTL", b"IDAT"):
+            return kind == b"acTL"
+        pos += 12 + int.from_bytes(data[pos:pos + 4], "big")   # length, type, data, CRC
+    return False
 
 
 def sample_clip(path: str | os.PathLike, cfg: ClipCfg, short_side: int | None,
                 limits: ImageLimits = ImageLimits()) -> list[tuple[float, np.ndarray]]:
     """(seconds from the clip's first frame, RGB) at `cfg.fps`, slowed down so that at most
-    `cfg.max_frames` cover the part of the clip `_window` allows. Frames an uploaded picture could
+    `cfg.max_frames` cover the part of the clip `_span` allows. Frames an uploaded picture could
     not have (`limits`) are refused alike: a clip must not be a way around the decompression-bomb
-    guard, nor a 4-pixel video answered with noise."""
+    guard, nor a 4-pixel video answered with noise. Decoded by FFmpeg (PyAV), but an animated WebP,
+    which FFmpeg cannot decode, by Pillow (`clip_frames_pillow`)."""
     from animeid.media.video import _open, iter_frames
 
     path = Path(path)
-    container = _open(path)  # BadVideo for a missing, empty or unreadable file, or one without video
     try:
-        ctx = container.streams.video[0].codec_context
-        w, h = ctx.width, ctx.height
-        if w and h and w * h > limits.max_pixels:
-            raise BadVideo(f"{path}: frames are {w}x{h}, above the {limits.max_pixels:,}-pixel limit")
-        if w and h and min(w, h) < limits.min_side:
-            raise BadVideo(f"{path}: frames are {w}x{h}, too small to recognise anything")
-        window = _window(container, cfg, w * h)
-    finally:
-        container.close()
+        with path.open("rb") as f:
+            webp = _is_webp(f.read(12))
+    except OSError:
+        webp = False  # _open says what is wrong with it
+    if webp:
+        from animeid.scenes.clip_frames_pillow import iter_webp_frames, webp_timings
+
+        (w, h), timings = webp_timings(path)
+        _check_size(path, w, h, limits)
+        window = _span(timings, cfg, w * h)
+        frames_of = partial(iter_webp_frames, limits=limits)
+    else:
+        container = _open(path)  # BadVideo for a missing, empty or unreadable file, or one without video
+        try:
+            ctx = container.streams.video[0].codec_context
+            w, h = ctx.width, ctx.height
+            if w and h:
+                _check_size(path, w, h, limits)
+            window = _window(container, cfg, w * h)
+        finally:
+            container.close()
+        frames_of = iter_frames
     fps = min(cfg.fps, cfg.max_frames / window) if window > 0 else cfg.fps
     frames: list[tuple[float, np.ndarray]] = []
-    stream = iter_frames(path, fps=fps, short_side=short_side)
+    stream = frames_of(path, fps=fps, short_side=short_side)
     try:
         for t, rgb in stream:
             if t >= (window or cfg.max_seconds):  # the window's end is the first frame beyond it
@@ -128,30 +168,53 @@ def sample_clip(path: str | os.PathLike, cfg: ClipCfg, short_side: int | None,
     return frames
 
 
+def _check_size(path: Path, w: int, h: int, limits: ImageLimits) -> None:
+    if w * h > limits.max_pixels:
+        raise BadVideo(f"{path}: frames are {w}x{h}, above the {limits.max_pixels:,}-pixel limit")
+    if min(w, h) < limits.min_side:
+        raise BadVideo(f"{path}: frames are {w}x{h}, too small to recognise anything")
+
+
 def _window(container, cfg: ClipCfg, pixels_per_frame: int) -> float:
-    """Seconds of the clip to sample: to the end of its last frame, at most `cfg.max_seconds`, and
-    only as far as `cfg.max_decoded_pixels` allows (every frame is decoded: 60 s of 4K would take
-    most of a minute). Read from the packets' timestamps without decoding: they are the ones frames
-    are decoded with, while the duration a container declares can disagree (FFmpeg plays a GIF
-    whose delays are all 0 at 100 ms a frame yet declares a fraction of that) or be missing, and 2
-    frames a second over a misjudged length cover only the first 8 s. 0.0 if nothing says."""
+    """`_span` of a video, read from its packets' timestamps without decoding: they are the ones
+    frames are decoded with, while the duration a container declares can disagree (FFmpeg plays a
+    GIF whose delays are all 0 at 100 ms a frame yet declares a fraction of that) or be missing,
+    and 2 frames a second over a misjudged length cover only the first 8 s."""
     import av
 
+    def packet_times():
+        stream = container.streams.video[0]
+        tb = stream.time_base
+        try:
+            for packet in container.demux(stream):
+                if packet.pts is None or tb is None:
+                    yield None, 0.0
+                else:
+                    yield float(packet.pts * tb), float((packet.duration or 0) * tb)
+        except (av.error.FFmpegError, OSError):
+            return  # a truncated file: as far as it could be read, as the decoder will
+
+    packets = packet_times()
+    try:
+        return _span(packets, cfg, pixels_per_frame)
+    finally:
+        packets.close()
+
+
+def _span(timings, cfg: ClipCfg, pixels_per_frame: int) -> float:
+    """Seconds of the clip to sample, from its frames' (start, duration) in seconds (start None:
+    unknown, but the frame is decoded all the same): to the end of its last frame, at most
+    `cfg.max_seconds`, and only as far as `cfg.max_decoded_pixels` allows (every frame is
+    decoded: 60 s of 4K would take most of a minute). 0.0 if nothing says."""
     budget = max(1, int(cfg.max_decoded_pixels // max(pixels_per_frame, 1)))  # frames to decode
     first = end = None
-    stream = container.streams.video[0]
-    tb = stream.time_base
-    try:
-        for n, packet in enumerate(container.demux(stream)):
-            if packet.pts is None or tb is None:
-                continue
-            t = float(packet.pts * tb)
-            first = t if first is None else min(first, t)
-            if t - first > cfg.max_seconds or n >= budget:
-                return min(t - first, cfg.max_seconds)
-            end = max(t if end is None else end, t + float((packet.duration or 0) * tb))
-    except (av.error.FFmpegError, OSError):
-        pass  # a truncated file: as far as it could be read, as the decoder will
+    for n, (t, duration) in enumerate(timings):
+        if t is None:
+            continue
+        first = t if first is None else min(first, t)
+        if t - first > cfg.max_seconds or n >= budget:
+            return min(t - first, cfg.max_seconds)
+        end = max(t if end is None else end, t + duration)
     return 0.0 if first is None else min(end - first, cfg.max_seconds)
 
 

@@ -98,7 +98,7 @@ def create_app(settings: ServiceSettings, backends: Backends | None = None) -> F
     async def titles():
         return {"titles": backends.titles()}
 
-    @app.post("/search", summary="Find title, episode and second of a screenshot, or where a clip (GIF, video) starts",
+    @app.post("/search", summary="Find title, episode and second of a screenshot, or where a clip (animated GIF, WebP or PNG, or a video) starts",
               openapi_extra=IMAGE_BODY)
     async def search(request: Request,
                      k: Annotated[int, Query(ge=1, le=settings.max_k, description="scenes to return")] = 5,
