@@ -8,7 +8,8 @@ receive) and as an H.264 MP4, and asks where it starts in three ways, all in the
 * first frame: the window's first frame searched as a screenshot (the answer's second is the start);
 * middle frame: the middle frame as a screenshot, its answer minus its offset;
 * clip: `animeid search CLIP` (`search_clip`: every sampled frame searched, answers vote on the start,
-  then all frames are aligned with the entries around it), as GIF and as MP4;
+  then all frames are aligned with the entries around it), as GIF, as MP4 and as a lossy animated
+  WebP (quality 80, as Pillow writes it; decoded by Pillow, since FFmpeg cannot);
 * GIF, vote only: the same without the alignment (`ClipCfg(align_reach_s=0)`).
 
 Prints, per variant and way: file right, start within 1 s, start within 0.5 s, and p50 latency.
@@ -49,6 +50,14 @@ def write_gif(path: Path, frames: list[np.ndarray]) -> Path:
     return path
 
 
+def write_webp(path: Path, frames: list[np.ndarray]) -> Path:
+    from PIL import Image
+
+    images = [Image.fromarray(f) for f in frames]
+    images[0].save(path, save_all=True, append_images=images[1:], duration=1000 // CLIP_FPS, loop=0, quality=80)
+    return path
+
+
 def write_mp4(path: Path, frames: list[np.ndarray]) -> Path:
     import av
 
@@ -82,7 +91,7 @@ def main() -> int:
     index_library(args.library, work / "index", cfg, progress=False)
     index = Index.load(work / "index")
 
-    clips = []  # (video, true start, variant, gif, mp4, first frame, middle frame, middle offset)
+    clips = []  # (video, true start, variant, gif, mp4, first frame, middle frame, middle offset, webp)
     for v in scan_library(args.library, cfg.video_extensions):
         duration = probe(v.path).duration
         length = min(args.seconds, 0.8 * duration)
@@ -97,15 +106,17 @@ def main() -> int:
                 stem.parent.mkdir(parents=True, exist_ok=True)
                 mid = len(out) // 2
                 clips.append((v, times[0], variant, write_gif(stem.with_suffix(".gif"), out),
-                              write_mp4(stem.with_suffix(".mp4"), out), out[0], out[mid], times[mid] - times[0]))
+                              write_mp4(stem.with_suffix(".mp4"), out), out[0], out[mid], times[mid] - times[0],
+                              write_webp(stem.with_suffix(".webp"), out)))
     print(f"{len(clips) // len(BENCH_VARIANTS)} windows of <= {args.seconds:g} s x {len(BENCH_VARIANTS)} variants, "
-          f"GIF and MP4 at {CLIP_FPS} fps; index: {index.info()['entries']} entries")
+          f"GIF, MP4 and WebP at {CLIP_FPS} fps; index: {index.info()['entries']} entries")
 
     ways = {
         "first frame": lambda c: _frame_answer(index, c[5], 0.0),
         "middle frame": lambda c: _frame_answer(index, c[6], c[7]),
         "clip (GIF)": lambda c: _clip_answer(index, c[3]),
         "clip (MP4)": lambda c: _clip_answer(index, c[4]),
+        "clip (WebP)": lambda c: _clip_answer(index, c[8]),
         "GIF, vote only": lambda c: _clip_answer(index, c[3], ClipCfg(align_reach_s=0)),
     }
     misses: list[str] = []
