@@ -125,3 +125,27 @@ def test_identify_from_an_empty_stdin_fails_in_one_line(tmp_path, monkeypatch, c
     capsys.readouterr()
     assert main(["identify", "-", "--db", str(db)] + (["--faces"] if faces else [])) == 1
     assert "-: error: nothing on standard input (0 bytes)" in capsys.readouterr().out
+
+
+def test_a_closed_stdin_is_not_called_a_terminal(lib_and_db, monkeypatch, capsys):
+    """Python sets sys.stdin to None when descriptor 0 is closed (`animeid search - <&-`); until
+    2026-11-25 the error then said standard input was a terminal."""
+    _, db = lib_and_db
+    monkeypatch.setattr(sys, "stdin", None)
+    assert main(["search", "-", "--db", str(db)]) == 1
+    assert capsys.readouterr().err.strip() == "animeid: error: -: standard input is closed; pipe a picture into it"
+
+
+def test_identify_reads_a_file_named_dash_given_as_dot_slash_dash(tmp_path, monkeypatch, capsys):
+    """`./-` names a file called `-`, as for any Unix tool; until 2026-11-25 `identify` (whose
+    inputs are parsed as Paths, and Path("./-") is "-") read standard input instead."""
+    db = tmp_path / "db"
+    assert enrol(_colour_gallery(tmp_path / "g"), db) == 0
+    noisy = np.clip(np.array([40, 40, 200]) + np.random.default_rng(1).normal(0, 25, (32, 32, 3)), 0, 255)
+    Image.fromarray(noisy.astype(np.uint8)).save(tmp_path / "-", format="PNG")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"")))  # read it, and the answer is an error
+    capsys.readouterr()
+    assert main(["identify", "./-", "--db", str(db), "--json"]) == 0
+    (answer,) = json.loads(capsys.readouterr().out)
+    assert answer["error"] is None and answer["results"][0]["label"] == "blue"

@@ -197,3 +197,18 @@ def test_an_animation_cut_from_the_library_is_found_at_its_start(scene_db, tmp_p
     top = answer.hits[0]
     assert top.scene.file == "Alpha/Alpha - 02.mp4" and top.scene.episode == 2
     assert abs(top.scene.at - 1.3) <= 0.5 and top.frames >= 3      # most frames agree (lossy WebP: 3 of 5)
+
+
+def test_frames_after_the_riff_end_are_not_counted_in_the_window(tmp_path):
+    """libwebp reads no further than the size the RIFF header gives, so frames in chunks after it
+    (a writer that appended frames without updating the header) are never shown. Until 2026-11-25
+    webp_timings walked to the end of the file and counted them: a 4 s clip followed by 4 s of such
+    chunks was timed as 8 s, and its 4 frames spread over 8 s, two of them past its last frame."""
+    from animeid.scenes.clip_frames_pillow import webp_timings
+
+    data = write_webp(tmp_path / "c.webp", moving(40), lossless=True).read_bytes()   # 4 s
+    (tmp_path / "long.webp").write_bytes(data + data[12:])      # its chunks again, outside the RIFF size
+    assert Image.open(tmp_path / "long.webp").n_frames == 40
+    assert len(webp_timings(tmp_path / "long.webp")[1]) == 40
+    frames = sample_clip(tmp_path / "long.webp", ClipCfg(fps=2.0, max_frames=4), short_side=None)
+    assert [round(t, 1) for t, _ in frames] == [0.0, 1.0, 2.0, 3.0]

@@ -263,3 +263,45 @@ def test_a_clip_s_first_frame_gets_characters_and_genres(browser, full_server, s
     assert len(browser.find_elements(By.CSS_SELECTOR, "#genres .chip")) == 3
     WebDriverWait(browser, 60).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".card .meta, #results .empty"))
     assert not browser.find_element(By.ID, "error").is_displayed()
+
+
+def test_face_boxes_stay_off_a_playing_clip_even_when_it_loops(browser, full_server, shared_data, tmp_path):
+    """The boxes mark the clip's first frame. Until 2026-11-25 they came back over the playing clip
+    at its first loop (a looping video seeks back to 0, and every seek to 0 showed them)."""
+    import time
+
+    import numpy as np
+    from PIL import Image
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from tests.videos import write_frames
+
+    face = sorted((shared_data / "characters" / "moeimouto10" / "test" / "002_suzumiya_haruhi").iterdir())[0]
+    still = np.asarray(Image.open(face).convert("RGB").resize((320, 320), Image.LANCZOS))
+    clip = write_frames(tmp_path / "face.mp4", [np.roll(still, j, axis=1) for j in range(10)])  # 1 s
+    _open_page(browser, full_server)
+    browser.find_element(By.ID, "file").send_keys(str(clip))
+    WebDriverWait(browser, 60).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#boxes .box")
+                                     and "Done" in d.find_element(By.ID, "status").text)
+    boxes = browser.find_element(By.ID, "boxes")
+    assert boxes.is_displayed()
+    state = "const v = document.getElementById('query-video'); return [v.paused, v.currentTime];"
+    browser.execute_script("document.getElementById('query-video').play();")
+    WebDriverWait(browser, 10, poll_frequency=0.05).until(lambda d: d.execute_script(state)[1] > 0.5)
+    WebDriverWait(browser, 10, poll_frequency=0.05).until(lambda d: d.execute_script(state)[1] < 0.5)  # looped
+    for _ in range(15):                                                           # on through the next turn
+        paused, _ = browser.execute_script(state)
+        assert not paused and not boxes.is_displayed()
+        time.sleep(0.1)
+    browser.execute_script("const v = document.getElementById('query-video'); v.pause(); v.currentTime = 0;")
+    WebDriverWait(browser, 10).until(lambda d: boxes.is_displayed())              # still on the first frame
+    # a picture chosen while the clip plays: its own boxes, over the picture, the clip unloaded
+    browser.execute_script("document.getElementById('query-video').play();")
+    WebDriverWait(browser, 10, poll_frequency=0.05).until(lambda d: d.execute_script(state)[1] > 0.2)
+    browser.find_element(By.ID, "file").send_keys(str(face))
+    WebDriverWait(browser, 60).until(lambda d: d.find_element(By.ID, "query-title").get_attribute("textContent") == "Your image"
+                                     and "Done" in d.find_element(By.ID, "status").text)
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#boxes .box")) == 1 and boxes.is_displayed()
+    assert browser.find_element(By.ID, "query").is_displayed()
+    assert browser.execute_script("return document.getElementById('query-video').getAttribute('src')") is None

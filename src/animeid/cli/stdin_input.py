@@ -17,14 +17,27 @@ STDIN = "-"
 MAX_STDIN_BYTES = 256 * 1024 * 1024
 
 
-def check_stdin_once(inputs: list[str]) -> None:
-    if sum(1 for i in inputs if str(i) == STDIN) > 1:
+def is_stdin(item) -> bool:
+    """Only the string `-` itself: a file named `-` is still reachable as `./-` (which `Path`
+    would shorten to `-`, so an argument parsed as a Path never means standard input)."""
+    return isinstance(item, str) and item == STDIN
+
+
+def path_or_stdin(text: str):
+    """argparse type for inputs that are paths: `-` stays the string, anything else a Path."""
+    return text if text == STDIN else Path(text)
+
+
+def check_stdin_once(inputs: list) -> None:
+    if sum(1 for i in inputs if is_stdin(i)) > 1:
         raise AnimeidError("'-' (standard input) may be given only once")
 
 
 def read_stdin(limit: int = MAX_STDIN_BYTES) -> bytes:
-    if sys.stdin is None or sys.stdin.isatty():
-        raise BadImage("-: standard input is a terminal; pipe a picture into it (… | animeid search - …)")
+    if sys.stdin is None:  # what Python makes of a closed descriptor 0 (`animeid … - <&-`)
+        raise BadImage("-: standard input is closed; pipe a picture into it")
+    if sys.stdin.isatty():
+        raise BadImage("-: standard input is a terminal; pipe a picture into it")
     data = sys.stdin.buffer.read(limit + 1)
     if not data:
         raise BadImage("-: nothing on standard input (0 bytes)")
@@ -41,7 +54,7 @@ def query_source(item: str, clips: bool = True) -> Iterator[tuple[object, bool]]
     from animeid.media.images import describe
     from animeid.scenes.clip_search import clip_suffix, is_clip
 
-    if str(item) != STDIN:
+    if not is_stdin(item):
         yield item, clips and is_clip(item)
         return
     data = read_stdin()

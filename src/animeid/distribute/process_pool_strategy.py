@@ -8,6 +8,8 @@ from animeid.distribute.sequential_strategy import build_shard
 from animeid.distribute.shard_failure import ShardFailure
 from animeid.distribute.shard_plan import ShardTask
 
+_DIED = "its worker process died (killed, out of memory, or crashed)"
+
 
 class ProcessPoolStrategy:
     def __init__(self, workers: int, threads_per_worker: int = 1):
@@ -17,21 +19,46 @@ class ProcessPoolStrategy:
         self.threads_per_worker = threads_per_worker
 
     def run(self, tasks: list[ShardTask]) -> list:
-        """One IndexReport or ShardFailure per task, in order: a failed shard does not stop the rest."""
+        """One IndexReport or ShardFailure per task, in order: a failed shard does not stop the rest.
+
+        A worker that dies (the OOM killer, a crash in a decoder) breaks the whole pool: every shard
+        not finished by then fails with it, the innocent ones too, and nothing tells which one it
+        was. So those shards are built again one at a time, each in a fresh pool of its own (they
+        resume from their checkpoints): only a shard whose own worker dies again is a failure."""
+        outcomes = self._run(tasks, self.workers)
+        for i, task in enumerate(tasks):
+            if outcomes[i] is _BROKEN:
+                (outcomes[i],) = self._run([task], 1)
+                if outcomes[i] is _BROKEN:
+                    outcomes[i] = ShardFailure(task.shard, task.shards, _DIED)
+        return outcomes
+
+    def _run(self, tasks: list[ShardTask], workers: int) -> list:
+        """`run` in one pool, a task whose pool broke under it standing as `_BROKEN`."""
         import multiprocessing as mp
         from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures.process import BrokenProcessPool
 
         import os
 
         # spawn, not fork: the parent may hold ONNX Runtime and decoder threads
-        pool = ProcessPoolExecutor(self.workers, mp_context=mp.get_context("spawn"), initializer=_start_worker,
+        pool = ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"), initializer=_start_worker,
                                    initargs=(self.threads_per_worker, os.getpid()))
         try:
-            futures = [pool.submit(build_shard, task) for task in tasks]
+            futures = []
+            for task in tasks:
+                try:
+                    futures.append(pool.submit(build_shard, task))
+                except BrokenProcessPool:  # a worker died while the rest were still being handed out
+                    futures.append(None)
             reports = []
             for task, future in zip(tasks, futures):
                 try:
+                    if future is None:
+                        raise BrokenProcessPool
                     reports.append(future.result())
+                except BrokenProcessPool:
+                    reports.append(_BROKEN)
                 except Exception as exc:
                     reports.append(ShardFailure.of(task, exc))
         except BaseException:
@@ -43,6 +70,9 @@ class ProcessPoolStrategy:
             raise
         pool.shutdown()
         return reports
+
+
+_BROKEN = object()
 
 
 def _start_worker(threads: int, parent: int) -> None:

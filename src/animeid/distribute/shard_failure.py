@@ -4,7 +4,7 @@ others from being built, nor hide their reports: strategies record the failure a
 `index_shards` raises `ShardsFailed` only once every shard has had its turn."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from animeid.errors import AnimeidError
 
@@ -14,13 +14,23 @@ class ShardFailure:
     shard: int
     shards: int
     error: str
+    # for an exception that is neither the user's input nor the machine (AnimeidError, OSError):
+    # a bug, whose traceback the CLI still shows (errors.py), though the other shards go on
+    traceback: str = field(default="", compare=False, repr=False)
 
     def to_dict(self) -> dict:
         return {"shard": f"{self.shard}/{self.shards}", "error": self.error}
 
     @classmethod
     def of(cls, task, exc: BaseException) -> "ShardFailure":
-        return cls(task.shard, task.shards, str(exc) or type(exc).__name__)
+        if isinstance(exc, (AnimeidError, OSError)):  # explained in one line, as the CLI explains them
+            return cls(task.shard, task.shards, str(exc) or type(exc).__name__)
+        import traceback
+
+        # str() alone of a KeyError is "'key'": the type says what went wrong; a process pool's
+        # exception carries the worker's traceback as its cause, which format_exception includes
+        return cls(task.shard, task.shards, f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__,
+                   "".join(traceback.format_exception(exc)))
 
 
 class ShardsFailed(AnimeidError):

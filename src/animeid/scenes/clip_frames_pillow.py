@@ -35,18 +35,27 @@ def _open(path: Path):
 
 def webp_timings(path: Path) -> tuple[tuple[int, int], list[tuple[float, float]]]:
     """The canvas size and each frame's (start, duration) in seconds, without decoding a frame:
-    the durations of the RIFF file's ANMF chunks, which libwebp shows the frames for."""
+    the durations of the RIFF file's ANMF chunks, which libwebp shows the frames for. Only the
+    chunks inside the RIFF size count: libwebp reads no further, so frames in chunks after it (a
+    writer that appended them without updating the header) are never shown, and counting them
+    would stretch the window `sample_clip` spreads its frames over. Chunk headers are read one by one, not the
+    whole file: Pillow already holds a copy of it."""
     with _open(path) as im:
         size = im.size
-    data = Path(path).read_bytes()
     timings, t, pos = [], 0.0, 12
-    while pos + 8 <= len(data):
-        kind, length = data[pos:pos + 4], int.from_bytes(data[pos + 4:pos + 8], "little")
-        if kind == b"ANMF" and pos + 23 <= len(data):  # X, Y, width-1, height-1, then the duration
-            d = _seconds(int.from_bytes(data[pos + 20:pos + 23], "little"))
-            timings.append((t, d))
-            t += d
-        pos += 8 + length + (length & 1)
+    with Path(path).open("rb") as f:
+        end = 8 + int.from_bytes(f.read(12)[4:8], "little")
+        while pos + 8 <= end:
+            f.seek(pos)
+            head = f.read(23)
+            if len(head) < 8:
+                break
+            kind, length = head[:4], int.from_bytes(head[4:8], "little")
+            if kind == b"ANMF" and len(head) == 23:  # X, Y, width-1, height-1, then the duration
+                d = _seconds(int.from_bytes(head[20:23], "little"))
+                timings.append((t, d))
+                t += d
+            pos += 8 + length + (length & 1)
     return size, timings
 
 

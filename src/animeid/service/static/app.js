@@ -79,10 +79,13 @@ function firstMedia(files) {
 
 function setupInput() {
   const drop = $("drop");
-  // face boxes mark the clip's first frame: hide them while it plays elsewhere
+  // face boxes mark the clip's first frame: shown only while it stands still on that frame. A
+  // looping clip seeks back to 0 at every turn while it plays, so a seek alone must not show them.
   const player = $("query-video");
-  player.addEventListener("play", () => { $("boxes").hidden = true; });
-  player.addEventListener("seeked", () => { $("boxes").hidden = player.currentTime > 0.05; });
+  const syncBoxes = () => {
+    if (!player.hidden) $("boxes").hidden = !player.paused || player.currentTime > 0.05;
+  };
+  ["play", "pause", "seeked"].forEach((type) => player.addEventListener(type, syncBoxes));
   const file = $("file");
   $("choose").addEventListener("click", (e) => { e.stopPropagation(); file.click(); });
   drop.addEventListener("click", () => file.click());
