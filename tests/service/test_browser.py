@@ -305,3 +305,20 @@ def test_face_boxes_stay_off_a_playing_clip_even_when_it_loops(browser, full_ser
     assert len(browser.find_elements(By.CSS_SELECTOR, "#boxes .box")) == 1 and boxes.is_displayed()
     assert browser.find_element(By.ID, "query").is_displayed()
     assert browser.execute_script("return document.getElementById('query-video').getAttribute('src')") is None
+
+
+def test_a_failure_inside_the_page_does_not_leave_it_busy(browser, page_server, screenshot):
+    """Until 2026-11-25 an exception thrown inside the page's search (here: the browser refusing
+    an object URL) left it busy, and every later drop was ignored."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    _open_page(browser, page_server)
+    browser.execute_script("window._objectUrl = URL.createObjectURL;"
+                           "URL.createObjectURL = () => { throw new Error('no object URLs today'); };")
+    browser.find_element(By.ID, "file").send_keys(str(screenshot))
+    WebDriverWait(browser, 30).until(lambda d: "no object URLs today" in d.find_element(By.ID, "error").text)
+    assert browser.find_element(By.ID, "status").text == "Failed"
+    browser.execute_script("URL.createObjectURL = window._objectUrl;")
+    browser.find_element(By.ID, "file").send_keys(str(screenshot))
+    _assert_right_answer(browser)

@@ -157,9 +157,21 @@ function showQuery(f, clip) {
   }
 }
 
+// One search at a time; whatever goes wrong in it, the page must not stay busy.
 async function handleFile(f) {
-  if (state.busy) return;
+  if (state.busy || !f) return;  // a pasted item can yield no file
   state.busy = true;
+  try {
+    await searchAll(f);
+  } catch (e) {
+    showError(`Something went wrong on this page: ${e.message}`);
+    setStatus("Failed");
+  } finally {
+    state.busy = false;
+  }
+}
+
+async function searchAll(f) {
   state.lastFile = f;
   showError("");
   const clip = isVideo(f);
@@ -206,7 +218,6 @@ async function handleFile(f) {
   showError(uniq.concat(notes).join(" · "));
   const secs = ((performance.now() - started) / 1000).toFixed(2);
   setStatus(uniq.length ? "Failed" : `Done in ${secs} s`);
-  state.busy = false;
 }
 
 function similarityClass(s) { return s >= 0.9 ? "" : s >= 0.8 ? "fair" : "poor"; }
