@@ -5,6 +5,8 @@ default the bundled Big Buck Bunny demo library), then measures, in one run:
   1. baseline: one client, POST /search one request at a time (latency without contention);
   2. baseline: N clients on GET /health (what the HTTP stack alone sustains);
   3. the load: N clients on POST /search with screenshots the index never saw;
+  4. clip load: N clients on POST /search with animated GIFs of 2 s (what chat bots forward; each
+     is searched frame by frame, then aligned: several screenshots' worth of work);
 and reports requests/s, p50/p99 latency, errors, and the server's peak resident memory (VmHWM).
 
     python bench/api_load.py                      # 16 clients, 30 s
@@ -64,6 +66,26 @@ def query_images(video: Path, n: int, seed: int = 0) -> list[bytes]:
     return out
 
 
+def query_clips(video: Path, n: int, seed: int = 1, seconds: float = 2.0, fps: int = 10) -> list[bytes]:
+    """Animated GIFs (320 px wide, `fps`) of `seconds` starting at random times."""
+    from PIL import Image
+
+    from animeid.media.video import frames_at, probe
+
+    rng = np.random.default_rng(seed)
+    duration = probe(video).duration
+    length = min(seconds, 0.8 * duration)
+    out = []
+    for start in rng.uniform(0.0, duration - length, n):
+        frames = frames_at(video, [float(start) + j / fps for j in range(int(length * fps) + 1)])
+        h, w = frames[0].shape[:2]
+        pictures = [Image.fromarray(f).resize((320, max(8, round(320 * h / w)))) for f in frames]
+        buf = io.BytesIO()
+        pictures[0].save(buf, format="GIF", save_all=True, append_images=pictures[1:], duration=1000 // fps, loop=0)
+        out.append(buf.getvalue())
+    return out
+
+
 def first_video(db: Path) -> Path:
     from animeid.scenes.index import Index
 
@@ -106,7 +128,9 @@ class MemoryWatch:
         self._thread.join()
 
 
-async def hammer(url: str, method: str, bodies: list[bytes] | None, clients: int, seconds: float) -> dict:
+async def hammer(url: str, method: str, bodies: list[bytes] | None, clients: int, seconds: float,
+                 content_type: str = "image/jpeg") -> dict:
+    """A clip upload counts only when it was answered as a clip (the answer has "clip")."""
     import httpx
 
     latencies: list[float] = []
@@ -124,8 +148,9 @@ async def hammer(url: str, method: str, bodies: list[bytes] | None, clients: int
                         r = await http.get(url)
                     else:
                         r = await http.post(url, content=bodies[n % len(bodies)],
-                                            headers={"content-type": "image/jpeg"})
-                    ok = r.status_code == 200 and (method == "GET" or r.json()["results"])
+                                            headers={"content-type": content_type})
+                    ok = r.status_code == 200 and (method == "GET" or (
+                        r.json()["results"] and (content_type != "image/gif" or "clip" in r.json())))
                     key = None if ok else f"HTTP {r.status_code}"
                 except Exception as exc:  # count, never stop the run
                     key = type(exc).__name__
@@ -173,11 +198,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--baseline-seconds", type=float, default=5.0, help="duration of each baseline phase")
     p.add_argument("--db", type=Path, default=None, help="existing index (default: build the demo index)")
     p.add_argument("--workers", type=int, default=None, help="server worker threads (default: the server's)")
-    p.add_argument("--queries", type=int, default=16, help="distinct query images")
+    p.add_argument("--queries", type=int, default=16, help="distinct query images (and clips)")
+    p.add_argument("--clip-seconds", type=float, default=15.0,
+                   help="duration of the clip load phase (0: skip it)")
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
     if args.clients < 1 or args.seconds <= 0 or args.seconds > 600:
         p.error("--clients must be >= 1 and --seconds in (0, 600]")
+    if not 0 <= args.clip_seconds <= 600:
+        p.error("--clip-seconds must be in [0, 600]")
 
     with tempfile.TemporaryDirectory(prefix="animeid-load-") as tmp:
         if args.db is None:
@@ -187,6 +216,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             db, video = args.db, first_video(args.db)
         bodies = query_images(video, args.queries)
+        clips = query_clips(video, args.queries) if args.clip_seconds > 0 else []
         port = free_port()
         server = start_server(db, port, args.workers)
         base = f"http://127.0.0.1:{port}"
@@ -197,6 +227,8 @@ def main(argv: list[str] | None = None) -> int:
             single = asyncio.run(hammer(f"{base}/search", "POST", bodies, 1, args.baseline_seconds))
             health = asyncio.run(hammer(f"{base}/health", "GET", None, args.clients, args.baseline_seconds))
             load = asyncio.run(hammer(f"{base}/search", "POST", bodies, args.clients, args.seconds))
+            clip_load = (asyncio.run(hammer(f"{base}/search", "POST", clips, args.clients, args.clip_seconds,
+                                            content_type="image/gif")) if clips else None)
             peak = watch.read("VmHWM")
             watch.stop()
             import httpx
@@ -206,6 +238,7 @@ def main(argv: list[str] | None = None) -> int:
             server.terminate()
             server.wait(timeout=30)
     report = {"baseline_single_client_search": single, "baseline_health": health, "search_load": load,
+              "clip_search_load": clip_load,
               "server_rss_idle_mb": round(idle_rss / 2**20, 1), "server_rss_peak_mb": round(peak / 2**20, 1),
               "server_pool": pool, "db": str(args.db) if args.db else "demo (Big Buck Bunny)"}
     if args.json:
@@ -213,16 +246,18 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(f"index: {report['db']}")
         print(f"{'phase':34s} {'clients':>7s} {'req/s':>8s} {'p50 ms':>8s} {'p99 ms':>8s} {'errors':>7s}")
-        for name, r in (("baseline: POST /search, 1 client", single), ("baseline: GET /health", health),
-                        ("load: POST /search", load)):
+        phases = [("baseline: POST /search, 1 client", single), ("baseline: GET /health", health),
+                  ("load: POST /search", load)] + ([("load: POST /search, 2 s GIF clips", clip_load)] if clip_load else [])
+        for name, r in phases:
             print(f"{name:34s} {r['clients']:>7d} {r['rps']:>8.1f} {r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f} "
                   f"{r['errors']:>7d}")
         print(f"server memory: {report['server_rss_idle_mb']} MB idle, {report['server_rss_peak_mb']} MB peak (VmHWM)")
         print(f"server worker pool: {pool['workers']} workers, peak {pool['peak_in_flight']} requests in flight "
               f"(capacity {pool['capacity']}), {pool['rejected']} turned away")
-        if load["error_kinds"]:
-            print(f"errors: {load['error_kinds']}")
-    return 0 if load["errors"] == 0 else 1
+        for name, r in phases:
+            if r["error_kinds"]:
+                print(f"errors ({name}): {r['error_kinds']}")
+    return 0 if load["errors"] == 0 and (clip_load is None or clip_load["errors"] == 0) else 1
 
 
 if __name__ == "__main__":
