@@ -1,5 +1,7 @@
 """One exception family, so the CLI can turn every user mistake into a one-line message and exit 2
 without ever showing a traceback, while real bugs still surface as tracebacks."""
+from contextlib import contextmanager
+from typing import Iterator
 
 
 class AnimeidError(Exception):
@@ -16,3 +18,17 @@ class BadVideo(AnimeidError):
 
 class IncompatibleIndex(AnimeidError):
     """An index or gallery built with another embedder or an incompatible layout."""
+
+
+
+@contextmanager
+def errors_naming(internal: str, shown: str) -> Iterator[None]:
+    """An AnimeidError raised inside whose message names `internal` (a temporary file, the
+    `<N bytes>` an upload is described as) names `shown` instead: what the user gave (`-`,
+    "uploaded clip"), since the internal name means nothing to them."""
+    try:
+        yield
+    except AnimeidError as exc:
+        if internal not in str(exc):
+            raise
+        raise type(exc)(str(exc).replace(internal, shown)) from None

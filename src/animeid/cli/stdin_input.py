@@ -4,12 +4,11 @@ identify - --db G`) without a temporary file the user has to name and clean up."
 from __future__ import annotations
 
 import sys
-import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from animeid.errors import AnimeidError, BadImage
+from animeid.errors import AnimeidError, BadImage, errors_naming
 
 STDIN = "-"
 # read into memory whole: a screenshot is a few MB, a clip a few tens; the image loader's own
@@ -49,10 +48,10 @@ def read_stdin(limit: int = MAX_STDIN_BYTES) -> bytes:
 @contextmanager
 def query_source(item: str, clips: bool = True) -> Iterator[tuple[object, bool]]:
     """(what to search, whether it is a clip) for one command-line input. Standard input gives the
-    picture's bytes, or a clip (told by its leading bytes) written to a temporary file with its
-    extension, since video decoding reads files; the file is removed afterwards."""
+    picture's bytes, or a clip (told by its leading bytes) as a temporary file (`clip_upload`);
+    errors name it `-` either way."""
     from animeid.media.images import describe
-    from animeid.scenes.clip_search import clip_suffix, is_clip
+    from animeid.scenes.clip_search import clip_suffix, clip_upload, is_clip
 
     if not is_stdin(item):
         yield item, clips and is_clip(item)
@@ -60,23 +59,8 @@ def query_source(item: str, clips: bool = True) -> Iterator[tuple[object, bool]]
     data = read_stdin()
     suffix = clip_suffix(data) if clips else None
     if suffix is None:
-        with _named_dash(describe(data)):
+        with errors_naming(describe(data), STDIN):
             yield data, False
         return
-    with tempfile.TemporaryDirectory(prefix="animeid-stdin-") as tmp:
-        path = Path(tmp) / f"stdin{suffix}"
-        path.write_bytes(data)
-        with _named_dash(str(path)):
-            yield path, True
-
-
-@contextmanager
-def _named_dash(shown_as: str) -> Iterator[None]:
-    """Errors name the input as the user gave it, `-`, not as `<N bytes>` or a temporary file."""
-    try:
-        yield
-    except AnimeidError as exc:
-        message = str(exc)
-        if not message.startswith(shown_as):
-            raise
-        raise type(exc)(message.replace(shown_as, STDIN)) from exc
+    with clip_upload(data, suffix, STDIN) as path:
+        yield path, True

@@ -6,15 +6,18 @@ a clip that runs past a held drawing pins down when that drawing was shown."""
 from __future__ import annotations
 
 import os
+import tempfile
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 
 from animeid.config import ClipCfg, ImageLimits, IndexCfg
-from animeid.errors import BadVideo
+from animeid.errors import BadVideo, errors_naming
 from animeid.scenes.hits import SceneHit
 
 
@@ -116,6 +119,18 @@ def _png_has_actl(data: bytes) -> bool:
             return kind == b"acTL"
         pos += 12 + int.from_bytes(data[pos:pos + 4], "big")   # length, type, data, CRC
     return False
+
+
+@contextmanager
+def clip_upload(data: bytes, suffix: str, shown: str) -> Iterator[Path]:
+    """A clip that came as bytes (an upload, standard input; `suffix` from `clip_suffix`) as a
+    private temporary file, since the decoders read files; removed afterwards. Errors raised inside
+    name it `shown`, not the temporary path."""
+    with tempfile.TemporaryDirectory(prefix="animeid-clip-") as tmp:
+        path = Path(tmp) / f"clip{suffix}"
+        path.write_bytes(data)
+        with errors_naming(str(path), shown):
+            yield path
 
 
 def sample_clip(path: str | os.PathLike, cfg: ClipCfg, short_side: int | None,

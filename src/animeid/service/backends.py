@@ -9,7 +9,6 @@ otherwise index reads take a lock. A gallery is mutated by enrolment, so its use
 from __future__ import annotations
 
 import sqlite3
-import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
@@ -17,7 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from animeid.config import ImageLimits
-from animeid.errors import AnimeidError, BadVideo
+from animeid.errors import AnimeidError
 from animeid.service import previews
 from animeid.service.api_error import ApiError, not_configured, not_found
 from animeid.service.settings import ServiceSettings
@@ -83,7 +82,8 @@ class Backends:
         recognised by its leading bytes or its path) is answered as `animeid search CLIP` answers
         it: a `ClipAnswer` instead of a list of scenes."""
         from animeid.config import ClipCfg
-        from animeid.scenes.clip_search import clip_limits, clip_suffix, is_clip, sample_clip, search_frames
+        from animeid.scenes.clip_search import (clip_limits, clip_suffix, clip_upload, is_clip, sample_clip,
+                                                search_frames)
 
         index = self._require_index()
         if title is not None and title not in {t["title"] for t in self.titles()}:
@@ -92,14 +92,8 @@ class Backends:
         if isinstance(image, Path) and is_clip(image):
             frames = sample_clip(image, ClipCfg(), cfg.query_short_side, clip_limits(index))
         elif isinstance(image, (bytes, bytearray)) and (suffix := clip_suffix(image)):
-            # the decoder reads files: the upload goes to a private temporary one, removed after
-            with tempfile.NamedTemporaryFile(suffix=suffix) as f:
-                f.write(image)
-                f.flush()
-                try:
-                    frames = sample_clip(f.name, ClipCfg(), cfg.query_short_side, clip_limits(index))
-                except BadVideo as exc:  # the temporary file's name means nothing to the client
-                    raise BadVideo(str(exc).replace(f.name, "uploaded clip")) from None
+            with clip_upload(bytes(image), suffix, "uploaded clip") as path:
+                frames = sample_clip(path, ClipCfg(), cfg.query_short_side, clip_limits(index))
         else:
             with self._store_lock:
                 return index.search(image, k=k, title=title, cfg=cfg)
