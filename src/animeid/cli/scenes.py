@@ -104,7 +104,7 @@ def _run_sharded_index(args, cfg) -> int:
     for failure in failures:
         if failure.traceback:  # a bug, not a bad input: shown as main() would show it
             print(failure.traceback, end="", file=sys.stderr)
-        print(f"animeid: error: shard {failure.shard}/{failure.shards}: {failure.error}", file=sys.stderr)
+        print(f"animeid: error: {failure}", file=sys.stderr)
     return 1 if failures else status
 
 

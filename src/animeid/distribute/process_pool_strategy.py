@@ -51,16 +51,7 @@ class ProcessPoolStrategy:
                     futures.append(pool.submit(build_shard, task))
                 except BrokenProcessPool:  # a worker died while the rest were still being handed out
                     futures.append(None)
-            reports = []
-            for task, future in zip(tasks, futures):
-                try:
-                    if future is None:
-                        raise BrokenProcessPool
-                    reports.append(future.result())
-                except BrokenProcessPool:
-                    reports.append(_BROKEN)
-                except Exception as exc:
-                    reports.append(ShardFailure.of(task, exc))
+            reports = [_outcome(task, future) for task, future in zip(tasks, futures)]
         except BaseException:
             # Ctrl-C: stop the other workers now (an interrupted shard resumes from its
             # checkpoints next time, as after kill -9) instead of leaving them running
@@ -73,6 +64,21 @@ class ProcessPoolStrategy:
 
 
 _BROKEN = object()
+
+
+def _outcome(task: ShardTask, future):
+    """The task's report, its ShardFailure, or `_BROKEN` when its pool broke (`future` None: it
+    broke before the task was handed out)."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    if future is None:
+        return _BROKEN
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        return _BROKEN
+    except Exception as exc:
+        return ShardFailure.of(task, exc)
 
 
 def _start_worker(threads: int, parent: int) -> None:

@@ -21,6 +21,9 @@ class ShardFailure:
     def to_dict(self) -> dict:
         return {"shard": f"{self.shard}/{self.shards}", "error": self.error}
 
+    def __str__(self) -> str:
+        return f"shard {self.shard}/{self.shards}: {self.error}"
+
     @classmethod
     def of(cls, task, exc: BaseException) -> "ShardFailure":
         if isinstance(exc, (AnimeidError, OSError)):  # explained in one line, as the CLI explains them
@@ -39,4 +42,4 @@ class ShardsFailed(AnimeidError):
     def __init__(self, reports: list, failures: list[ShardFailure]):
         self.reports = reports
         self.failures = failures
-        super().__init__("; ".join(f"shard {f.shard}/{f.shards}: {f.error}" for f in failures))
+        super().__init__("; ".join(map(str, failures)))
