@@ -6,8 +6,9 @@ import io
 import os
 import re
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING, Iterator, Union
 
 import numpy as np
 
@@ -20,6 +21,17 @@ if TYPE_CHECKING:
 ImageInput = Union[str, os.PathLike, bytes, bytearray, np.ndarray, "PIL.Image.Image"]
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff")
+
+
+@contextmanager
+def bomb_warning_ignored() -> Iterator[None]:
+    """Pillow's decompression-bomb warning silenced, where the caller holds the pixels to its own
+    `ImageLimits` instead (clips: their frame size is checked before any frame is decoded)."""
+    from PIL import Image
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        yield
 
 
 def describe(source: ImageInput) -> str:

@@ -4,7 +4,6 @@ Pillow's libwebp reads it. `clip_search.sample_clip` holds these frames to the r
 video's to; this module only times and decodes them, as `media.video.iter_frames` does a video's."""
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 from typing import Iterator
 
@@ -25,9 +24,10 @@ def _seconds(duration_ms) -> float:
 def _open(path: Path):
     from PIL import Image
 
+    from animeid.media.images import bomb_warning_ignored
+
     try:
-        with warnings.catch_warnings():  # held to the clip's ImageLimits instead, as a video's frames
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        with bomb_warning_ignored():  # held to the clip's ImageLimits instead, as a video's frames
             return Image.open(path, formats=["WEBP"])
     except Exception as exc:  # PIL raises many types for a truncated or corrupt file
         raise BadVideo(f"{path}: not a readable animated WebP ({type(exc).__name__}: {exc})") from None
@@ -65,9 +65,7 @@ def iter_webp_frames(path: Path, fps: float, short_side: int | None,
     where the durations of those before it end. Transparency is laid on white and the frames
     shrunk as the image loader does a picture. Every frame is decoded (each is drawn over the one
     before); a frame that fails ends a truncated file, as it does a video."""
-    from PIL import Image
-
-    from animeid.media.images import load_image
+    from animeid.media.images import bomb_warning_ignored, load_image
 
     step, next_t, t = 1.0 / fps, 0.0, 0.0
     with _open(path) as im:
@@ -80,8 +78,7 @@ def iter_webp_frames(path: Path, fps: float, short_side: int | None,
                     raise BadVideo(f"{path}: cannot decode ({type(exc).__name__}: {exc})") from None
                 return
             if t + 1e-6 >= next_t:
-                with warnings.catch_warnings():  # the loader crops it in bands, each checked by PIL
-                    warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                with bomb_warning_ignored():  # the loader crops it in bands, each checked by PIL
                     rgb = load_image(im, limits, short_side)
                 yield t, rgb
                 next_t = (int(t / step + 1e-6) + 1) * step

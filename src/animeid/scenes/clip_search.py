@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import partial
@@ -64,8 +63,9 @@ def _animated(source) -> bool:
     try:
         from PIL import Image
 
-        with warnings.catch_warnings():  # over PIL's bomb threshold: sample_clip says it is too large
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        from animeid.media.images import bomb_warning_ignored
+
+        with bomb_warning_ignored():  # over PIL's bomb threshold: sample_clip says it is too large
             with Image.open(source) as im:  # is_animated stops at the second frame, n_frames reads all
                 return bool(getattr(im, "is_animated", False))
     except Exception:
