@@ -95,6 +95,30 @@ def _assert_right_answer(browser) -> None:
     assert float(width.replace("px", "")) > 0
 
 
+WINDOW_START = 6.2
+
+
+def _window_frames(shared_data) -> list:
+    """Two seconds of episode 12 from WINDOW_START at 10 frames a second, for the clip tests."""
+    from animeid.media.video import frames_at
+
+    return frames_at(shared_data / "video" / TITLE / f"{TITLE} - 12.mp4", [WINDOW_START + j / 10 for j in range(21)])
+
+
+def _assert_clip_starts_at(browser, start: float) -> None:
+    """The first card names the title and says the clip starts within 1 s of `start`, with at
+    least 3 sampled frames agreeing."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(browser, 60).until(lambda d: "frames agree" in " ".join(
+        e.text for e in d.find_elements(By.CSS_SELECTOR, ".card .meta")))
+    best = _cards(browser)[0]
+    assert best.find_element(By.CSS_SELECTOR, ".card-title").text == TITLE
+    meta = re.match(r"Episode 12 · starts 0:(\d\d\.\d) · (\d+) frames agree", best.find_element(By.CSS_SELECTOR, ".meta").text)
+    assert meta and abs(float(meta.group(1)) - start) <= 1.0 and int(meta.group(2)) >= 3
+
+
 def test_choose_a_file_finds_the_title_and_plays_the_scene(browser, page_server, screenshot):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
@@ -114,30 +138,21 @@ def test_choose_a_file_finds_the_title_and_plays_the_scene(browser, page_server,
 def test_an_animated_gif_is_searched_as_a_clip(browser, page_server, shared_data, tmp_path):
     """Two seconds of episode 12 from 6.2 s, as an animated GIF: the page shows where it starts."""
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
 
-    from animeid.media.video import frames_at
     from tests.videos import write_gif
 
-    frames = frames_at(shared_data / "video" / TITLE / f"{TITLE} - 12.mp4", [6.2 + j / 10 for j in range(21)])
-    gif = write_gif(tmp_path / "clip.gif", frames)
+    gif = write_gif(tmp_path / "clip.gif", _window_frames(shared_data))
     _open_page(browser, page_server)
     browser.find_element(By.ID, "file").send_keys(str(gif))
-    WebDriverWait(browser, 60).until(lambda d: "frames agree" in " ".join(
-        e.text for e in d.find_elements(By.CSS_SELECTOR, ".card .meta")))
-    best = _cards(browser)[0]
-    assert best.find_element(By.CSS_SELECTOR, ".card-title").text == TITLE
-    meta = re.match(r"Episode 12 · starts 0:(\d\d\.\d) · (\d+) frames agree", best.find_element(By.CSS_SELECTOR, ".meta").text)
-    assert meta and abs(float(meta.group(1)) - 6.2) <= 1.0 and int(meta.group(2)) >= 3
+    _assert_clip_starts_at(browser, WINDOW_START)
 
 
 @pytest.fixture(scope="module")
 def mp4_clip(shared_data, tmp_path_factory):
     """Two seconds of episode 12 from 6.2 s as an H.264 MP4 at 10 frames a second."""
-    from animeid.media.video import frames_at
     from tests.videos import write_frames
 
-    frames = frames_at(shared_data / "video" / TITLE / f"{TITLE} - 12.mp4", [6.2 + j / 10 for j in range(21)])
+    frames = _window_frames(shared_data)
     even = [f[: f.shape[0] // 2 * 2, : f.shape[1] // 2 * 2] for f in frames]
     return write_frames(tmp_path_factory.mktemp("clip") / "clip.mp4", even)
 
@@ -158,12 +173,7 @@ def test_a_video_clip_is_searched_as_a_clip_and_played(browser, page_server, mp4
             dt.items.add(new File([bytes], "clip.mp4", {type: "video/mp4"}));
             document.getElementById("drop").dispatchEvent(new DragEvent("drop", {dataTransfer: dt, bubbles: true, cancelable: true}));
             """, base64.b64encode(mp4_clip.read_bytes()).decode())
-    WebDriverWait(browser, 60).until(lambda d: "frames agree" in " ".join(
-        e.text for e in d.find_elements(By.CSS_SELECTOR, ".card .meta")))
-    best = _cards(browser)[0]
-    assert best.find_element(By.CSS_SELECTOR, ".card-title").text == TITLE
-    meta = re.match(r"Episode 12 · starts 0:(\d\d\.\d) · (\d+) frames agree", best.find_element(By.CSS_SELECTOR, ".meta").text)
-    assert meta and abs(float(meta.group(1)) - 6.2) <= 1.0 and int(meta.group(2)) >= 3
+    _assert_clip_starts_at(browser, WINDOW_START)
     assert browser.find_element(By.ID, "query-title").get_attribute("textContent") == "Your clip"
     assert not browser.find_element(By.ID, "query").is_displayed()
     player = browser.find_element(By.ID, "query-video")
