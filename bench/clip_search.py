@@ -42,19 +42,12 @@ CLIP_FPS = 10
 BENCH_VARIANTS = ("clean", "crop70", "mirror")
 
 
-def write_gif(path: Path, frames: list[np.ndarray]) -> Path:
+def write_animation(path: Path, frames: list[np.ndarray], **options) -> Path:
+    """An animated GIF or WebP (by `path`'s extension) written by Pillow, as chat apps make them."""
     from PIL import Image
 
     images = [Image.fromarray(f) for f in frames]
-    images[0].save(path, save_all=True, append_images=images[1:], duration=1000 // CLIP_FPS, loop=0)
-    return path
-
-
-def write_webp(path: Path, frames: list[np.ndarray]) -> Path:
-    from PIL import Image
-
-    images = [Image.fromarray(f) for f in frames]
-    images[0].save(path, save_all=True, append_images=images[1:], duration=1000 // CLIP_FPS, loop=0, quality=80)
+    images[0].save(path, save_all=True, append_images=images[1:], duration=1000 // CLIP_FPS, loop=0, **options)
     return path
 
 
@@ -105,9 +98,9 @@ def main() -> int:
                 stem = work / "clips" / f"{len(clips):04d}-{variant}"
                 stem.parent.mkdir(parents=True, exist_ok=True)
                 mid = len(out) // 2
-                clips.append((v, times[0], variant, write_gif(stem.with_suffix(".gif"), out),
+                clips.append((v, times[0], variant, write_animation(stem.with_suffix(".gif"), out),
                               write_mp4(stem.with_suffix(".mp4"), out), out[0], out[mid], times[mid] - times[0],
-                              write_webp(stem.with_suffix(".webp"), out)))
+                              write_animation(stem.with_suffix(".webp"), out, quality=80)))
     print(f"{len(clips) // len(BENCH_VARIANTS)} windows of <= {args.seconds:g} s x {len(BENCH_VARIANTS)} variants, "
           f"GIF, MP4 and WebP at {CLIP_FPS} fps; index: {index.info()['entries']} entries")
 
