@@ -34,6 +34,15 @@ def check_output_folder(path: Path | str, option: str) -> Path:
     return path
 
 
+def give_default_mode(path: str | Path) -> None:
+    """The mode a plain write would have given `path` (0666 less the umask): a file made by
+    `tempfile.mkstemp` is 0600, which would hide a report or a shared cache from other users once
+    it replaces the real one."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o666 & ~umask)
+
+
 def write_text_atomic(path: Path, text: str) -> None:
     """Write through a temporary sibling and rename, so a reader never sees half a file and a
     failure leaves neither half a file nor the temporary one behind."""
@@ -42,9 +51,7 @@ def write_text_atomic(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # as a plain write would: mkstemp's 0600 hides reports from others
+        give_default_mode(tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

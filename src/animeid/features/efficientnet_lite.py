@@ -87,6 +87,8 @@ def export_onnx(module, path: Path, input_size: int) -> Path:
     """Write `module` as an ONNX graph with a dynamic batch axis, atomically."""
     import torch
 
+    from animeid.output_folders import give_default_mode
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     for stale in path.parent.glob(f".{path.name}.*.tmp"):  # left by an export that was killed
@@ -100,9 +102,7 @@ def export_onnx(module, path: Path, input_size: int) -> Path:
             torch.onnx.export(module.eval(), dummy, tmp, dynamo=False, opset_version=17,
                               input_names=["images"], output_names=["features"],
                               dynamic_axes={"images": {0: "batch"}, "features": {0: "batch"}})
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 would hide a shared cache from other users
+        give_default_mode(tmp)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
