@@ -2,9 +2,11 @@
 seek-per-sample way of sampling (the baseline), measured in the same run; the default indexing
 (with extra samples in fast action) beside fixed-rate-only indexing.
 
-    python bench/index_speed.py [--library DIR] [--fps 2]
+    python bench/index_speed.py [--library DIR] [--fps 2] [--encode 1920x1080 [--seconds 120]]
 
 Without --library it indexes ../shared/data/video when present, else the bundled Big Buck Bunny.
+--encode first re-encodes that library as one H.264 episode of that size (decoding every frame is
+most of the cost, and it grows with the pixel count), and measures on it.
 """
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from animeid.config import IndexCfg  # noqa: E402
-from bench_library import bench_library  # noqa: E402
+from bench_library import bench_library, encode_library, library_formats  # noqa: E402
 from animeid.media.video import frame_at, iter_frames, probe  # noqa: E402
 from animeid.scenes.indexer import index_library  # noqa: E402
 
@@ -30,8 +32,18 @@ def main() -> int:
     ap.add_argument("--library", type=Path, default=None)
     ap.add_argument("--fps", type=float, default=2.0)
     ap.add_argument("--embedder", default="efficientnet-lite0")
+    ap.add_argument("--encode", metavar="WxH", default=None,
+                    help="re-encode the library as one H.264 episode of this size first")
+    ap.add_argument("--seconds", type=float, default=120.0, help="with --encode: the episode's length")
     args = ap.parse_args()
     library, videos, seconds = bench_library(args.library)
+    if args.encode:
+        width, height = (int(x) for x in args.encode.lower().split("x"))
+        t0 = time.perf_counter()
+        episode_dir = tempfile.TemporaryDirectory()   # removed at exit
+        library = encode_library(videos, Path(episode_dir.name), width, height, args.seconds)
+        print(f"re-encoded as {args.seconds:.0f} s of H.264 {width}x{height} in {time.perf_counter() - t0:.0f} s")
+        library, videos, seconds = bench_library(library)
 
     # baseline sampling: one seek per sampled instant (decode time only)
     t0 = time.perf_counter()
@@ -45,7 +57,7 @@ def main() -> int:
     t0 = time.perf_counter()
     n = sum(1 for v in videos for _ in iter_frames(v.path, args.fps, 256))
     linear_s = time.perf_counter() - t0
-    print(f"{len(videos)} files, {seconds:.1f} s of video, {n} samples at {args.fps} fps")
+    print(f"{len(videos)} files ({library_formats(videos)}), {seconds:.1f} s of video, {n} samples at {args.fps} fps")
     print(f"decode only: sequential {seconds / linear_s:.1f}x real time, seek per sample (baseline) "
           f"{seconds / seek_s:.1f}x real time; ratio {seek_s / linear_s:.1f}x")
 
