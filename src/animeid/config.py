@@ -68,6 +68,9 @@ class IndexCfg:
     # recordings (MPEG-TS, M2TS), and old fansub containers (FLV, WMV, MPEG-PS).
     video_extensions: tuple[str, ...] = (".mp4", ".mkv", ".webm", ".avi", ".mov", ".gif", ".m4v", ".ts", ".m2ts",
                                          ".flv", ".wmv", ".mpg", ".mpeg")
+    # A re-run on another folder than the index was built from may drop the files that folder
+    # lacks only when told to (`--replace-library`): otherwise it is refused.
+    replace_library: bool = False
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,27 @@ def existing_ancestor(path: Path) -> Path:
     return path
 
 
+def refuse_dangling_links(path: Path | str, option: str) -> None:
+    """A symbolic link to a missing folder, as the output or any folder above it, is most often a
+    drive that is not mounted: following it would create the target under the bare mount point
+    (or anywhere else it names), so it is refused before any work rather than quietly made."""
+    given = Path(path).expanduser()
+    for part in [*reversed(given.parents), given]:
+        if not part.is_symlink() or part.exists():
+            continue
+        try:
+            target = os.readlink(part)
+        except OSError:
+            target = "?"
+        where = f"{option} {given} is" if part == given else f"{option} {given}: {part} is"
+        raise AnimeidError(f"{where} a symbolic link to a missing folder ({target}); mount or create it, or "
+                           f"choose another {option}")
+
+
 def check_output_folder(path: Path | str, option: str) -> Path:
     """The absolute folder `path` names, if it is (or can become) a writable folder. Resolving
     matters: `--model .` has no name to put a temporary sibling beside."""
+    refuse_dangling_links(path, option)
     try:
         path = Path(path).expanduser().resolve()
     except (OSError, RuntimeError) as exc:

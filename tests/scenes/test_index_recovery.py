@@ -137,7 +137,7 @@ def test_a_truncated_video_is_indexed_as_far_as_it_decodes_with_a_warning(tmp_pa
     assert Index.load(tmp_path / "db").store.count_entries() > 0
 
 
-@pytest.mark.parametrize("damage", ["no_sqlite", "garbage_sqlite", "applied"])
+@pytest.mark.parametrize("damage", ["no_sqlite", "garbage_sqlite", "applied", "truncated_vectors", "no_vectors"])
 def test_a_damaged_index_is_one_line(tmp_path, capsys, damage):
     lib = _one_file_library(tmp_path / "lib")
     db = tmp_path / "db"
@@ -149,6 +149,11 @@ def test_a_damaged_index_is_one_line(tmp_path, capsys, damage):
         for p in db.glob("meta.sqlite-*"):
             p.unlink()
         (db / "meta.sqlite").write_bytes(b"garbage" * 100)
+    elif damage == "truncated_vectors":
+        data = (db / "vectors.faiss").read_bytes()
+        (db / "vectors.faiss").write_bytes(data[: len(data) // 2])
+    elif damage == "no_vectors":
+        (db / "vectors.faiss").unlink()
     else:
         (db / "vectors.applied.json").write_text("{")
     shot = tmp_path / "shot.png"
@@ -157,6 +162,10 @@ def test_a_damaged_index_is_one_line(tmp_path, capsys, damage):
     assert main(["search", str(shot), "--db", str(db)]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("animeid: error:") and "damaged index" in err and "\n" not in err
+    if damage != "no_sqlite":   # that one is rebuilt by re-running `animeid index`
+        assert "move the folder aside" in err and "faiss/" not in err   # no FAISS source paths
+        assert main(["index", str(lib), "--db", str(db), "--no-progress"]) == 2   # refused alike, nothing written
+        assert "move the folder aside" in capsys.readouterr().err
 
 
 def test_an_unknown_title_filter_is_a_usage_error(scene_db, tmp_path, capsys):

@@ -52,6 +52,9 @@ def _unavailable(name: str, exc: ImportError):
 
 
 def main(argv: list[str] | None = None) -> int:
+    from animeid.file_names import escape_undecodable
+
+    escape_undecodable(sys.stdout, sys.stderr)
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

@@ -28,6 +28,8 @@ def configure_index(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=int, default=1, help="with --shards: build this many shards at once")
     p.add_argument("--shard", default=None, metavar="I/N",
                    help="build only shard I of N (one machine's part; others run the other I's)")
+    p.add_argument("--replace-library", action="store_true",
+                   help="the index was built from another folder: drop its files that LIBRARY lacks")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=run_index)
@@ -42,7 +44,8 @@ def run_index(args) -> int:
         raise AnimeidError(f"--fps must be in (0, 60], got {args.fps}")
     stored = _stored_settings(args.db)
     cfg = replace(IndexCfg(), fps=args.fps or stored.get("fps") or IndexCfg().fps,
-                  embedder=args.embedder or stored.get("embedder") or IndexCfg().embedder, factory=args.factory)
+                  embedder=args.embedder or stored.get("embedder") or IndexCfg().embedder, factory=args.factory,
+                  replace_library=args.replace_library)
     if args.shards is not None or args.shard is not None:
         return _run_sharded_index(args, cfg)
     report = index_library(args.library, args.db, cfg, progress=not args.no_progress)
@@ -147,6 +150,7 @@ def run_search(args) -> int:
     check_stdin_once(args.images)
     index = open_index(args.db).with_search(trim_borders=not args.no_trim, query_mirror=not args.no_mirror)
     check_title(args.title, index.shards if isinstance(index, ShardedIndex) else [index])  # a typo: usage error
+    index.embedder   # an index whose embedder is gone fails once, not once per image
     if isinstance(index, ShardedIndex) and index.untrained and len(index.untrained) < len(index.shards):
         print(f"animeid: note: shard(s) {', '.join(map(str, index.untrained))} wait for their '{index.shards[0].factory}' "
               "index to be trained on more frames and are not searched yet", file=sys.stderr)

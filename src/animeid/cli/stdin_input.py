@@ -37,30 +37,58 @@ def read_stdin(limit: int = MAX_STDIN_BYTES) -> bytes:
         raise BadImage("-: standard input is closed; pipe a picture into it")
     if sys.stdin.isatty():
         raise BadImage("-: standard input is a terminal; pipe a picture into it")
-    data = sys.stdin.buffer.read(limit + 1)
+    return _read_capped(sys.stdin.buffer, STDIN, "standard input", limit)
+
+
+def is_stream(item) -> bool:
+    """A named pipe or device rather than a file: `<(curl -s URL)` (which the shell passes as
+    /dev/fd/N), a FIFO, /dev/stdin. Its size reads as 0 and its bytes can be read only once, so it
+    is read whole like standard input before anything looks at it."""
+    import stat
+
+    try:
+        mode = Path(item).stat().st_mode
+    except (OSError, ValueError):
+        return False   # missing or unreadable: the loader says so
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
+def read_stream(item, limit: int = MAX_STDIN_BYTES) -> bytes:
+    try:
+        with open(item, "rb") as f:
+            return _read_capped(f, str(item), str(item), limit)
+    except OSError as exc:
+        raise BadImage(f"{item}: cannot read ({exc.strerror or exc})") from None
+
+
+def _read_capped(f, name: str, what: str, limit: int) -> bytes:
+    data = f.read(limit + 1)
     if not data:
-        raise BadImage("-: nothing on standard input (0 bytes)")
+        raise BadImage(f"{name}: nothing on {what} (0 bytes)" if name == STDIN else f"{name}: nothing to read (0 bytes)")
     if len(data) > limit:
-        raise BadImage(f"-: standard input holds more than the {limit:,}-byte limit")
+        raise BadImage(f"{name}: {what} holds more than the {limit:,}-byte limit")
     return data
 
 
 @contextmanager
 def query_source(item: str, clips: bool = True) -> Iterator[tuple[object, bool]]:
-    """(what to search, whether it is a clip) for one command-line input. Standard input gives the
-    picture's bytes, or a clip (told by its leading bytes) as a temporary file (`clip_upload`);
-    errors name it `-` either way."""
+    """(what to search, whether it is a clip) for one command-line input. Standard input (or a
+    pipe named like a file) gives the picture's bytes, or a clip (told by its leading bytes) as a
+    temporary file (`clip_upload`); errors name it `-` (or the pipe's name) either way."""
     from animeid.media.images import describe
     from animeid.scenes.clip_search import clip_suffix, clip_upload, is_clip
 
-    if not is_stdin(item):
+    if is_stdin(item):
+        data, name = read_stdin(), STDIN
+    elif is_stream(item):
+        data, name = read_stream(item), str(item)
+    else:
         yield item, clips and is_clip(item)
         return
-    data = read_stdin()
     suffix = clip_suffix(data) if clips else None
     if suffix is None:
-        with errors_naming(describe(data), STDIN):
+        with errors_naming(describe(data), name):
             yield data, False
         return
-    with clip_upload(data, suffix, STDIN) as path:
+    with clip_upload(data, suffix, name) as path:
         yield path, True

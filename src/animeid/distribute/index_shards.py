@@ -7,6 +7,7 @@ from animeid.config import IndexCfg
 from animeid.distribute.sequential_strategy import SequentialStrategy
 from animeid.distribute.shard_failure import ShardFailure, ShardsFailed
 from animeid.distribute.shard_plan import ShardTask, shard_folder, write_plan
+from animeid.output_folders import refuse_dangling_links
 
 
 def index_shards(library: Path, db: Path, cfg: IndexCfg, shards: int, strategy=None,
@@ -19,6 +20,7 @@ def index_shards(library: Path, db: Path, cfg: IndexCfg, shards: int, strategy=N
     from animeid.features.registry import get_embedder_cfg
     from animeid.scenes.index import check_factory
 
+    refuse_dangling_links(db, "--db")
     embedder_cfg = get_embedder_cfg(cfg.embedder)  # a typo must not be written into the plan
     if cfg.factory is not None:
         check_factory(cfg.factory, embedder_cfg)

@@ -102,6 +102,14 @@ def list_embedders() -> list[str]:
     return sorted(set(_REGISTRY) | set(users))
 
 
+def _unknown(name: str) -> AnimeidError:
+    """Most often an exported embedder whose folder went with a cleaned cache: say where it was
+    looked for and how it comes back, not just that the name is unknown."""
+    return AnimeidError(f"unknown embedder {name!r}: not built in, and no folder {name!r} in {embedders_dir()} "
+                        "(re-export it there with `animeid export`, or set ANIMEID_EMBEDDERS to the folder that "
+                        f"holds it); known: {', '.join(list_embedders())}")
+
+
 def get_embedder_cfg(name: str) -> EmbedderCfg:
     """The typed config of an embedder, without loading (or exporting) the network."""
     _load_builtins()
@@ -110,7 +118,7 @@ def get_embedder_cfg(name: str) -> EmbedderCfg:
     folder = _user_folder(name)
     if folder is not None:
         return user_embedder_cfg(folder)
-    raise AnimeidError(f"unknown embedder {name!r}; known: {', '.join(list_embedders())}")
+    raise _unknown(name)
 
 
 def create_embedder(name: str = "efficientnet-lite0", **kwargs) -> Embedder:
@@ -130,7 +138,7 @@ def create_embedder(name: str = "efficientnet-lite0", **kwargs) -> Embedder:
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             reason = f"{folder / 'model.onnx'} cannot be loaded ({type(exc).__name__}: {first})"
             raise _damaged(folder, reason) from None
-    raise AnimeidError(f"unknown embedder {name!r}; known: {', '.join(list_embedders())}")
+    raise _unknown(name)
 
 
 def check_embedder_name(name: str, force: bool = False) -> Path:

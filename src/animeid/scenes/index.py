@@ -19,12 +19,14 @@ import numpy as np
 from animeid.config import EmbedderCfg, ImageLimits, SearchCfg
 from animeid.errors import AnimeidError, IncompatibleIndex
 from animeid.media.images import ImageInput, load_image
+from animeid.output_folders import refuse_dangling_links
 from animeid.scenes.hits import SceneHit
 from animeid.scenes.refine import thumbnail
 from animeid.scenes.search import search_scenes
 from animeid.scenes.views import query_views
 from animeid.store.metadata import MetadataStore
 from animeid.store.shards import ShardLog
+from animeid.store.write_lock import take_write_lock
 from animeid.store.vectors import VectorIndex
 
 FORMAT = 1
@@ -32,6 +34,8 @@ CONFIG_FILE = "index.json"
 APPLIED_FILE = "vectors.applied.json"
 META_DB = "meta.sqlite"
 DEFAULT_FACTORY = "Flat"
+# what a user can do about a damaged index: nothing in it can be trusted to rebuild the rest
+RECOVER = "move the folder aside and index the library into a new --db, or put back a copy of it"
 
 
 def check_factory(factory: str, cfg: EmbedderCfg) -> None:
@@ -58,7 +62,7 @@ def _read_applied(folder: Path) -> int:
     try:
         return int(json.loads(path.read_text())["seq"])
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise IncompatibleIndex(f"{folder}: damaged index ({APPLIED_FILE}: {exc})") from None
+        raise IncompatibleIndex(f"{folder}: damaged index ({APPLIED_FILE}: {exc}); {RECOVER}") from None
 
 
 def _write_json(path: Path, data: dict) -> None:
@@ -101,7 +105,7 @@ class Index:
             store.count_entries()
             vectors, shards = cls._open_vectors(folder, cfg, factory)
         except sqlite3.Error as exc:
-            raise IncompatibleIndex(f"{folder}: damaged index ({META_DB}: {exc})") from None
+            raise IncompatibleIndex(f"{folder}: damaged index ({META_DB}: {exc}); {RECOVER}") from None
         return cls(folder, cfg, factory, store, vectors, shards, writable=False)
 
     @classmethod
@@ -112,19 +116,18 @@ class Index:
         once the index holds trained vectors, and taken while its vectors still wait for training
         (an IVF given too few frames), so that mistake can be corrected in place."""
         folder = Path(folder)
+        refuse_dangling_links(folder, "--db")
         if folder.exists() and not folder.is_dir():
             raise AnimeidError(f"{folder}: exists and is not a folder")
         if folder.is_dir() and any(folder.iterdir()) and not cls.is_index(folder):
             raise AnimeidError(f"{folder}: folder is not empty and is not an animeid index; refusing to write")
         if factory is not None:
             check_factory(factory, embedder_cfg)
-        folder.mkdir(parents=True, exist_ok=True)
-        lock_fd = os.open(folder / ".lock", os.O_CREAT | os.O_RDWR)
         try:
-            fcntl.flock(lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(lock_fd)
-            raise AnimeidError(f"{folder}: another animeid process is writing this index") from None
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise AnimeidError(f"{folder}: cannot create the index folder ({exc.strerror or exc})") from None
+        lock_fd = take_write_lock(folder, "index")
         try:
             return cls._open_locked(folder, embedder_cfg, factory, lock_fd)
         except BaseException:
@@ -150,7 +153,7 @@ class Index:
             store = MetadataStore(folder / META_DB)
             vectors, shards = cls._open_vectors(folder, cfg, factory)
         except sqlite3.Error as exc:
-            raise IncompatibleIndex(f"{folder}: damaged index ({META_DB}: {exc})") from None
+            raise IncompatibleIndex(f"{folder}: damaged index ({META_DB}: {exc}); {RECOVER}") from None
         index = cls(folder, cfg, factory, store, vectors, shards, writable=True, lock_fd=lock_fd)
         index._reconcile()
         return index
@@ -171,7 +174,7 @@ class Index:
             store = MetadataStore(path, readonly=True)
             return dict(store.get_meta("sampling") or {})
         except (sqlite3.Error, ValueError) as exc:
-            raise IncompatibleIndex(f"{folder}: damaged index ({META_DB}: {exc})") from None
+            raise IncompatibleIndex(f"{folder}: damaged index ({META_DB}: {exc}); {RECOVER}") from None
         finally:
             if store is not None:
                 store.close()
@@ -182,16 +185,18 @@ class Index:
             data = json.loads((folder / CONFIG_FILE).read_text())
             return EmbedderCfg.from_dict(data["embedder"]), data["factory"]
         except (ValueError, KeyError, TypeError) as exc:
-            raise IncompatibleIndex(f"{folder}: {CONFIG_FILE} is damaged ({exc})") from None
+            raise IncompatibleIndex(f"{folder}: {CONFIG_FILE} is damaged ({exc}); {RECOVER}") from None
 
     @staticmethod
     def _open_vectors(folder: Path, cfg: EmbedderCfg, factory: str) -> tuple[VectorIndex, ShardLog]:
         if VectorIndex.exists(folder):
-            vectors = VectorIndex.load(folder)
+            try:
+                vectors = VectorIndex.load(folder)
+            except IncompatibleIndex as exc:
+                raise IncompatibleIndex(f"damaged index: {exc}; {RECOVER}") from None
             applied = _read_applied(folder)
         elif (folder / APPLIED_FILE).exists():  # written only after the vectors were saved
-            raise IncompatibleIndex(f"{folder}: damaged index (its saved vectors are missing); re-index it "
-                                    "into a new --db, or copy the whole folder again")
+            raise IncompatibleIndex(f"{folder}: damaged index (its saved vectors are missing); {RECOVER}")
         else:
             vectors = VectorIndex(cfg.dim, factory, cfg.metric)
             applied = 0
@@ -257,8 +262,13 @@ class Index:
         if self._embedder is None:
             from animeid.features.registry import create_embedder, get_embedder_cfg
 
-            _check_same_embedder(self.folder, self.embedder_cfg, get_embedder_cfg(self.embedder_cfg.name))
-            self._embedder = create_embedder(self.embedder_cfg.name)
+            try:
+                _check_same_embedder(self.folder, self.embedder_cfg, get_embedder_cfg(self.embedder_cfg.name))
+                self._embedder = create_embedder(self.embedder_cfg.name)
+            except IncompatibleIndex:
+                raise
+            except AnimeidError as exc:   # the embedder is gone or damaged: the index is not at fault
+                raise AnimeidError(f"{self.folder}: built with {exc}") from None
         return self._embedder
 
     def titles(self) -> list[dict]:

@@ -17,6 +17,7 @@ import numpy as np
 
 from animeid.config import IndexCfg
 from animeid.errors import AnimeidError, BadVideo
+from animeid.file_names import is_text, shown
 from animeid.media.borders import trim_borders
 from animeid.media.video import fingerprint, iter_frames, probe
 from animeid.scenes.index import Index
@@ -129,6 +130,11 @@ def index_library(library: Path, db: Path, cfg: IndexCfg = IndexCfg(), progress:
     t0 = time.perf_counter()
     report = IndexReport()
     videos = scan_library(Path(library), cfg.video_extensions)
+    for video in videos:
+        if not is_text(video.relpath):
+            report.failed[shown(video.relpath)] = (f"{shown(video.relpath)}: the file name is not valid UTF-8, "
+                                                   "which the index cannot store; rename it")
+    videos = [v for v in videos if is_text(v.relpath)]
     if shard is not None:
         videos = [v for v in videos if shard_of(v.relpath, shard[1]) == shard[0]]
     embedder_cfg = get_embedder_cfg(cfg.embedder)
@@ -139,14 +145,15 @@ def index_library(library: Path, db: Path, cfg: IndexCfg = IndexCfg(), progress:
         if store.files() and stored != spec:
             raise AnimeidError(f"{db}: this index holds shard {stored} of its library, not {spec}; "
                                "use the same --shard (or another --db)")
+        by_rel = {v.relpath: v for v in videos}
+        gone = [rec for rec in store.files() if rec.path not in by_rel]
+        _check_same_library(store, library, db, gone, cfg.replace_library)
         store.set_meta("shard", spec)
         store.set_meta("library_root", str(Path(library).resolve()))
         _record_sampling(store, cfg, report)
-        by_rel = {v.relpath: v for v in videos}
-        for rec in store.files():
-            if rec.path not in by_rel:
-                index.delete_file(rec.id)
-                report.removed.append(rec.path)
+        for rec in gone:
+            index.delete_file(rec.id)
+            report.removed.append(rec.path)
         jobs: list[_Job] = []
         for video in videos:
             try:
@@ -175,6 +182,19 @@ def index_library(library: Path, db: Path, cfg: IndexCfg = IndexCfg(), progress:
         index.flush()
     report.wall_seconds = time.perf_counter() - t0
     return report
+
+
+def _check_same_library(store, library: Path, db: Path, gone: list, replace_library: bool) -> None:
+    """A re-run drops the files its library no longer has, which is right for the library the index
+    was built from, but pointing an index at another folder (to "add" a show, or a drive mounted
+    elsewhere with half its files) would silently throw away hours of indexing: that needs saying."""
+    before = store.get_meta("library_root")
+    now = str(Path(library).resolve())
+    if gone and before and before != now and not replace_library:
+        raise AnimeidError(
+            f"{db} was built from {before}, and {library} lacks {len(gone)} of its {len(store.files())} files "
+            f"(such as {gone[0].path}); indexing it would drop them. Put new titles inside {before} and index "
+            "that, use another --db, or pass --replace-library to drop them")
 
 
 # the settings that decide what an entry is; entries made under other values do not mix well

@@ -142,8 +142,9 @@ class VectorIndex:
         flags = faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY if mmap else 0
         try:
             index = faiss.read_index(str(folder / INDEX_FILE), flags)
-        except RuntimeError as exc:
-            raise IncompatibleIndex(f"{folder}: vector index unreadable ({str(exc).splitlines()[0]})") from None
+        except RuntimeError:
+            # FAISS's own text names its C++ source lines; the file is what the user can act on
+            raise IncompatibleIndex(f"{folder / INDEX_FILE}: truncated or damaged (FAISS cannot read it)") from None
         if index.d != dim:
             raise IncompatibleIndex(f"{folder}: index dimension {index.d} != recorded {dim}")
         return cls(dim, factory, metric, index=index)
