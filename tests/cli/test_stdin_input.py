@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 
 import numpy as np
 import pytest
@@ -124,7 +125,7 @@ def test_identify_from_an_empty_stdin_fails_in_one_line(tmp_path, monkeypatch, c
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"")))
     capsys.readouterr()
     assert main(["identify", "-", "--db", str(db)] + (["--faces"] if faces else [])) == 1
-    assert "-: error: nothing on standard input (0 bytes)" in capsys.readouterr().out
+    assert "animeid: error: -: nothing on standard input (0 bytes)" in capsys.readouterr().err
 
 
 def test_a_closed_stdin_is_not_called_a_terminal(lib_and_db, monkeypatch, capsys):
@@ -149,3 +150,44 @@ def test_identify_reads_a_file_named_dash_given_as_dot_slash_dash(tmp_path, monk
     assert main(["identify", "./-", "--db", str(db), "--json"]) == 0
     (answer,) = json.loads(capsys.readouterr().out)
     assert answer["error"] is None and answer["results"][0]["label"] == "blue"
+
+
+def test_a_pipe_named_like_a_file_is_read_whole_first(lib_and_db, tmp_path):
+    """`animeid search <(curl -s URL)`: the shell passes /dev/fd/N, a pipe whose size reads as 0 and
+    whose leading bytes a clip check would consume; a real FIFO stands in for it here."""
+    from tests.scenes.test_clip_search import write_window
+
+    lib, db = lib_and_db
+    shot, clip = _png(frames_at(lib / BETA, [2.3])[0]), tmp_path / "window.gif"
+    write_window(clip, 13, 21)
+    for data, expect_clip in [(shot, False), (clip.read_bytes(), True)]:
+        fifo = tmp_path / f"pipe-{expect_clip}"
+        os.mkfifo(fifo)
+        writer = threading.Thread(target=fifo.write_bytes, args=(data,), daemon=True)  # blocks until read
+        writer.start()
+        try:
+            done = _pipe(["search", str(fifo), "--db", str(db), "--k", "1", "--json"], b"")
+        finally:
+            if writer.is_alive():   # the search never opened the pipe: release the writer
+                os.close(os.open(fifo, os.O_RDONLY | os.O_NONBLOCK))
+            writer.join(timeout=30)
+        assert done.returncode == 0, done.stderr
+        (answer,) = json.loads(done.stdout)
+        assert answer["image"] == str(fifo) and answer["error"] is None
+        assert ("clip" in answer) == expect_clip
+        if not expect_clip:
+            assert answer["results"][0]["file"] == BETA and abs(answer["results"][0]["at"] - 2.3) <= 1.0
+
+
+def test_a_device_is_read_up_to_the_limit_and_named(tmp_path):
+    from animeid.cli.stdin_input import is_stream, read_stream
+    from animeid.errors import BadImage
+
+    assert is_stream("/dev/zero") and is_stream("/dev/null")
+    assert not is_stream(tmp_path) and not is_stream(tmp_path / "missing")
+    (tmp_path / "f.png").write_bytes(b"x")
+    assert not is_stream(tmp_path / "f.png")
+    with pytest.raises(BadImage, match=r"^/dev/zero: /dev/zero holds more than the 1,000-byte limit$"):
+        read_stream("/dev/zero", limit=1000)
+    with pytest.raises(BadImage, match=r"^/dev/null: nothing to read \(0 bytes\)$"):
+        read_stream("/dev/null")

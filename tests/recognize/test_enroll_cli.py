@@ -1,11 +1,15 @@
 """`animeid enroll` as a user meets it: a bad input stores nothing, a failure keeps what was stored."""
 import json
+import os
+import sqlite3
+import threading
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from animeid.cli.main import main
+from animeid.errors import AnimeidError
 
 
 def make(root, counts: dict):
@@ -93,3 +97,113 @@ def test_nothing_readable_into_an_existing_gallery_is_a_failure(tmp_path, capsys
     assert enrol(bad, "--db", db) == 1
     assert "skipped" in capsys.readouterr().err
     assert enrol(tmp_path / "g", "--db", db) == 0  # nothing new, nothing unreadable: fine
+
+
+@pytest.mark.parametrize("second", [["--faces"], ["--kind", "title"]])
+def test_enrolling_another_way_into_a_gallery_is_one_line(tmp_path, capsys, second):
+    """Until 2026-11-26 the message was built from the gallery after closing it: a traceback
+    (sqlite3.ProgrammingError) instead of the refusal."""
+    db = tmp_path / "db"
+    assert enrol(make(tmp_path / "g", {"a": 3, "b": 3}), "--db", db) == 0
+    capsys.readouterr()
+    assert enrol(make(tmp_path / "g2", {"c": 3}), "--db", db, *second) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("animeid: error: ") and err.count("\n") == 1
+    assert ("--faces" in err) if second == ["--faces"] else ("character gallery" in err)
+
+
+def test_a_db_that_is_a_dangling_link_is_one_line_and_creates_nothing(tmp_path, capsys):
+    link = tmp_path / "dangl"
+    link.symlink_to(tmp_path / "nowhere" / "x")
+    assert enrol(make(tmp_path / "g", {"a": 3}), "--db", link) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"animeid: error: --db {link} is a symbolic link to a missing folder "
+                          f"({tmp_path / 'nowhere' / 'x'})")
+    assert err.count("\n") == 1 and not (tmp_path / "nowhere").exists()
+    assert main(["identify", str(tmp_path / "g" / "a" / "0.png"), "--db", str(link)]) == 2
+    assert "symbolic link" in capsys.readouterr().err
+
+
+def test_folders_and_files_whose_names_are_not_utf8_are_skipped_with_a_warning(tmp_path, capsys):
+    gallery = make(tmp_path / "g", {"a": 3, "b": 3})
+    bad_dir = tmp_path / "g" / os.fsdecode(b"Caf\xe9")
+    bad_dir.mkdir()
+    Image.fromarray(np.full((24, 24, 3), 200, np.uint8)).save(bad_dir / "0.png")
+    Image.fromarray(np.full((24, 24, 3), 99, np.uint8)).save(gallery / "a" / os.fsdecode(b"x\xff.png"))
+    assert enrol(gallery, "--db", tmp_path / "db") == 0
+    captured = capsys.readouterr()
+    assert "enrolled 6 images" in captured.out and "of 2 character labels" in captured.out
+    assert "label folder 'Caf\\xe9': name is not valid UTF-8; skipped (rename it)" in captured.err
+    assert "x\\xff.png: file name is not valid UTF-8; skipped (rename it)" in captured.err
+
+
+def _shades(root, label, n, first):
+    """`n` pictures none of `make`'s: shades from `first` on, 7 apart."""
+    (root / label).mkdir(parents=True)
+    for j in range(n):
+        Image.fromarray(np.full((24, 24, 3), (first + 7 * j) % 256, np.uint8)).save(root / label / f"{j}.png")
+    return root
+
+
+def _items(db) -> tuple[int, int]:
+    conn = sqlite3.connect(str(db / "gallery.sqlite"))
+    try:
+        return conn.execute("SELECT COUNT(*), COUNT(DISTINCT digest) FROM items").fetchone()
+    finally:
+        conn.close()
+
+
+def test_a_second_writer_is_refused_while_the_first_holds_the_gallery(tmp_path, capsys):
+    from animeid.recognize.recognizer import Recognizer
+
+    db = tmp_path / "db"
+    assert enrol(make(tmp_path / "g", {"a": 3}), "--db", db) == 0
+    more = _shades(tmp_path / "g2", "b", 3, 101)
+    holder = Recognizer.load(db, write=True)  # as a running `animeid enroll` holds it
+    try:
+        capsys.readouterr()
+        assert enrol(more, "--db", db) == 2
+        assert main(["enroll", "--db", str(db), "--remove", "a"]) == 2
+        err = capsys.readouterr().err.splitlines()
+        assert err == [f"animeid: error: {db}: another animeid process is writing this gallery; "
+                       "try again when it has finished"] * 2
+        server = Recognizer.load(db)  # a server's recognizer locks each change, not its lifetime
+        with pytest.raises(AnimeidError, match="another animeid process"):
+            server.enroll("b", sorted((more / "b").iterdir()))
+        server.close()
+    finally:
+        holder.close()
+    assert _items(db) == (3, 3)
+    assert enrol(more, "--db", db) == 0  # released: enrolling works again
+    assert _items(db) == (6, 6)
+
+
+def test_two_enrols_at_once_never_store_an_image_twice(tmp_path, monkeypatch, capsys):
+    """Both runs look for their images before either stores one; without the write lock both then
+    stored all of them (90 rows, 60 distinct, in the sweep that found it). A barrier in front of
+    the insert makes the two runs overlap there every time, as far as the lock lets them."""
+    from animeid.recognize.gallery import Gallery
+
+    db = tmp_path / "db"
+    assert enrol(make(tmp_path / "g", {"a": 3}), "--db", db) == 0
+    more = _shades(tmp_path / "g2", "b", 4, 101)
+    barrier, add = threading.Barrier(2, timeout=3), Gallery.add
+
+    def add_together(self, *args, **kwargs):
+        try:
+            barrier.wait()
+        except threading.BrokenBarrierError:  # the other run was refused: it never gets here
+            pass
+        return add(self, *args, **kwargs)
+
+    monkeypatch.setattr(Gallery, "add", add_together)
+    codes = []
+    runs = [threading.Thread(target=lambda: codes.append(enrol(more, "--db", db))) for _ in range(2)]
+    for run in runs:
+        run.start()
+    for run in runs:
+        run.join(timeout=60)
+    assert sorted(codes) in ([0, 0], [0, 2])
+    assert _items(db) == (7, 7)
+    if 2 in codes:
+        assert "another animeid process is writing this gallery" in capsys.readouterr().err

@@ -221,3 +221,13 @@ def test_an_old_row_whose_file_was_replaced_does_not_hide_the_new_picture(tmp_pa
     assert rec.labels()["red"] == 7
     assert any("5 image(s) already enrolled" in w for w in warnings)
     assert rec.enroll("red", red) == 0  # and now everything is known
+
+
+def test_a_label_that_is_not_text_is_refused_before_sqlite_sees_it(tmp_path, test_cfg, rng, colours):
+    """Python keeps a folder name's undecodable bytes as lone surrogates, which SQLite refuses
+    with a UnicodeEncodeError; a label arriving another way (the API) must be refused as clearly."""
+    rec = Recognizer.create(tmp_path / "db", "character", cfg=test_cfg)
+    with pytest.raises(AnimeidError, match="not valid UTF-8"):
+        rec.enroll("Caf\udce9", colours(rng, (200, 0, 0), 2))
+    assert rec.labels() == {}
+    rec.close()

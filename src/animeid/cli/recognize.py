@@ -24,11 +24,13 @@ def configure_enroll(p: argparse.ArgumentParser) -> None:
 
 def run_enroll(args) -> int:
     from animeid.errors import AnimeidError
+    from animeid.output_folders import refuse_dangling_links
     from animeid.recognize.datasets import labelled_folder
     from animeid.recognize.recognizer import Recognizer, check_enrollable
 
     if args.gallery is None and not args.remove:
         raise AnimeidError("give a GALLERY folder to enrol, or --remove LABEL")
+    refuse_dangling_links(args.db, "--db")
     # single-image labels are warned about by Recognizer.enroll, with what that means
     data = labelled_folder(args.gallery, warn_single=False) if args.gallery is not None else None
     if data is not None:  # refuse bad label names before anything is stored
@@ -36,8 +38,8 @@ def run_enroll(args) -> int:
             check_enrollable(label)
     is_new = not (args.db / "gallery.sqlite").exists()
     if data is None:  # removing only: never create a gallery for it
-        rec = Recognizer.load(args.db)
-    else:
+        rec = Recognizer.load(args.db, write=True)
+    else:  # both hold the gallery's write lock until closed
         rec = Recognizer.open_or_create(args.db, args.kind, args.faces, _gallery_cfg(args.embedder))
     _check_embedder(rec, args.embedder, args.db)
     try:
@@ -119,9 +121,9 @@ def _remove_new_gallery(db: Path) -> None:
     """Undo the files a first enrol created when it stored nothing (the folder held nothing else)."""
     import shutil
 
-    from animeid.recognize.gallery import DB_FILE, VECTORS_DIR
+    from animeid.recognize.gallery import DB_FILE, LOCK_FILE, VECTORS_DIR
 
-    for name in (DB_FILE, DB_FILE + "-wal", DB_FILE + "-shm"):
+    for name in (DB_FILE, DB_FILE + "-wal", DB_FILE + "-shm", LOCK_FILE):
         (db / name).unlink(missing_ok=True)
     shutil.rmtree(db / VECTORS_DIR, ignore_errors=True)
     try:
@@ -170,11 +172,13 @@ def configure_identify(p: argparse.ArgumentParser) -> None:
 def run_identify(args) -> int:
     from animeid.cli.stdin_input import check_stdin_once, query_source
     from animeid.errors import AnimeidError
+    from animeid.output_folders import refuse_dangling_links
     from animeid.recognize.recognizer import Recognizer
 
     if args.k < 1:
         raise AnimeidError("--k must be at least 1")
     check_stdin_once(args.images)
+    refuse_dangling_links(args.db, "--db")
     rec = Recognizer.load(args.db)
     _check_embedder(rec, args.embedder, args.db)
     if args.faces and not rec.faces:
@@ -211,9 +215,11 @@ def run_identify(args) -> int:
 
 
 def _print_human(item: dict) -> None:
+    """Answers on stdout, errors on stderr as `animeid search` prints them, so a pipeline reading
+    the answers never takes an error line for one."""
     if item["error"]:
         message = item["error"].removeprefix(f"{item['image']}: ")  # errors about a file name it
-        print(f"{item['image']}: error: {message}")
+        print(f"animeid: error: {item['image']}: {message}", file=sys.stderr)
         return
     groups = item.get("faces") or [{"box": None, "results": item.get("results", [])}]
     for g in groups:

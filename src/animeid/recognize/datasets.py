@@ -6,7 +6,8 @@ import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from animeid.errors import AnimeidError
+from animeid.errors import AnimeidError, BadImage
+from animeid.file_names import is_text, shown
 from animeid.media.images import list_images
 
 MANIFEST = "manifest.csv"
@@ -42,12 +43,23 @@ def labelled_folder(root: Path, warn_single: bool = True) -> LabelledImages:
         raise AnimeidError(f"{root}: no such folder")
     if not root.is_dir():
         raise AnimeidError(f"{root}: not a folder (expected <label>/<images> sub-folders)")
+    if not is_text(str(root)):
+        raise AnimeidError(f"{shown(str(root))}: the folder's path is not valid UTF-8; rename it")
     out = LabelledImages()
     stray = list_images(root)
     if stray:
         out.warnings.append(f"{len(stray)} image(s) directly in {root} belong to no label folder; skipped")
     for d in sorted(p for p in root.iterdir() if p.is_dir() and not _system_folder(p.name)):
-        imgs = list_images(d)
+        if not is_text(d.name):  # its name would be the label, which must be text
+            out.warnings.append(f"label folder '{shown(d.name)}': name is not valid UTF-8; skipped "
+                                "(rename it)")
+            continue
+        imgs = []
+        for img in list_images(d):
+            if is_text(img.name):
+                imgs.append(img)
+            else:
+                out.warnings.append(f"{shown(str(img))}: file name is not valid UTF-8; skipped (rename it)")
         if not imgs:
             out.warnings.append(f"label folder {d.name!r} has no images; skipped")
             continue
@@ -57,6 +69,28 @@ def labelled_folder(root: Path, warn_single: bool = True) -> LabelledImages:
         out.labels.extend([d.name] * len(imgs))
     if not out.paths:
         raise AnimeidError(f"{root}: no labelled images (expected {root}/<label>/<images>)")
+    return out
+
+
+def drop_unreadable(data: LabelledImages, where: Path | str) -> LabelledImages:
+    """`data` without the images that do not decode, each reported the way `enroll` reports it:
+    one bad file among thousands should cost its row, not the run. Checked up front because the
+    splits are drawn from what is left. No readable image at all is an error naming `where`."""
+    from animeid.media.images import load_image
+
+    out = LabelledImages(warnings=list(data.warnings))
+    first = None
+    for path, label in zip(data.paths, data.labels):
+        try:
+            load_image(path, short_side=32)  # JPEGs decode at reduced scale: a cheap check
+        except BadImage as exc:
+            out.warnings.append(f"skipped: {exc}")
+            first = first or exc
+            continue
+        out.paths.append(path)
+        out.labels.append(label)
+    if not out.paths:
+        raise AnimeidError(f"{where}: no readable image; all {len(data)} failed to decode (first: {first})")
     return out
 
 
@@ -74,25 +108,50 @@ def manifest_split(root: Path) -> tuple[LabelledImages, LabelledImages] | None:
     if not path.exists():
         return None
     train, test = LabelledImages(), LabelledImages()
-    with path.open(encoding="utf-8-sig", newline="") as f:
-        reader = csv.DictReader(f)
-        names = set(reader.fieldnames or ())
-        columns = next((c for c in _COLUMNS if {*c.values(), "split"} <= names), None)
-        if columns is None:
-            raise AnimeidError(f"{path}: needs columns image_path,label,split (or image,title,split as "
-                               "`animeid dataset frames` writes)")
-        for raw in reader:
-            if raw.get("status", "kept") != "kept":
-                continue
-            row = {"image_path": raw[columns["image_path"]], "label": raw[columns["label"]], "split": raw["split"]}
-            parts = Path(row["image_path"]).parts
-            img = next((Path(root, *parts[i:]) for i in range(len(parts)) if Path(root, *parts[i:]).exists()), None)
-            if img is None:
-                (test if row["split"] == "test" else train).warnings.append(f"missing {row['image_path']}")
-                continue
-            target = test if row["split"] == "test" else train
-            target.paths.append(img)
-            target.labels.append(row["label"])
+    for row in _manifest_rows(path):
+        parts = Path(row["image_path"]).parts
+        img = next((Path(root, *parts[i:]) for i in range(len(parts)) if Path(root, *parts[i:]).exists()), None)
+        target = test if row["split"] == "test" else train
+        if img is None:
+            target.warnings.append(f"missing {row['image_path']}")
+            continue
+        target.paths.append(img)
+        target.labels.append(row["label"])
     if not train.paths or not test.paths:
         raise AnimeidError(f"{path}: needs both train/val and test rows with existing images")
     return train, test
+
+
+def _manifest_rows(path: Path) -> list[dict]:
+    """{image_path, label, split} of every image row; a manifest that is not UTF-8 CSV,
+    or a row without all three values, is an error naming the line: guessing the missing label
+    or split would train or test on the wrong thing."""
+    if path.is_dir():
+        raise AnimeidError(f"{path}: is a folder; eval reads {MANIFEST} as the file that splits the images "
+                           "(rename or remove that folder)")
+    rows = []
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as f:
+            reader = csv.DictReader(f)
+            names = set(reader.fieldnames or ())
+            columns = next((c for c in _COLUMNS if {*c.values(), "split"} <= names), None)
+            if columns is None:
+                raise AnimeidError(f"{path}: needs columns image_path,label,split (or image,title,split as "
+                                   "`animeid dataset frames` writes)")
+            wanted = {"image_path": columns["image_path"], "label": columns["label"], "split": "split"}
+            for raw in reader:
+                if raw.get("status", "kept") != "kept":
+                    continue
+                empty = [col for col in wanted.values() if not (raw.get(col) or "").strip()]
+                if empty:
+                    raise AnimeidError(f"{path} line {reader.line_num}: no {' and no '.join(empty)} (each row "
+                                       f"needs {','.join(wanted.values())})")
+                rows.append({key: raw[col] for key, col in wanted.items()})
+    except UnicodeDecodeError:
+        raise AnimeidError(f"{path}: not UTF-8 text (save it as a UTF-8 CSV with columns "
+                           "image_path,label,split)") from None
+    except csv.Error as exc:
+        raise AnimeidError(f"{path} line {reader.line_num}: unreadable CSV ({exc})") from None
+    except OSError as exc:
+        raise AnimeidError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    return rows

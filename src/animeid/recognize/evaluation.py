@@ -14,7 +14,7 @@ import numpy as np
 from animeid.errors import AnimeidError
 from animeid.evaluate import metrics
 from animeid.recognize.config import BASELINE_RECIPE, RICH_RECIPE, EvalCfg, FeatureRecipe
-from animeid.recognize.datasets import labelled_folder, manifest_split
+from animeid.recognize.datasets import MANIFEST, drop_unreadable, labelled_folder, manifest_split
 from animeid.recognize.feature_extractor import FeatureExtractor
 from animeid.recognize.methods import CLASSICAL_MODELS, fit_method
 
@@ -60,13 +60,15 @@ def load_eval_data(train_dir: Path, test_dir: Path | None, folds: int | None, se
     if test_dir is not None and folds:
         raise AnimeidError("give either --test or --folds, not both")
     if test_dir is not None:
-        tr, te = labelled_folder(train_dir), labelled_folder(test_dir, warn_single=False)
+        tr = drop_unreadable(labelled_folder(train_dir), train_dir)
+        te = drop_unreadable(labelled_folder(test_dir, warn_single=False), test_dir)
         desc = f"train {train_dir} ({len(tr)} images), test {test_dir} ({len(te)} images)"
     elif not folds and (pair := manifest_split(train_dir)) is not None:
-        tr, te = pair
+        where = f"{train_dir}/{MANIFEST}"
+        tr, te = drop_unreadable(pair[0], f"{where} train rows"), drop_unreadable(pair[1], f"{where} test rows")
         desc = f"{train_dir}/manifest.csv split: train+val {len(tr)} images, test {len(te)} images"
     else:
-        data = labelled_folder(train_dir)
+        data = drop_unreadable(labelled_folder(train_dir), train_dir)
         k = int(folds or 5)
         from sklearn.model_selection import StratifiedKFold
 

@@ -3,17 +3,25 @@
 Open set without retraining means a label is just rows: enrolling inserts them, removing deletes
 them, and nothing else changes. SQLite transactions make every change land whole or not at all;
 the vector index is a cache rebuilt from SQLite whenever its recorded generation is stale, so a
-crash between the two can never lose an enrolled image."""
+crash between the two can never lose an enrolled image.
+
+One process writes a gallery at a time (an exclusive lock on its `.lock` file, as `animeid index`
+takes): two enrols that both looked for an image before either stored it would store it twice."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 
 from animeid.errors import AnimeidError, IncompatibleIndex
+from animeid.file_names import is_text
+from animeid.store.write_lock import LOCK_FILE, take_write_lock
 
 DB_FILE = "gallery.sqlite"
 VECTORS_DIR = "vectors"
@@ -42,6 +50,8 @@ def check_label(label: str) -> str:
         raise AnimeidError(f"invalid label {label!r}: labels must be non-empty text")
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in label):
         raise AnimeidError(f"invalid label {label!r}: control characters are not allowed")
+    if not is_text(label):  # a folder name's undecodable bytes: SQLite cannot store them
+        raise AnimeidError(f"invalid label {label!r}: not valid UTF-8 text (rename the folder)")
     return label
 
 
@@ -52,47 +62,81 @@ class Gallery:
         self.folder = Path(folder)
         self.conn = conn
         self._index = None
+        self._lock_fd: int | None = None
+        self._lock_depth = 0
 
     # -- opening -------------------------------------------------------------------------------
     @classmethod
     def create(cls, folder: Path, meta: dict) -> "Gallery":
+        """A new gallery, returned holding the write lock (`unlock` it unless it is being filled)."""
+        from animeid.output_folders import refuse_dangling_links
+
         folder = Path(folder)
+        refuse_dangling_links(folder, "gallery")
         if (folder / DB_FILE).exists():
             raise AnimeidError(f"{folder}: a gallery already exists here")
         if folder.exists() and not folder.is_dir():
             raise AnimeidError(f"{folder}: exists and is not a folder")
-        if folder.is_dir() and any(folder.iterdir()):
+        if folder.is_dir() and any(p.name != LOCK_FILE for p in folder.iterdir()):
             raise AnimeidError(f"{folder}: folder is not empty and holds no gallery; give a new or empty --db "
                                "folder (the gallery's images stay where they are, --db is where it is stored)")
-        folder.mkdir(parents=True, exist_ok=True)
-        conn = cls._connect(folder / DB_FILE)
-        with conn:
-            conn.executescript(SCHEMA)
-            conn.execute(DIGEST_INDEX)
-            rows = {"format": FORMAT, "generation": 0, "index_generation": -1, **meta}
-            conn.executemany("INSERT INTO meta(key, value) VALUES (?, ?)",
-                             [(k, json.dumps(v)) for k, v in rows.items()])
-        return cls(folder, conn)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise AnimeidError(f"{folder}: cannot create the gallery folder ({exc.strerror or exc})") from None
+        gallery = cls(folder, None)  # type: ignore[arg-type]
+        gallery.lock()
+        try:
+            if (folder / DB_FILE).exists():  # another enrol created it while this one waited
+                raise AnimeidError(f"{folder}: a gallery already exists here")
+            gallery.conn = conn = cls._connect(folder / DB_FILE)
+            with conn:
+                conn.executescript(SCHEMA)
+                conn.execute(DIGEST_INDEX)
+                rows = {"format": FORMAT, "generation": 0, "index_generation": -1, **meta}
+                conn.executemany("INSERT INTO meta(key, value) VALUES (?, ?)",
+                                 [(k, json.dumps(v)) for k, v in rows.items()])
+        except BaseException:
+            gallery.close()
+            raise
+        return gallery
 
     @classmethod
-    def open(cls, folder: Path) -> "Gallery":
+    def open(cls, folder: Path, write: bool = False) -> "Gallery":
+        """An existing gallery; `write` takes the write lock first, so nothing read from it can be
+        changed by another writer until `close`."""
+        from animeid.output_folders import refuse_dangling_links
+
         folder = Path(folder)
+        refuse_dangling_links(folder, "gallery")
         if folder.exists() and not folder.is_dir():
             raise AnimeidError(f"{folder}: is a file, not a gallery folder")
         if not (folder / DB_FILE).exists():
             raise AnimeidError(f"{folder}: no gallery here (create one with `animeid enroll GALLERY --db {folder}`)")
+        gallery = cls(folder, None)  # type: ignore[arg-type]
+        if write:
+            gallery.lock()
         try:
-            conn = cls._connect(folder / DB_FILE)
-            fmt = conn.execute("SELECT value FROM meta WHERE key='format'").fetchone()
-        except sqlite3.DatabaseError as exc:
-            raise IncompatibleIndex(f"{folder / DB_FILE}: not a readable gallery ({exc})") from None
-        if not fmt or json.loads(fmt[0]) != FORMAT:
-            raise IncompatibleIndex(f"{folder}: not an animeid gallery of format {FORMAT}")
-        if "digest" not in {row[1] for row in conn.execute("PRAGMA table_info(items)")}:
-            with conn:
-                conn.execute("ALTER TABLE items ADD COLUMN digest TEXT")
-                conn.execute(DIGEST_INDEX)
-        return cls(folder, conn)
+            try:
+                gallery.conn = conn = cls._connect(folder / DB_FILE)
+                fmt = conn.execute("SELECT value FROM meta WHERE key='format'").fetchone()
+            except sqlite3.DatabaseError as exc:
+                raise IncompatibleIndex(f"{folder / DB_FILE}: not a readable gallery ({exc})") from None
+            if not fmt or json.loads(fmt[0]) != FORMAT:
+                raise IncompatibleIndex(f"{folder}: not an animeid gallery of format {FORMAT}")
+            if not gallery._has_digests():  # a gallery from before digests gets the column, once
+                with gallery.writing():
+                    if not gallery._has_digests():
+                        with conn:
+                            conn.execute("ALTER TABLE items ADD COLUMN digest TEXT")
+                            conn.execute(DIGEST_INDEX)
+        except BaseException:
+            gallery.close()
+            raise
+        return gallery
+
+    def _has_digests(self) -> bool:
+        return "digest" in {row[1] for row in self.conn.execute("PRAGMA table_info(items)")}
 
     @staticmethod
     def _connect(path: Path) -> sqlite3.Connection:
@@ -102,7 +146,33 @@ class Gallery:
         return conn
 
     def close(self) -> None:
-        self.conn.close()
+        if self.conn is not None:
+            self.conn.close()
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # closing the descriptor drops its lock
+            self._lock_fd, self._lock_depth = None, 0
+
+    # -- the write lock ------------------------------------------------------------------------
+    def lock(self) -> None:
+        """Take the write lock (again: it counts); another process holding it is an error at
+        once, as for `animeid index`, rather than a wait of unknown length."""
+        if self._lock_depth == 0:
+            self._lock_fd = take_write_lock(self.folder, "gallery")
+        self._lock_depth += 1
+
+    def unlock(self) -> None:
+        self._lock_depth -= 1
+        if self._lock_depth == 0 and self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        self.lock()
+        try:
+            yield
+        finally:
+            self.unlock()
 
     # -- metadata ------------------------------------------------------------------------------
     def meta(self, key: str, default=None):

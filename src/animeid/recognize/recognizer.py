@@ -8,6 +8,7 @@ Labels come and go without retraining: a label is its gallery rows; only the sco
 (three numbers) is refitted from held-out gallery folds after each change."""
 from __future__ import annotations
 
+import functools
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -16,10 +17,11 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 
 from animeid.errors import AnimeidError, BadImage
+from animeid.file_names import shown
 from animeid.recognize.calibration import Calibration, calibrate, class_scores
 from animeid.recognize.config import FeatureRecipe, GalleryCfg
 from animeid.recognize.feature_extractor import FeatureExtractor
-from animeid.recognize.gallery import Gallery, check_label
+from animeid.recognize.gallery import DB_FILE, Gallery, check_label
 
 UNKNOWN = "unknown"
 KINDS = ("title", "character")
@@ -65,6 +67,17 @@ def check_enrollable(label: str) -> str:
     return label
 
 
+def _writes(method):
+    """Run a change under the gallery's write lock: a server's recognizer holds it only while it
+    changes the gallery, so an `animeid enroll` meanwhile is refused instead of interleaved."""
+    @functools.wraps(method)
+    def locked(self, *args, **kwargs):
+        with self.gallery.writing():
+            return method(self, *args, **kwargs)
+
+    return locked
+
+
 def _check_k(k: int) -> int:
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
         raise AnimeidError(f"k must be a whole number >= 1, not {k!r}")
@@ -85,18 +98,24 @@ class Recognizer:
     # -- lifecycle -----------------------------------------------------------------------------
     @classmethod
     def create(cls, folder: Path, kind: str = "character", faces: bool = False,
-               cfg: GalleryCfg = GalleryCfg()) -> "Recognizer":
+               cfg: GalleryCfg = GalleryCfg(), write: bool = False) -> "Recognizer":
+        """A new gallery. `write` keeps its write lock until `close` (a command filling it);
+        without it, each change takes the lock for its own duration (a server)."""
         if kind not in KINDS:
             raise AnimeidError(f"--kind must be one of {', '.join(KINDS)}, not {kind!r}")
         fx = FeatureExtractor(cfg.recipe)
         meta = {"kind": kind, "faces": bool(faces), "dim": fx.dim, "features": fx.signature(),
                 "factory": cfg.factory, "hnsw_above": cfg.hnsw_above,
                 "scoring": {"neighbours": cfg.neighbours, "per_class": cfg.per_class}}
-        return cls(Gallery.create(folder, meta), cfg)
+        gallery = Gallery.create(folder, meta)
+        if not write:
+            gallery.unlock()
+        return cls(gallery, cfg)
 
     @classmethod
-    def load(cls, folder: Path, cfg: GalleryCfg | None = None) -> "Recognizer":
-        gallery = Gallery.open(folder)
+    def load(cls, folder: Path, cfg: GalleryCfg | None = None, write: bool = False) -> "Recognizer":
+        """An existing gallery; `write` as for `create`."""
+        gallery = Gallery.open(folder, write=write)
         try:
             stored = gallery.meta("features")
             recipe = FeatureRecipe.from_dict(stored["recipe"])
@@ -112,17 +131,24 @@ class Recognizer:
     @classmethod
     def open_or_create(cls, folder: Path, kind: str | None = None, faces: bool = False,
                        cfg: GalleryCfg = GalleryCfg()) -> "Recognizer":
-        if (Path(folder) / "gallery.sqlite").exists():
-            rec = cls.load(folder)
-            if kind is not None and rec.kind != kind:
-                rec.close()
-                raise AnimeidError(f"{folder} is a {rec.kind} gallery; cannot enrol --kind {kind} into it")
-            if rec.faces != bool(faces):
-                rec.close()
-                raise AnimeidError(f"{folder} was enrolled {'with' if rec.faces else 'without'} --faces; "
-                                   "enrol the same way or use another --db")
-            return rec
-        return cls.create(folder, kind or "character", faces, cfg)
+        """The gallery to enrol into, holding its write lock until `close`."""
+        if not (Path(folder) / DB_FILE).exists():
+            try:
+                return cls.create(folder, kind or "character", faces, cfg, write=True)
+            except AnimeidError:
+                if not (Path(folder) / DB_FILE).exists():
+                    raise
+                # another enrol created it meanwhile: enrol into it, as if it had been there
+        rec = cls.load(folder, write=True)
+        has_kind, has_faces = rec.kind, rec.faces  # read before closing: the message needs them
+        if kind is not None and has_kind != kind:
+            rec.close()
+            raise AnimeidError(f"{folder} is a {has_kind} gallery; cannot enrol --kind {kind} into it")
+        if has_faces != bool(faces):
+            rec.close()
+            raise AnimeidError(f"{folder} was enrolled {'with' if has_faces else 'without'} --faces; "
+                               "enrol the same way or use another --db")
+        return rec
 
     @property
     def kind(self) -> str:
@@ -151,6 +177,7 @@ class Recognizer:
             return img, True
         return crop_with_margin(img, found[0], self.cfg.face_margin), False
 
+    @_writes
     def enroll(self, label: str, images: Sequence, warn: Callable[[str], None] | None = None,
                progress: Callable[[int], None] | None = None, refit: bool = True,
                sources: Sequence[str] | None = None) -> int:
@@ -191,9 +218,9 @@ class Recognizer:
             pixels.append(img)
             digests.append(digest)
             if names is not None:
-                sources.append(str(names[i]))
+                sources.append(shown(str(names[i])))
             elif isinstance(src, (str, Path)):
-                sources.append(str(Path(src).resolve()))  # the same file from any working folder
+                sources.append(shown(str(Path(src).resolve())))  # the same file from any working folder
             else:  # bytes, arrays, PIL images: no name of their own
                 sources.append(f"<{type(src).__name__} {label}#{i}>")
         if already:
@@ -250,11 +277,13 @@ class Recognizer:
             if float(now @ vector) > 0.9999:
                 pairs[n] = (digest, pairs[n][1])
 
+    @_writes
     def remove_label(self, label: str) -> int:
         n = self.gallery.remove_label(label)
         self.refit()
         return n
 
+    @_writes
     def refit(self) -> Calibration | None:
         """Refresh calibration and the saved vector index after the gallery changed."""
         g = self.gallery

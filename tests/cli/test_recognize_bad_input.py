@@ -1,0 +1,90 @@
+"""`enroll`, `identify` and `eval` given bad input: one `animeid: error:` line on stderr and a
+non-zero exit, answers alone on stdout, and nothing stored is lost."""
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from animeid.cli.main import main
+from tests.recognize.conftest import TEST_CFG  # importing it registers the gallery's test embedder
+
+
+@pytest.fixture
+def gallery_db(tmp_path):
+    rng = np.random.default_rng(0)
+    for label, colour in {"red": (200, 40, 40), "blue": (40, 40, 200)}.items():
+        (tmp_path / "g" / label).mkdir(parents=True)
+        for j in range(4):
+            noisy = np.clip(np.asarray(colour) + rng.normal(0, 25, (24, 24, 3)), 0, 255).astype(np.uint8)
+            Image.fromarray(noisy).save(tmp_path / "g" / label / f"{j}.png")
+    db = tmp_path / "db"
+    assert main(["enroll", str(tmp_path / "g"), "--db", str(db), "--embedder", TEST_CFG.name, "--quiet"]) == 0
+    return db
+
+
+def test_identify_prints_answers_on_stdout_and_errors_on_stderr_as_search_does(gallery_db, tmp_path, capsys):
+    """Until 2026-11-26 a failed image printed `path: error: ...` on stdout, among the answers."""
+    good = tmp_path / "g" / "red" / "0.png"
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"\x89PNG nope")
+    capsys.readouterr()
+    assert main(["identify", str(good), str(broken), str(tmp_path / "nosuch.png"), "--db", str(gallery_db)]) == 1
+    captured = capsys.readouterr()
+    assert captured.out.splitlines()[0].startswith(f"{good}: red (")
+    assert len(captured.out.splitlines()) == 1 and "error" not in captured.out
+    errors = captured.err.splitlines()
+    assert len(errors) == 2 and all(line.startswith("animeid: error: ") for line in errors)
+    assert errors[0].startswith(f"animeid: error: {broken}: not a readable image")
+    assert errors[1] == f"animeid: error: {tmp_path / 'nosuch.png'}: no such file"
+
+
+def test_identify_json_keeps_errors_inside_the_json(gallery_db, tmp_path, capsys):
+    capsys.readouterr()
+    assert main(["identify", str(tmp_path / "nosuch.png"), "--db", str(gallery_db), "--json"]) == 1
+    captured = capsys.readouterr()
+    (item,) = json.loads(captured.out)
+    assert item["results"] == [] and item["error"] == f"{tmp_path / 'nosuch.png'}: no such file"
+    assert "error" not in captured.err
+
+
+def test_a_gallery_whose_embedder_is_gone_says_how_to_get_it_back(gallery_db, tmp_path, capsys):
+    """An exported embedder lives in the cache, which users clean: the gallery is kept, and the
+    message says which gallery and the two ways back (export it again, or point at its folder)."""
+    conn = sqlite3.connect(str(gallery_db / "gallery.sqlite"))
+    with conn:
+        features = json.loads(conn.execute("SELECT value FROM meta WHERE key='features'").fetchone()[0])
+        features["recipe"]["embedders"] = ["mine-gone"]
+        features["embedders"][0]["name"] = "mine-gone"
+        conn.execute("UPDATE meta SET value=? WHERE key='features'", (json.dumps(features),))
+    conn.close()
+    capsys.readouterr()
+    for args in (["identify", str(tmp_path / "g" / "red" / "0.png")], ["enroll", str(tmp_path / "g")]):
+        assert main([*args, "--db", str(gallery_db)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"animeid: error: {gallery_db}: unknown embedder 'mine-gone'") and err.count("\n") == 1
+        assert "animeid export" in err and "ANIMEID_EMBEDDERS" in err
+    conn = sqlite3.connect(str(gallery_db / "gallery.sqlite"))
+    assert conn.execute("SELECT COUNT(*) FROM items").fetchone()[0] == 8  # nothing lost
+    conn.close()
+
+
+@pytest.mark.parametrize("manifest, expected", [
+    ("image_path,label,split\nred/0.png,red,train\nred/1.png\n".encode("utf-16"), "manifest.csv: not UTF-8 text"),
+    ("image_path,label,split\nred/0.png,Caf\xe9,train\n".encode("cp1252"), "manifest.csv: not UTF-8 text"),
+    (b"image_path,label,split\nred/0.png,red,train\nred/1.png\n", "manifest.csv line 3: no label and no split"),
+    (None, "manifest.csv: is a folder"),
+])
+def test_eval_on_a_bad_manifest_is_one_line(tmp_path, gallery_db, capsys, manifest, expected):
+    root = tmp_path / "g"
+    if manifest is None:
+        (root / "manifest.csv").mkdir()
+    else:
+        (root / "manifest.csv").write_bytes(manifest)
+    capsys.readouterr()
+    assert main(["eval", "--train", str(root), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"animeid: error: {root}/{expected}") and err.count("\n") == 1
