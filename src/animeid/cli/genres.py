@@ -62,7 +62,9 @@ def configure_genres(parser: argparse.ArgumentParser) -> None:
     p.set_defaults(func=run_train)
 
     p = sub.add_parser("predict", help="predict the genres of posters", description="predict genres")
-    p.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
+    # kept as typed (not Path): `./-` is then a file named `-`, and errors name it as given
+    p.add_argument("images", nargs="+", metavar="IMAGE",
+                   help="posters; - reads one from standard input (./- is a file named -)")
     p.add_argument("--model", type=Path, required=True, metavar="DIR")
     p.add_argument("--embedder", help="refuse the model unless it was trained with this embedder")
     p.add_argument("--json", action="store_true")
@@ -107,26 +109,52 @@ def run_train(args) -> int:
 
 
 def run_predict(args) -> int:
+    from animeid.cli.stdin_input import check_stdin_once
     from animeid.genres.genre_model import GenreModel
 
+    check_stdin_once(args.images)
     model = GenreModel.load(args.model, embedder=args.embedder)
-    results = model.predict_many([str(p) for p in args.images])
+    results = [_printable(r) for r in _predict_inputs(model, args.images)]
     if args.json:
         print(json.dumps(results, indent=2, ensure_ascii=False))
-    else:
+    else:  # as `search`: answers on stdout, one `animeid: error:` line per bad input on stderr
         for r in results:
             if r["error"]:
-                print(f"{r['image']}: error: {r['error']}")
+                print(f"animeid: error: {r['error']}", file=sys.stderr)
             else:
                 top = ", ".join(f"{g['genre']} {g['score']:.2f}" for g in r["genres"][:5])
                 print(f"{r['image']}: {', '.join(r['predicted'])}   (top: {top})")
     return 1 if any(r["error"] for r in results) else 0
 
 
+def _predict_inputs(model, images: list[str]) -> list[dict]:
+    """Results in the order given. Standard input that cannot be read is that input's error, not
+    the whole run's, as an unreadable file is."""
+    from animeid.cli.stdin_input import STDIN, is_stdin, read_stdin
+    from animeid.errors import BadImage
+
+    sources, failed = [], {}
+    for k, item in enumerate(images):
+        try:
+            sources.append((k, read_stdin() if is_stdin(item) else item))
+        except BadImage as exc:
+            failed[k] = {"image": STDIN, "genres": [], "predicted": [], "error": str(exc)}
+    predicted = iter(model.predict_many([s for _, s in sources], names=[images[k] for k, _ in sources]))
+    return [failed[k] if k in failed else next(predicted) for k in range(len(images))]
+
+
+def _printable(result: dict) -> dict:
+    """File names need not be UTF-8: shown with \\xNN escapes, so neither a strict terminal nor a
+    JSON reader meets a lone surrogate."""
+    from animeid.file_names import shown
+
+    return {**result, "image": shown(result["image"]), "error": result["error"] and shown(result["error"])}
+
+
 def run_eval(args) -> int:
-    from animeid.output_folders import check_output_folder
     from animeid.genres.pipeline import check_folds, check_search, embed_unlabelled, evaluate, list_unlabelled, prepare
     from animeid.genres.report import summary_lines, write_report
+    from animeid.output_folders import check_output_folder
 
     cfg = _cfg_from_args(args)
     check_folds(args.folds)

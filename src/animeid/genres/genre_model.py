@@ -63,20 +63,23 @@ class GenreModel:
         x = embed_images([load_image(image)], self.cfg.embedders, self.cfg.views)
         return self.predict_features(x)[0]
 
-    def predict_many(self, images: Sequence) -> list[dict]:
-        """One result per input, in order; unreadable inputs get `error` instead of aborting the rest."""
+    def predict_many(self, images: Sequence, names: Sequence[str] | None = None) -> list[dict]:
+        """One result per input, in order; unreadable inputs get `error` instead of aborting the rest.
+        `names` are what the caller calls the inputs (`-` for bytes read from standard input, a path
+        as typed): results and errors use them rather than `<N bytes>` or the normalised path."""
         from animeid.errors import BadImage
         from animeid.genres.embeddings import embed_images
         from animeid.media.images import describe, load_image
 
-        results: list[dict] = [{"image": describe(i), "genres": [], "predicted": [], "error": None} for i in images]
+        names = [describe(i) for i in images] if names is None else list(names)
+        results: list[dict] = [{"image": n, "genres": [], "predicted": [], "error": None} for n in names]
         ok, decoded = [], []
         for k, src in enumerate(images):
             try:
                 decoded.append(load_image(src))
                 ok.append(k)
             except BadImage as exc:
-                results[k]["error"] = str(exc)
+                results[k]["error"] = _renamed(str(exc), src, names[k])
         if decoded:
             x = embed_images(decoded, self.cfg.embedders, self.cfg.views)
             for k, r in zip(ok, self.predict_features(x)):
@@ -142,6 +145,16 @@ class GenreModel:
         return cls(cfg, vocabulary, GenrePredictor.from_state(state, cfg),
                    np.asarray(meta["thresholds"], dtype=np.float64), meta["global_threshold"], meta["embedders"],
                    meta.get("info", {}), int(meta.get("max_predicted", 0)))
+
+
+def _renamed(message: str, source, name: str) -> str:
+    """`message` with its leading name of `source` (the image loader's: `<N bytes>`, or the path
+    as `Path` normalises it) replaced by `name`. Only the prefix: a name like `-` also occurs inside
+    the rest of a message."""
+    from animeid.media.images import describe
+
+    internal = str(Path(source)) if isinstance(source, (str, os.PathLike)) else describe(source)
+    return name + message[len(internal):] if message.startswith(f"{internal}: ") else message
 
 
 def current_embedder_cfgs(names: Sequence[str]) -> list[dict]:

@@ -4,6 +4,7 @@ Writing: a command checks its output folders before the minutes of embedding and
 after, and a model is only ever written over a folder that holds nothing but an earlier genre model
 (`model.json` with the genre format marker, `arrays.npz`): a siamese model folder also has a
 `model.json`, and a README someone put beside a model is theirs, so either is refused, never deleted.
+A symbolic link to a missing folder on the way to an output is refused too, never followed.
 
 Reading: a model folder damaged by hand or by a broken copy must give one line naming the folder,
 not a KeyError from deep inside prediction; so `model.json` and every array are checked against the
