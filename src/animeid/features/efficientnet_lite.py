@@ -10,6 +10,7 @@ import importlib
 import os
 import tempfile
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,7 +99,10 @@ def export_onnx(module, path: Path, input_size: int) -> Path:
     os.close(fd)
     try:
         dummy = torch.zeros(1, 3, input_size, input_size)
-        with torch.no_grad():
+        # the legacy exporter's deprecation and constant-folding notices say nothing a user can act on
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            warnings.simplefilter("ignore", DeprecationWarning)
             torch.onnx.export(module.eval(), dummy, tmp, dynamo=False, opset_version=17,
                               input_names=["images"], output_names=["features"],
                               dynamic_axes={"images": {0: "batch"}, "features": {0: "batch"}})
