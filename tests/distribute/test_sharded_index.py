@@ -152,6 +152,9 @@ def test_cli_shards_then_search(library, tmp_path):
     assert json.loads(r.stdout)[0]["results"][0]["file"] == FILES[2]
     r = _cli("info", "--db", db)
     assert r.returncode == 0 and json.loads(r.stdout)["files"] == 3
+    r = _cli("index", library, "--db", db, "--no-progress", "--json")   # a re-run need not repeat --shards
+    assert r.returncode == 0, r.stderr
+    assert sum(len(report["unchanged"]) for report in json.loads(r.stdout)) == 3
 
 
 @pytest.mark.parametrize("args, message", [

@@ -37,6 +37,7 @@ def configure_index(p: argparse.ArgumentParser) -> None:
 
 def run_index(args) -> int:
     from animeid.config import IndexCfg
+    from animeid.distribute.shard_plan import is_sharded, read_plan
     from animeid.errors import AnimeidError
     from animeid.scenes.indexer import index_library
 
@@ -46,6 +47,8 @@ def run_index(args) -> int:
     cfg = replace(IndexCfg(), fps=args.fps or stored.get("fps") or IndexCfg().fps,
                   embedder=args.embedder or stored.get("embedder") or IndexCfg().embedder, factory=args.factory,
                   replace_library=args.replace_library)
+    if args.shards is None and args.shard is None and is_sharded(args.db):
+        args.shards = read_plan(args.db)["shards"]   # a re-run need not repeat --shards
     if args.shards is not None or args.shard is not None:
         return _run_sharded_index(args, cfg)
     report = index_library(args.library, args.db, cfg, progress=not args.no_progress)
