@@ -115,6 +115,13 @@ def test_one_machine_builds_one_shard_and_search_uses_what_exists(library, tmp_p
     assert split.locate(qualify(1, 0, 3)) is None and split.locate(qualify(1, 2, 3)) is None
     assert split.locate(qualify(5, 1, 3)) == (split.shards[0], 5)
     assert _files(shard_folder(db, 1)) == {f for f in FILES if shard_of(f, 3) == 1}
+    shot = tmp_path / "shot.png"
+    from PIL import Image
+
+    Image.fromarray(frames_at(library / FILES[0], [1.0])[0]).save(shot)
+    r = _cli("search", shot, "--db", db, "--json")
+    assert r.returncode == 0, r.stderr
+    assert "animeid: note: shard(s) 0, 2 of 3 are not built yet" in r.stderr
 
 
 def test_a_shard_refuses_to_be_rebuilt_as_another_shard(library, tmp_path):

@@ -154,6 +154,9 @@ def run_search(args) -> int:
     index = open_index(args.db).with_search(trim_borders=not args.no_trim, query_mirror=not args.no_mirror)
     check_title(args.title, index.shards if isinstance(index, ShardedIndex) else [index])  # a typo: usage error
     index.embedder   # an index whose embedder is gone fails once, not once per image
+    if isinstance(index, ShardedIndex) and index.missing:   # one machine of several may not have finished
+        print(f"animeid: note: shard(s) {', '.join(map(str, index.missing))} of {index.planned} are not built yet; "
+              "their files cannot be found", file=sys.stderr)
     if isinstance(index, ShardedIndex) and index.untrained and len(index.untrained) < len(index.shards):
         print(f"animeid: note: shard(s) {', '.join(map(str, index.untrained))} wait for their '{index.shards[0].factory}' "
               "index to be trained on more frames and are not searched yet", file=sys.stderr)
