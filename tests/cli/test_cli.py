@@ -109,6 +109,15 @@ def test_errors_are_one_line_and_nonzero(tmp_path, capsys):
     assert "--fps" in capsys.readouterr().err
 
 
+def test_an_empty_argument_is_refused_before_anything_runs(tmp_path, monkeypatch, capsys):
+    """An unset shell variable: "" would be taken as the current folder and indexed."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "Alpha").mkdir()
+    assert main(["index", "", "--db", str(tmp_path / "db")]) == 2
+    assert capsys.readouterr().err.strip() == "animeid: error: argument 2 is empty (an unset shell variable?)"
+    assert not (tmp_path / "db").exists()
+
+
 def test_other_embedder_refused_by_cli(lib_and_db, capsys):
     lib, db = lib_and_db
     assert main(["index", str(lib), "--db", str(db), "--embedder", "color-layout", "--no-progress"]) == 2

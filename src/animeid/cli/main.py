@@ -55,6 +55,11 @@ def main(argv: list[str] | None = None) -> int:
     from animeid.file_names import escape_undecodable
 
     escape_undecodable(sys.stdout, sys.stderr)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if "" in argv:
+        # `animeid index "$LIB" --db idx` with LIB unset would index the current folder ("" is ".")
+        print(f"animeid: error: argument {argv.index('') + 1} is empty (an unset shell variable?)", file=sys.stderr)
+        return 2
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
