@@ -178,3 +178,19 @@ def test_cli_frames_out_is_a_file(videos, tmp_path, capsys):
         err = capsys.readouterr().err
         assert err.startswith("animeid: error: --out ") and message in err and err.count("\n") == 1
     assert (tmp_path / "afile").read_text() == "mine"
+
+
+def test_a_video_name_near_the_file_name_limit_still_gives_frames(tmp_path):
+    """Frame files are named after their video plus the time: a 240-byte video name would make a
+    frame name over the 255-byte limit of most file systems."""
+    long_name = "Alpha " + "x" * 236 + " - 01.mp4"   # 251 bytes
+    for e, name in enumerate([long_name, "Alpha - 02.mp4"]):
+        write_video(tmp_path / "videos" / "Alpha" / name, [300 + 10 * e + s for s in range(4)])
+    write_video(tmp_path / "videos" / "Beta" / "Beta - 01.mp4", [400 + s for s in range(4)])
+    out = tmp_path / "frames"
+    report = extract_frames_dataset(tmp_path / "videos", out, FramesCfg(fps=2, test_fraction=0.0), log=lambda s: None)
+    with (out / "manifest.csv").open() as f:
+        rows = [r for r in csv.DictReader(f) if r["status"] == "kept"]
+    long_rows = [r for r in rows if r["source"].endswith(long_name)]
+    assert long_rows and report["counts"]["train"] == len(rows)
+    assert all(len(Path(r["image"]).name.encode()) <= 255 and (out / r["image"]).is_file() for r in long_rows)

@@ -62,7 +62,10 @@ def _duration(video: Path) -> float:
 def _save_frame(rgb: np.ndarray, row: dict, out: Path, n: int, quality: int) -> str:
     from PIL import Image
 
-    rel = Path(row["split"]) / row["title"] / f"{Path(row['source']).stem}_{row['seconds']:09.3f}_{n:05d}.jpg"
+    # a file name holds at most 255 bytes, and the video's own name may already be that long; the
+    # time and the counter keep shortened names apart
+    stem = Path(row["source"]).stem.encode("utf-8", "surrogateescape")[:200].decode("utf-8", "ignore")
+    rel = Path(row["split"]) / row["title"] / f"{stem}_{row['seconds']:09.3f}_{n:05d}.jpg"
     (out / rel).parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(rgb).save(out / rel, quality=quality)
     return str(rel)
@@ -181,7 +184,8 @@ def extract_frames_dataset(videos: Path, out: Path, cfg: FramesCfg = FramesCfg()
             out.rmdir()
         os.replace(tmp, out)
     except OSError as exc:
-        raise AnimeidError(f"cannot write the dataset to {out}: {exc.strerror or exc}") from None
+        where = f" ({Path(exc.filename).name})" if exc.filename else ""
+        raise AnimeidError(f"cannot write the dataset to {out}: {exc.strerror or exc}{where}") from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     dropped: dict[str, int] = {}
