@@ -24,13 +24,11 @@ def configure_enroll(p: argparse.ArgumentParser) -> None:
 
 def run_enroll(args) -> int:
     from animeid.errors import AnimeidError
-    from animeid.output_folders import refuse_dangling_links
     from animeid.recognize.datasets import labelled_folder
     from animeid.recognize.recognizer import Recognizer, check_enrollable
 
     if args.gallery is None and not args.remove:
         raise AnimeidError("give a GALLERY folder to enrol, or --remove LABEL")
-    refuse_dangling_links(args.db, "--db")
     # single-image labels are warned about by Recognizer.enroll, with what that means
     data = labelled_folder(args.gallery, warn_single=False) if args.gallery is not None else None
     if data is not None:  # refuse bad label names before anything is stored
@@ -172,13 +170,11 @@ def configure_identify(p: argparse.ArgumentParser) -> None:
 def run_identify(args) -> int:
     from animeid.cli.stdin_input import check_stdin_once, query_source
     from animeid.errors import AnimeidError
-    from animeid.output_folders import refuse_dangling_links
     from animeid.recognize.recognizer import Recognizer
 
     if args.k < 1:
         raise AnimeidError("--k must be at least 1")
     check_stdin_once(args.images)
-    refuse_dangling_links(args.db, "--db")
     rec = Recognizer.load(args.db)
     _check_embedder(rec, args.embedder, args.db)
     if args.faces and not rec.faces:

@@ -21,6 +21,7 @@ import numpy as np
 
 from animeid.errors import AnimeidError, IncompatibleIndex
 from animeid.file_names import is_text
+from animeid.output_folders import refuse_dangling_links
 from animeid.store.write_lock import LOCK_FILE, take_write_lock
 
 DB_FILE = "gallery.sqlite"
@@ -69,10 +70,8 @@ class Gallery:
     @classmethod
     def create(cls, folder: Path, meta: dict) -> "Gallery":
         """A new gallery, returned holding the write lock (`unlock` it unless it is being filled)."""
-        from animeid.output_folders import refuse_dangling_links
-
         folder = Path(folder)
-        refuse_dangling_links(folder, "gallery")
+        refuse_dangling_links(folder, "--db")
         if (folder / DB_FILE).exists():
             raise AnimeidError(f"{folder}: a gallery already exists here")
         if folder.exists() and not folder.is_dir():
@@ -105,10 +104,8 @@ class Gallery:
     def open(cls, folder: Path, write: bool = False) -> "Gallery":
         """An existing gallery; `write` takes the write lock first, so nothing read from it can be
         changed by another writer until `close`."""
-        from animeid.output_folders import refuse_dangling_links
-
         folder = Path(folder)
-        refuse_dangling_links(folder, "gallery")
+        refuse_dangling_links(folder, "--db")
         if folder.exists() and not folder.is_dir():
             raise AnimeidError(f"{folder}: is a file, not a gallery folder")
         if not (folder / DB_FILE).exists():

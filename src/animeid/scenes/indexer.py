@@ -142,12 +142,13 @@ def index_library(library: Path, db: Path, cfg: IndexCfg = IndexCfg(), progress:
         store = index.store
         spec = f"{shard[0]}/{shard[1]}" if shard else "all"
         stored = store.get_meta("shard") or "all"
-        if store.files() and stored != spec:
+        files = store.files()
+        if files and stored != spec:
             raise AnimeidError(f"{db}: this index holds shard {stored} of its library, not {spec}; "
                                "use the same --shard (or another --db)")
         by_rel = {v.relpath: v for v in videos}
-        gone = [rec for rec in store.files() if rec.path not in by_rel]
-        _check_same_library(store, library, db, gone, cfg.replace_library)
+        gone = [rec for rec in files if rec.path not in by_rel]
+        _check_same_library(store, library, db, gone, len(files), cfg.replace_library)
         store.set_meta("shard", spec)
         store.set_meta("library_root", str(Path(library).resolve()))
         _record_sampling(store, cfg, report)
@@ -184,7 +185,8 @@ def index_library(library: Path, db: Path, cfg: IndexCfg = IndexCfg(), progress:
     return report
 
 
-def _check_same_library(store, library: Path, db: Path, gone: list, replace_library: bool) -> None:
+def _check_same_library(store, library: Path, db: Path, gone: list, stored_files: int,
+                        replace_library: bool) -> None:
     """A re-run drops the files its library no longer has, which is right for the library the index
     was built from, but pointing an index at another folder (to "add" a show, or a drive mounted
     elsewhere with half its files) would silently throw away hours of indexing: that needs saying."""
@@ -192,7 +194,7 @@ def _check_same_library(store, library: Path, db: Path, gone: list, replace_libr
     now = str(Path(library).resolve())
     if gone and before and before != now and not replace_library:
         raise AnimeidError(
-            f"{db} was built from {before}, and {library} lacks {len(gone)} of its {len(store.files())} files "
+            f"{db} was built from {before}, and {library} lacks {len(gone)} of its {stored_files} files "
             f"(such as {gone[0].path}); indexing it would drop them. Put new titles inside {before} and index "
             "that, use another --db, or pass --replace-library to drop them")
 
