@@ -65,3 +65,14 @@ def sharded_scene_db(scene_library, tmp_path_factory) -> Path:
     reports = index_shards(scene_library, db, IndexCfg(), shards=2)
     assert len(reports) == 2 and not any(r.failed for r in reports)
     return db
+
+
+@pytest.fixture
+def no_embedding(monkeypatch):
+    """Fail the test if anything is embedded: the checks under test must come first."""
+    import animeid.genres.embeddings as embeddings
+
+    def refuse(*a, **k):
+        raise AssertionError("posters were embedded before the bad input was refused")
+
+    monkeypatch.setattr(embeddings, "embed_files", refuse)

@@ -38,16 +38,6 @@ def posters(tmp_path, monkeypatch, cache):
     return poster_folder(tmp_path / "data")
 
 
-@pytest.fixture
-def no_embedding(monkeypatch):
-    import animeid.genres.embeddings as embeddings
-
-    def refuse(*a, **k):
-        raise AssertionError("posters were embedded before the bad output path was refused")
-
-    monkeypatch.setattr(embeddings, "embed_files", refuse)
-
-
 def _run(args: list, data: bytes = b"", cache=None, strict: bool = False) -> subprocess.CompletedProcess:
     """The installed command in its own process, fed `data` through a real pipe; `strict` makes
     stdout refuse what is not UTF-8, as it does in a UTF-8 locale other than C.UTF-8."""

@@ -18,17 +18,6 @@ def posters(tmp_path, monkeypatch):
     return poster_folder(tmp_path / "data")
 
 
-@pytest.fixture
-def no_embedding(monkeypatch):
-    """Fail the test if anything is embedded: the checks under test must come first."""
-    import animeid.genres.embeddings as embeddings
-
-    def refuse(*a, **k):
-        raise AssertionError("posters were embedded before the bad option was refused")
-
-    monkeypatch.setattr(embeddings, "embed_files", refuse)
-
-
 def _error(capsys, code) -> str:
     err = capsys.readouterr().err
     assert code == 2, err
