@@ -5,7 +5,7 @@ indexer never kept (neither grid nor fast-action samples; the samples are recomp
 index's settings and excluded), in eight variants, and prints per variant the share of
 queries whose top answer has the right title, the right file, and a time within 1 s.
 
-    python bench/scene_search.py [--library DIR] [--queries 12]
+    python bench/scene_search.py [--library DIR] [--queries 12] [--index-only] [--seed 0]
 """
 from __future__ import annotations
 
@@ -46,6 +46,19 @@ def _indistinguishable(path, t_true: float, t_found: float) -> bool:
     return float(np.abs(_frame(path, t_true) - _frame(path, t_found)).mean()) < 2.0
 
 
+def _modes(embedders: list[str], index_only: bool):
+    """(label, embedder, search settings) per column. The baseline is searched as trace.moe does:
+    borders cut, no mirror view, no re-ranking, no decoding. `index_only` adds animeid without its
+    last step (placing the answer on its frame by decoding the video), to show what that step adds."""
+    for name in embedders:
+        if name == "color-layout":
+            yield name, name, SearchCfg(query_mirror=False, refine_time=False, frame_placement=False)
+            continue
+        yield name, name, SearchCfg()
+        if index_only:
+            yield f"{name}, index only", name, SearchCfg(frame_placement=False)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--library", type=Path, action="append", default=None,
@@ -55,6 +68,8 @@ def main() -> int:
     ap.add_argument("--embedders", default="efficientnet-lite0,color-layout")
     ap.add_argument("--work", type=Path, default=None, help="keep the indexes here (default: a temp folder)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--index-only", action="store_true",
+                    help="also measure animeid without placing answers on their frames (no decoding)")
     args = ap.parse_args()
     libraries = args.library or [DEFAULT_LIBRARY]
     work = args.work or Path(tempfile.mkdtemp(prefix="animeid-bench-"))
@@ -73,14 +88,12 @@ def main() -> int:
           f"frame the indexer keeps) x {len(VARIANTS)} variants")
 
     results = {}
-    for name in args.embedders.split(","):
+    for label, name, scfg in _modes(args.embedders.split(","), args.index_only):
         db = work / name
-        for lib in libraries:
-            index_library(lib, db, replace(index_cfg, embedder=name), progress=False)
+        if not db.exists():
+            for lib in libraries:
+                index_library(lib, db, replace(index_cfg, embedder=name), progress=False)
         index = Index.load(db)
-        # The baseline is searched as trace.moe does: borders cut, no mirror view, no re-ranking.
-        baseline = name == "color-layout"
-        scfg = SearchCfg(query_mirror=not baseline, refine_time=not baseline)
         per_variant = {}
         latencies = []
         for variant in VARIANTS:
@@ -102,18 +115,18 @@ def main() -> int:
                 span_ok += strict or (same_file and _indistinguishable(v.path, t, top.at))
             n = len(queries)
             per_variant[variant] = (title_ok / n, file_ok / n, time_ok / n, span_ok / n)
-        results[name] = (per_variant, index.info()["entries"], float(np.median(latencies)) * 1000)
+        results[label] = (per_variant, index.info()["entries"], float(np.median(latencies)) * 1000)
 
     names = list(results)
     print()
-    header = f"{'variant':12s}" + "".join(f" | {n[:18]:>18s}: title  file  t<=1s  t<=1s*" for n in names)
+    header = f"{'variant':12s}" + "".join(f" | {n[:30]:>30s}: title  file  t<=1s  t<=1s*" for n in names)
     print(header)
     print("-" * len(header))
     for variant in VARIANTS:
         row = f"{variant:12s}"
         for n in names:
             a, b, c, d = results[n][0][variant]
-            row += f" | {'':>18s}  {a:6.1%} {b:6.1%} {c:6.1%} {d:6.1%}"
+            row += f" | {'':>30s}  {a:6.1%} {b:6.1%} {c:6.1%} {d:6.1%}"
         print(row)
     for n in names:
         per_variant, entries, p50 = results[n]

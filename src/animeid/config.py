@@ -104,6 +104,21 @@ class SearchCfg:
     rerank_max: int = 8
     # Scenes placed in time by the thumbnail search around them (the rest keep their best entry).
     refine_top: int = 1
+    # Then the best scene is placed on its exact frame by decoding its video around it, when the
+    # library's file is reachable and unchanged (`animeid.scenes.frame_placement`): this many
+    # seconds either side of the answer, at most `frame_fps` frames a second (an answer within 1 s
+    # needs no more), `frame_width` pixels wide, grey...
+    frame_placement: bool = True
+    frame_window_s: float = 3.0
+    frame_fps: float = 8.0
+    frame_width: int = 160
+    # ...frames whose correlation is within this of the best (or within this share of what the best
+    # lacks of 1, for noisy screenshots) show one drawing, and the answer is their median second...
+    frame_tie_ncc: float = 0.002
+    frame_tie_share: float = 0.2
+    # ...and not when reaching the window means decoding more than this many pixels (decoding
+    # starts at a keyframe): ~6 s of 1080p at 24 fps, about a second on 2 cores.
+    frame_max_decoded_pixels: float = 3e8
 
     def __post_init__(self):
         if any(not 0 < a <= 1 for a in self.zoom_views):

@@ -193,3 +193,22 @@ def test_training_summary_says_when_there_was_no_validation(meta, text):
     from animeid.cli.train import _validation
 
     assert _validation(meta).startswith(text)
+
+
+def test_search_places_answers_on_frames_unless_told_not_to(lib_and_db, tmp_path, capsys):
+    from animeid.config import SearchCfg
+    from animeid.scenes.index import Index
+    from tests.videos import scene_frame
+
+    lib, db = lib_and_db
+    shot = tmp_path / "crop.png"
+    Image.fromarray(scene_frame(1, 1.3)[12:132, 16:176]).save(shot)   # Alpha 01 at 1.3 s, cropped
+    answers = {}
+    for flags in ([], ["--no-frames"]):
+        capsys.readouterr()
+        assert main(["search", str(shot), "--db", str(db), "--k", "1", "--json", *flags]) == 0
+        answers[bool(flags)] = json.loads(capsys.readouterr().out)[0]["results"][0]
+    assert answers[False]["file"] == answers[True]["file"] == "Alpha/Alpha - 01.mp4"
+    assert abs(answers[False]["at"] - 1.3) <= 0.1
+    index_only = Index.load(db).search(shot, k=1, cfg=SearchCfg(frame_placement=False))[0]
+    assert answers[True]["at"] == round(index_only.at, 3)

@@ -138,6 +138,9 @@ def configure_search(p: argparse.ArgumentParser) -> None:
     p.add_argument("--title", default=None, help="only answer with this title")
     p.add_argument("--no-trim", action="store_true", help="keep black borders")
     p.add_argument("--no-mirror", action="store_true", help="do not also search the mirrored image")
+    p.add_argument("--no-frames", action="store_true",
+                   help="answer from the index alone: do not decode the best answer's video around it to place "
+                        "a screenshot on its exact frame (faster; the second can then be off by one or two)")
     p.add_argument("--json", action="store_true", help="one JSON list, one object per input")
     p.set_defaults(func=run_search)
 
@@ -151,7 +154,8 @@ def run_search(args) -> int:
     if args.k < 1:
         raise AnimeidError("--k must be at least 1")
     check_stdin_once(args.images)
-    index = open_index(args.db).with_search(trim_borders=not args.no_trim, query_mirror=not args.no_mirror)
+    index = open_index(args.db).with_search(trim_borders=not args.no_trim, query_mirror=not args.no_mirror,
+                                            frame_placement=not args.no_frames)
     check_title(args.title, index.shards if isinstance(index, ShardedIndex) else [index])  # a typo: usage error
     index.embedder   # an index whose embedder is gone fails once, not once per image
     if isinstance(index, ShardedIndex) and index.missing:   # one machine of several may not have finished

@@ -13,6 +13,7 @@ from animeid.distribute.shard_ids import qualify, split
 from animeid.distribute.shard_plan import read_plan, shard_folder
 from animeid.errors import AnimeidError, IncompatibleIndex
 from animeid.media.images import ImageInput
+from animeid.scenes.frame_placement import place_top_scene
 from animeid.scenes.hits import SceneHit
 from animeid.scenes.index import Index, check_title
 
@@ -67,7 +68,8 @@ class ShardedIndex:
                 for h in shard.search_query(query, k, title, cfg)]
         # by the score each shard ranked with: re-sorting by raw similarity would undo the
         # thumbnail re-ranking that orders moments inside a file (a file lives in one shard)
-        return sorted(hits, key=lambda h: -h.order_key)[: k or cfg.k]
+        ranked = sorted(hits, key=lambda h: -h.order_key)[: k or cfg.k]
+        return place_top_scene(self, ranked, query.grey, cfg)
 
     def _qualified(self, hit: SceneHit, shard: int) -> SceneHit:
         """The hit with library-wide ids: shard-local ones would name another shard's scene."""

@@ -311,7 +311,9 @@ def search_frames(index, frames: list[tuple[float, np.ndarray]], k: int | None =
                   cfg: ClipCfg = ClipCfg(), search_cfg=None) -> ClipAnswer:
     """`search_clip` once the clip is decoded (`sample_clip`): a server decodes before it takes the
     index's lock, so a long decode does not hold other searches up."""
-    scfg = search_cfg or index.search_cfg
+    # its frames vote and are aligned on the index's entries: decoding the library's video around
+    # each frame's answer would cost ~0.1 s per frame for a step the vote does not use
+    scfg = replace(search_cfg or index.search_cfg, frame_placement=False)
     t0 = frames[0][0]
     per_frame = [(t - t0, index.search(rgb, k=cfg.per_frame_k, title=title, cfg=scfg)) for t, rgb in frames]
     seconds = frames[-1][0] - t0

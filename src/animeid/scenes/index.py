@@ -20,6 +20,7 @@ from animeid.config import EmbedderCfg, ImageLimits, SearchCfg
 from animeid.errors import AnimeidError, IncompatibleIndex
 from animeid.media.images import ImageInput, load_image
 from animeid.output_folders import refuse_dangling_links
+from animeid.scenes.frame_placement import place_top_scene
 from animeid.scenes.hits import SceneHit
 from animeid.scenes.refine import thumbnail
 from animeid.scenes.search import search_scenes
@@ -298,7 +299,8 @@ class Index:
         """Scenes most like `image`, best first."""
         cfg = cfg or self.search_cfg
         check_title(title, [self])
-        return self.search_query(self.prepare_query(image, cfg), k, title, cfg)
+        query = self.prepare_query(image, cfg)
+        return place_top_scene(self, self.search_query(query, k, title, cfg), query.grey, cfg)
 
     def prepare_query(self, image: ImageInput, cfg: SearchCfg | None = None) -> PreparedQuery:
         """Decode, trim, embed every view, and make the thumbnail: everything that does not depend on
@@ -307,7 +309,12 @@ class Index:
         # frames were indexed from a 256-px short side; larger uploads only cost decoding time
         img = load_image(image, self.limits, short_side=cfg.query_short_side)
         views = query_views(img, cfg)
-        return PreparedQuery(self.embedder.embed(views), thumbnail(views[0]) if cfg.refine_time else None)
+        grey = None
+        if cfg.frame_placement:
+            from PIL import Image
+
+            grey = np.asarray(Image.fromarray(views[0]).convert("L"))
+        return PreparedQuery(self.embedder.embed(views), thumbnail(views[0]) if cfg.refine_time else None, grey)
 
     def search_query(self, query: PreparedQuery, k: int | None = None, title: str | None = None,
                      cfg: SearchCfg | None = None) -> list[SceneHit]:
@@ -349,6 +356,8 @@ class Index:
 class PreparedQuery:
     embeddings: np.ndarray
     thumbnail: np.ndarray | None
+    # the screenshot itself (trimmed, grey), for placing the answer on its frame
+    grey: np.ndarray | None = None
 
 
 def _replay(vectors: VectorIndex, pending: list[tuple[int, np.ndarray, np.ndarray]]) -> None:
