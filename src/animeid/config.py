@@ -117,8 +117,9 @@ class SearchCfg:
     frame_tie_ncc: float = 0.002
     frame_tie_share: float = 0.2
     # ...and not when reaching the window means decoding more than this many pixels (decoding
-    # starts at a keyframe): ~6 s of 1080p at 24 fps, about a second on 2 cores.
-    frame_max_decoded_pixels: float = 3e8
+    # starts at the keyframe before it): 24 s of 1080p at 24 fps, a 10 s group of pictures and the
+    # window with room to spare (about 0.5 s on 2 cores, bench/frame_placement.py); 6 s of 4K.
+    frame_max_decoded_pixels: float = 1.2e9
 
     def __post_init__(self):
         if any(not 0 < a <= 1 for a in self.zoom_views):
