@@ -61,3 +61,29 @@ def test_the_pixel_cap_is_a_json_400(make_settings, big_jpeg):
     with TestClient(create_app(make_settings(max_image_pixels=1_000_000))) as c:
         r = c.post("/search", content=big_jpeg)
     assert r.status_code == 400 and "pixel limit" in r.json()["error"]
+
+
+def test_frame_placement_can_be_switched_off_for_the_service(make_settings, scene_db, tmp_path):
+    """Off (`serve --no-frames`, or `frame_placement = false` in the TOML file), /search answers as
+    `animeid search --no-frames` does; on (the default), as `animeid search` does."""
+    from animeid.config import SearchCfg
+    from animeid.service.settings import load_settings
+    from tests.videos import scene_frame
+
+    shot = _encode(np.ascontiguousarray(scene_frame(1, 1.3)[12:132, 16:176]), "PNG")   # Alpha 01, cropped
+    index = Index.load(scene_db)
+    placed = index.search(shot, k=1)[0]
+    index_only = index.search(shot, k=1, cfg=SearchCfg(frame_placement=False))[0]
+    assert placed.at != index_only.at
+    toml = tmp_path / "serve.toml"
+    toml.write_text("[serve]\nframe_placement = false\n")
+    assert load_settings(toml).frame_placement is False
+    with pytest.raises(Exception, match="frame_placement"):
+        toml.write_text('frame_placement = "no"\n')
+        load_settings(toml)
+    for settings, expected in ((make_settings(), placed), (make_settings(frame_placement=False), index_only)):
+        backends = Backends(settings)
+        try:
+            assert backends.search(shot, 1, None, True)[0].at == expected.at
+        finally:
+            backends.close()

@@ -16,6 +16,9 @@ def configure_serve(p: argparse.ArgumentParser) -> None:
                    help="TOML file with service settings (api_key, upload_limit_mb, workers, queue_limit, ...)")
     p.add_argument("--workers", type=int, default=None, help="worker threads for CPU work (default 2)")
     p.add_argument("--queue-limit", type=int, default=None, help="requests allowed to wait (default 64)")
+    p.add_argument("--no-frames", action="store_true",
+                   help="answer /search from the index alone, without decoding the library's video to place "
+                        "answers on their exact frames (faster; also frame_placement = false in --config)")
     p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     p.set_defaults(func=run_serve)
 
@@ -31,9 +34,11 @@ def run_serve(args) -> int:
         raise AnimeidError(f"the web service needs its extra: pip install 'animeid[serve]' ({exc})") from None
     from animeid.service.settings import load_settings
 
-    load_settings(args.config, db=args.db, gallery=args.gallery, genre_model=args.genre_model)  # fail early
+    frames = False if args.no_frames else None
+    load_settings(args.config, db=args.db, gallery=args.gallery, genre_model=args.genre_model,
+                  frame_placement=frames)  # fail early
     banner = f"animeid: serving {args.db} at http://{args.host}:{args.port}/  (API docs at /docs; Ctrl-C to stop)"
     serve(args.db, host=args.host, port=args.port, gallery=args.gallery, genre_model=args.genre_model,
           config=args.config, workers=args.workers, queue_limit=args.queue_limit, log_level=args.log_level,
-          banner=banner)
+          banner=banner, frame_placement=frames)
     return 0

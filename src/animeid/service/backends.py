@@ -30,7 +30,7 @@ class Backends:
         if settings.db is not None:
             from animeid.distribute.sharded_index import open_index
 
-            self.index = open_index(settings.db)
+            self.index = open_index(settings.db).with_search(frame_placement=settings.frame_placement)
             _use_limits(self.index, self.limits)
         self._store_lock = nullcontext() if sqlite3.threadsafety == 3 else threading.Lock()
         self._recognizer = None

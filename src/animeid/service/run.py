@@ -12,7 +12,7 @@ from animeid.errors import AnimeidError
 def serve(db: Path | str | None, host: str = "127.0.0.1", port: int = 8000, *, gallery: Path | None = None,
           genre_model: Path | None = None, config: Path | None = None, workers: int | None = None,
           queue_limit: int | None = None, upload_limit_mb: float | None = None, log_level: str = "info",
-          banner: str | None = None) -> None:
+          banner: str | None = None, frame_placement: bool | None = None) -> None:
     """`banner` is printed once the port is ours and the index and models have loaded, so a port
     in use or a folder that fails to open (a sharded one with no shard built yet, say) ends in its
     error alone, not after 'serving'."""
@@ -22,7 +22,7 @@ def serve(db: Path | str | None, host: str = "127.0.0.1", port: int = 8000, *, g
     from animeid.service.settings import MB, load_settings
 
     settings = load_settings(config, db=db, gallery=gallery, genre_model=genre_model, workers=workers,
-                             queue_limit=queue_limit,
+                             queue_limit=queue_limit, frame_placement=frame_placement,
                              max_upload_bytes=int(upload_limit_mb * MB) if upload_limit_mb else None)
     if not _is_loopback(host) and not settings.local_url_roots:
         settings = replace(settings, allow_local_paths=False)

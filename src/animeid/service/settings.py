@@ -50,6 +50,9 @@ class ServiceSettings:
     # ...and only while this is on: `serve` turns it off on a non-loopback address without roots,
     # so a public server is not an oracle for which files exist on its disk.
     allow_local_paths: bool = True
+    # Place each screenshot's best answer on its exact frame by decoding the library's video around
+    # it (README, "Frame placement"): ~0.1-0.5 s of worker time per screenshot, by source size.
+    frame_placement: bool = True
 
     def previews_folder(self) -> Path:
         if self.preview_dir is not None:
@@ -72,7 +75,7 @@ _RULES: dict[str, tuple[str, float | None]] = {
     "thumbnail_short_side": ("int", 16), "clip_short_side": ("int", 16),
     "clip_pad_s": ("float", 0.0), "clip_min_s": ("float", 0.1), "clip_max_s": ("float", 0.1),
     "max_k": ("int", 1), "upload_timeout_s": ("float", 0.1), "max_image_pixels": ("int", 64 * 64),
-    "local_url_roots": ("paths", None), "allow_local_paths": ("bool", None),
+    "local_url_roots": ("paths", None), "allow_local_paths": ("bool", None), "frame_placement": ("bool", None),
 }
 
 
