@@ -116,6 +116,8 @@ class SearchCfg:
     # lacks of 1, for noisy screenshots) show one drawing, and the answer is their median second...
     frame_tie_ncc: float = 0.002
     frame_tie_share: float = 0.2
+    # ...and the answer is not moved when no frame correlates this well (no evidence it is there)...
+    frame_min_ncc: float = 0.5
     # ...and not when reaching the window means decoding more than this many pixels (decoding
     # starts at the keyframe before it): 24 s of 1080p at 24 fps, a 10 s group of pictures and the
     # window with room to spare (about 0.5 s on 2 cores, bench/frame_placement.py); 6 s of 4K.

@@ -158,3 +158,11 @@ def test_grey_frames_between_keeps_the_window_at_the_rate_asked(gamma):
     assert len(everything[0]) == 21                 # 10 fps, both ends included
     assert grey_frames_between(video, 2.0, 4.0, 96, max_decoded_pixels=192 * 144 * 5) is None
     assert grey_frames_between(video, 60.0, 70.0, 96) is None   # past the end
+
+
+def test_a_screenshot_found_in_none_of_the_frames_leaves_the_answer_alone():
+    times, frames = pan(40)
+    elsewhere = texture(99)        # another picture altogether
+    scene = replace(SCENE, at=times[12])
+    assert place_on_frames(scene, times, frames, elsewhere, tie=0.002) == scene
+    assert place_on_frames(scene, times, frames, elsewhere, tie=0.002, min_ncc=-1.0).at != scene.at

@@ -42,11 +42,12 @@ def place_top_scene(index, hits: list[SceneHit], query_grey: np.ndarray | None, 
         return hits
     if window is None:
         return hits
-    return [place_on_frames(top, *window, query_grey, cfg.frame_tie_ncc, cfg.frame_tie_share)] + hits[1:]
+    placed = place_on_frames(top, *window, query_grey, cfg.frame_tie_ncc, cfg.frame_tie_share, cfg.frame_min_ncc)
+    return [placed] + hits[1:]
 
 
 def place_on_frames(scene: SceneHit, times: np.ndarray, frames: np.ndarray, query_grey: np.ndarray,
-                    tie: float, tie_share: float = 0.0) -> SceneHit:
+                    tie: float, tie_share: float = 0.0, min_ncc: float = 0.5) -> SceneHit:
     """The scene moved to the frame among `frames` (shown at `times`) that the screenshot fits best.
     The crop is fitted on the frame nearest the scene's answer (any frame of the shot would do),
     then kept for every frame: the screenshot is one crop of one frame."""
@@ -55,6 +56,8 @@ def place_on_frames(scene: SceneHit, times: np.ndarray, frames: np.ndarray, quer
     template, _ = fit_template(query_grey, frames[anchor])
     scores = stack.scores(query_grey, template)
     best = float(scores.max())
+    if best < min_ncc:   # the screenshot is not in these frames (another file, a heavy edit): no evidence
+        return scene
     # a noisy screenshot (JPEG, tint) correlates less, and less evenly, with identical frames
     lo, hi = tied_run(scores.tolist(), int(np.argmax(scores)), max(tie, tie_share * (1.0 - best)))
     # the middle of the held drawing's run: the answer least far from every second of it (the same
