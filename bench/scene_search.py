@@ -87,10 +87,11 @@ def main() -> int:
     print(f"{len(videos)} files, {len(queries)} query seconds ({distinct} distinct frames, none of them a "
           f"frame the indexer keeps) x {len(VARIANTS)} variants")
 
-    results = {}
+    results, built = {}, set()
     for label, name, scfg in _modes(args.embedders.split(","), args.index_only):
         db = work / name
-        if not db.exists():
+        if name not in built:   # two columns of one embedder search one index
+            built.add(name)
             for lib in libraries:
                 index_library(lib, db, replace(index_cfg, embedder=name), progress=False)
         index = Index.load(db)

@@ -160,7 +160,7 @@ def _miniature(frame) -> np.ndarray:
     plane = frame.planes[0]
     # every 4th pixel of every 4th row is plenty to tell fast action from a held drawing
     if name in _LUMA_8BIT:
-        luma = np.frombuffer(plane, np.uint8).reshape(plane.height, plane.line_size)[::4, :plane.width:4]
+        luma = _luma_8bit(frame)[::4, ::4]
     elif name in _LUMA_HIGH_BIT:   # 10-bit anime encodes: little-endian 16-bit samples, scaled to 0-255
         shift = _LUMA_HIGH_BIT[name]
         samples = np.frombuffer(plane, "<u2").reshape(plane.height, plane.line_size // 2)
@@ -296,14 +296,19 @@ def grey_frames_between(path: Path, start: float, end: float, width: int, fps: f
     return np.asarray(times), np.stack(frames)
 
 
+def _luma_8bit(frame) -> np.ndarray:
+    """The luma plane of an 8-bit planar YUV (or grey) frame, as a view: no copy, no conversion."""
+    plane = frame.planes[0]
+    return np.frombuffer(plane, np.uint8).reshape(plane.height, plane.line_size)[:, :plane.width]
+
+
 def _grey(frame, size: tuple[int, int]) -> np.ndarray:
     """The frame's luma at `size`; planar 8-bit YUV is read as it is and box-filtered, which is
     several times cheaper than a swscale conversion of the whole frame."""
     if frame.format.name in _LUMA_8BIT:
         from PIL import Image
 
-        plane = frame.planes[0]
-        luma = np.frombuffer(plane, np.uint8).reshape(plane.height, plane.line_size)[:, :plane.width]
+        luma = _luma_8bit(frame)
         # every other pixel first, while that still leaves twice the pixels wanted: a box filter
         # over a 4x smaller plane, with no visible difference at the size kept
         while luma.shape[1] >= 4 * size[0] and luma.shape[0] >= 4 * size[1]:

@@ -56,15 +56,22 @@ class FrameStack:
         padded[:th, :tw] = image
         corr = np.fft.irfft2(self.spectra * np.conj(np.fft.rfft2(padded))[None], s=(self.h, self.w))
         area = th * tw
-        mean = _box_sums(self.integral, th, tw) / area
-        sq = _box_sums(self.integral_sq, th, tw) / area
+        mean = box_sums(self.integral, th, tw) / area
+        sq = box_sums(self.integral_sq, th, tw) / area
         std = np.sqrt(np.maximum(sq - mean * mean, 1.0))
         ncc = corr[:, :self.h - th + 1, :self.w - tw + 1] / area / std
         return ncc[:, :max_y + 1].reshape(len(self), -1).max(axis=1).astype(np.float32)
 
 
-def _box_sums(integral: np.ndarray, h: int, w: int) -> np.ndarray:
+def box_sums(integral: np.ndarray, h: int, w: int) -> np.ndarray:
+    """Sums over every h x w window, from a zero-padded integral image (n, H+1, W+1)."""
     return integral[:, h:, w:] - integral[:, :-h, w:] - integral[:, h:, :-w] + integral[:, :-h, :-w]
+
+
+def standardised(image: np.ndarray) -> np.ndarray:
+    """Zero mean and unit variance (a flat image stays flat), so a dot product is a correlation."""
+    image = image - image.mean()
+    return image / max(float(np.sqrt((image * image).mean())), 1e-3)
 
 
 def _template_image(query: np.ndarray, template: Template, h: int, w: int) -> tuple[np.ndarray, int] | None:
@@ -77,9 +84,8 @@ def _template_image(query: np.ndarray, template: Template, h: int, w: int) -> tu
     th, tw = int(round(shown_h * template.rows)), int(round(w * template.fx))
     if min(th, tw) < MIN_SIDE or th > h or tw > w:
         return None
-    image = np.asarray(Image.fromarray(np.ascontiguousarray(q[:rows])).resize((tw, th), Image.BOX), np.float32)
-    image = image - image.mean()
-    image /= max(float(np.sqrt((image * image).mean())), 1e-3)
+    image = standardised(np.asarray(Image.fromarray(np.ascontiguousarray(q[:rows])).resize((tw, th), Image.BOX),
+                                    np.float32))
     # a template cut from the top of the screenshot sits no lower than the screenshot itself could
     return image, h - shown_h
 

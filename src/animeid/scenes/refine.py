@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from animeid.scenes.frame_correlation import box_sums, standardised
+
 THUMB_W, THUMB_H = 64, 36
 SCALES = (1.0, 0.9, 0.8)
 STRIDE = 1
@@ -21,11 +23,6 @@ def thumbnail(img: np.ndarray) -> np.ndarray:
     from PIL import Image
 
     return np.asarray(Image.fromarray(img).convert("L").resize((THUMB_W, THUMB_H), Image.BOX), dtype=np.uint8)
-
-
-def _box_sums(integral: np.ndarray, h: int, w: int) -> np.ndarray:
-    """Sums over every h x w window, from a zero-padded integral image (n, H+1, W+1)."""
-    return (integral[:, h:, w:] - integral[:, :-h, w:] - integral[:, h:, :-w] + integral[:, :-h, :-w])
 
 
 def _templates(query: np.ndarray, orientations: tuple[bool, ...]):
@@ -42,9 +39,7 @@ def _templates(query: np.ndarray, orientations: tuple[bool, ...]):
             for sy in (SCALES if keep == 1.0 else (1.0,)):
                 for sx in (SCALES if keep == 1.0 else (1.0,)):
                     w, h = int(round(THUMB_W * sx)), int(round(rows * sy))
-                    q = np.asarray(q_img.resize((w, h), Image.BOX), dtype=np.float32)
-                    q = q - q.mean()
-                    q /= max(float(np.sqrt((q * q).mean())), 1e-3)
+                    q = standardised(np.asarray(q_img.resize((w, h), Image.BOX), dtype=np.float32))
                     padded = np.zeros((THUMB_H, THUMB_W), np.float32)
                     padded[:h, :w] = q
                     # a template cut from the top of the screenshot sits no lower than its crop allows
@@ -92,8 +87,8 @@ def _crop_ncc(thumbs: np.ndarray, templates, t_spectra: np.ndarray) -> np.ndarra
     for k, (_, h, w, max_y) in enumerate(templates):
         if (h, w) not in stats:
             area = h * w
-            s1 = _box_sums(integral, h, w) / area
-            s2 = _box_sums(integral_sq, h, w) / area
+            s1 = box_sums(integral, h, w) / area
+            s2 = box_sums(integral_sq, h, w) / area
             stats[(h, w)] = (s1, np.sqrt(np.maximum(s2 - s1 * s1, 1.0)))
         std = stats[(h, w)][1][:, :max_y + 1:STRIDE, ::STRIDE]
         dots = corr[:, k, :max_y + 1:STRIDE, :THUMB_W - w + 1:STRIDE] / (h * w)
