@@ -116,6 +116,9 @@ function setupInput() {
 // ---- searching ---------------------------------------------------------------------------
 // The first frame of a clip, as a PNG, for the character and genre models (they take pictures);
 // null when this browser cannot decode the clip (the server still searches it).
+// `loadeddata` only promises that *some* data is there: on a busy machine the element could be
+// drawn before its first frame was decoded, and the models got a blank picture ("no face found").
+// A seek to 0 ends (`seeked`) only once the frame at 0 is decoded, so the frame is drawn then.
 function firstFrame(video) {
   return new Promise((resolve) => {
     let done = false;
@@ -128,10 +131,16 @@ function firstFrame(video) {
       canvas.getContext("2d").drawImage(video, 0, 0);
       canvas.toBlob((blob) => finish(blob), "image/png");
     };
-    if (video.readyState >= 2) { grab(); return; }
-    video.addEventListener("loadeddata", grab, { once: true });
+    const seekToStart = () => {
+      video.addEventListener("seeked", grab, { once: true });
+      video.currentTime = 0;
+    };
     video.addEventListener("error", () => finish(null), { once: true });
+    // a browser that never ends the seek still gets its current frame drawn, later
+    setTimeout(() => { if (!done && video.readyState >= 2) grab(); }, 5000);
     setTimeout(() => finish(null), 15000);
+    if (video.readyState >= 1) seekToStart();
+    else video.addEventListener("loadedmetadata", seekToStart, { once: true });
   });
 }
 
