@@ -231,3 +231,39 @@ def test_a_label_that_is_not_text_is_refused_before_sqlite_sees_it(tmp_path, tes
         rec.enroll("Caf\udce9", colours(rng, (200, 0, 0), 2))
     assert rec.labels() == {}
     rec.close()
+
+
+def test_a_held_gallery_sees_what_another_process_enrols_and_removes(tmp_path, colour_gallery, test_cfg, rng,
+                                                                       colours):
+    """A server holds a gallery open while `animeid enroll` (another process: here another
+    Recognizer on the same folder) adds and removes labels; the server's answers follow without a
+    restart, and its own enrolments after that still keep everything."""
+    db = tmp_path / "db"
+    rec = Recognizer.create(db, "character", cfg=test_cfg)
+    for label in ("red", "green"):
+        rec.enroll(label, sorted((colour_gallery / label).iterdir()), refit=False)
+    rec.refit()
+    rec.close()
+    held = Recognizer.load(db)
+    blue = colours(rng, (30, 40, 220), 1)[0]
+    assert held.identify(blue)[0]["label"] != "ブルー.v2 (blue)"    # builds the held index
+    before = held.calibration
+
+    other = Recognizer.load(db, write=True)
+    other.enroll("ブルー.v2 (blue)", sorted((colour_gallery / "ブルー.v2 (blue)").iterdir()))
+    assert held.identify(blue)[0]["label"] == "ブルー.v2 (blue)"
+    assert held.labels()["ブルー.v2 (blue)"] == 6
+    assert held.calibration == other.calibration != before
+
+    assert other.remove_label("red") == 6
+    other.close()
+    red = colours(rng, (220, 30, 30), 1)[0]
+    assert all(r["label"] != "red" for r in held.identify(red))
+
+    # the held recognizer enrols itself (as the server's API does): its index, stale since the
+    # removal, is rebuilt, so nothing the other process stored or removed is lost or revived
+    held.enroll("dark", colours(rng, (10, 10, 10), 5))
+    assert set(held.labels()) == {"green", "ブルー.v2 (blue)", "dark"}
+    assert held.gallery.vector_index().ntotal == len(held.gallery) == 17
+    assert held.identify(blue)[0]["label"] == "ブルー.v2 (blue)"
+    held.close()

@@ -118,3 +118,23 @@ def test_identify_k_counts_unknown_and_unknown_comes_first(gallery_client):
         assert len(face["results"]) <= 2 and face["results"][0]["label"] == "unknown"
     known = c.post("/identify?faces=false&k=1", content=_png(_pattern("checks", 42))).json()["results"]
     assert [x["label"] for x in known] == ["checks"]
+
+
+def test_the_server_answers_with_what_a_separate_enroll_added(gallery_client, tmp_path):
+    """`animeid enroll` run beside a live server (another writer on the same folder): the server's
+    next /identify knows the new label, no restart needed. Until 2026-11-25 it kept answering from
+    the vectors it had loaded."""
+    from animeid.recognize.recognizer import Recognizer
+
+    c = gallery_client
+    files = [("images", (f"s{i}.png", _png(_pattern("stripes", i)), "image/png")) for i in range(5)]
+    assert c.post("/enroll", params={"label": "stripes"}, files=files, headers=KEY).status_code == 200
+    checks = _png(_pattern("checks", 42))
+    assert "checks" not in [x["label"] for x in c.post("/identify?faces=false", content=checks).json()["results"]]
+
+    separate = Recognizer.load(tmp_path / "gallery", write=True)
+    separate.enroll("checks", [_pattern("checks", i) for i in range(5)])
+    separate.close()
+    results = c.post("/identify?faces=false&k=2", content=checks).json()["results"]
+    assert [x["label"] for x in results if x["label"] != "unknown"][0] == "checks"
+    assert c.get("/labels").json()["labels"] == {"checks": 5, "stripes": 5}

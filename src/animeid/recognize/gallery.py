@@ -63,6 +63,9 @@ class Gallery:
         self.folder = Path(folder)
         self.conn = conn
         self._index = None
+        # the generation `_index` mirrors: another process (a separate `animeid enroll` while a
+        # server holds this gallery) moves the stored one on, and the index is then reloaded
+        self._index_generation: int | None = None
         self._lock_fd: int | None = None
         self._lock_depth = 0
 
@@ -213,9 +216,13 @@ class Gallery:
                 cur = self.conn.execute("INSERT INTO items(label_id, source, vector, digest) VALUES (?, ?, ?, ?)",
                                         (label_id, str(src), vec.tobytes(), digest))
                 ids.append(cur.lastrowid)
-            self._bump_generation()
-        if self._index is not None and ids:
-            self._index.add(vectors, np.asarray(ids, dtype=np.int64))
+            before, after = self._bump_generation()
+        if self._index is not None and self._index_generation == before:
+            if ids:
+                self._index.add(vectors, np.asarray(ids, dtype=np.int64))
+            self._index_generation = after
+        else:   # the index missed another process's change: the next use reloads it whole
+            self._index = None
         return np.asarray(ids, dtype=np.int64)
 
     def remove_label(self, label: str) -> int:
@@ -231,9 +238,11 @@ class Gallery:
         self._index = None  # HNSW cannot delete in place; the next use rebuilds from SQLite
         return int(n)
 
-    def _bump_generation(self) -> None:
+    def _bump_generation(self) -> tuple[int, int]:
+        """(generation before, after), inside the caller's transaction."""
         gen = int(json.loads(self.conn.execute("SELECT value FROM meta WHERE key='generation'").fetchone()[0]))
         self.conn.execute("UPDATE meta SET value=? WHERE key='generation'", (json.dumps(gen + 1),))
+        return gen, gen + 1
 
     # -- reading -------------------------------------------------------------------------------
     def all_items(self) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -288,32 +297,35 @@ class Gallery:
         return "Flat" if n < int(self.meta("hnsw_above", 20000)) else "HNSW32"
 
     def vector_index(self):
-        """The FAISS index, loaded from disk when current, else rebuilt from SQLite and saved."""
-        if self._index is not None:
+        """The FAISS index of the stored generation: kept while no one changed the gallery, else
+        loaded from disk when the saved one is current, else rebuilt from SQLite."""
+        gen = self.meta("generation")
+        if self._index is not None and self._index_generation == gen:
             return self._index
         from animeid.store.vectors import VectorIndex
 
         folder = self.folder / VECTORS_DIR
-        gen = self.meta("generation")
         if self.meta("index_generation") == gen and VectorIndex.exists(folder):
             try:
                 index = VectorIndex.load(folder)
                 if index.ntotal == len(self) and index.dim == self.dim:
-                    self._index = index
+                    self._index, self._index_generation = index, gen
                     return index
             except IncompatibleIndex:
                 pass  # a damaged cache: SQLite has everything, rebuild below
-        self._index = self.rebuild_index()
-        return self._index
+        return self.rebuild_index()
 
     def rebuild_index(self):
         from animeid.store.vectors import VectorIndex
 
+        gen = self.meta("generation")
         ids, vecs, _ = self.all_items()
         index = VectorIndex(self.dim, self.factory_for(len(ids)), "cosine")
         index.train(vecs) if len(vecs) else None
         index.add(vecs, ids)
+        # a change landing between the two reads leaves this index marked stale for the next use
         self._index = index
+        self._index_generation = gen if self.meta("generation") == gen else None
         return index
 
     def save_index(self) -> None:

@@ -92,8 +92,18 @@ class Recognizer:
         self.cfg = cfg
         self.unreadable = 0  # images the last `enroll` could not read
         self.features = FeatureExtractor(cfg.recipe, batch_size=cfg.batch_size)
-        cal = gallery.meta("calibration")
-        self.calibration = Calibration.from_dict(cal) if cal else None
+        self._calibration_stored: dict | None = None
+        self._calibration: Calibration | None = None
+
+    @property
+    def calibration(self) -> Calibration | None:
+        """The gallery's stored calibration, read at each use: an enrol by another process (a
+        separate `animeid enroll` while a server holds this gallery) recalibrates it."""
+        stored = self.gallery.meta("calibration")
+        if stored != self._calibration_stored:
+            self._calibration_stored = stored
+            self._calibration = Calibration.from_dict(stored) if stored else None
+        return self._calibration
 
     # -- lifecycle -----------------------------------------------------------------------------
     @classmethod
@@ -287,21 +297,20 @@ class Recognizer:
     def refit(self) -> Calibration | None:
         """Refresh calibration and the saved vector index after the gallery changed."""
         g = self.gallery
-        if g._index is None or g._index.factory != g.factory_for(len(g)):
-            g.rebuild_index()  # first use, after a removal, or the gallery outgrew exact search
+        if g.vector_index().factory != g.factory_for(len(g)):
+            g.rebuild_index()  # the gallery outgrew exact search (or shrank back)
         g.save_index()
         _, vecs, labels = self.gallery.all_items()
         if not labels:
-            self.calibration = None
             self.gallery.set_meta("calibration", None)
             return None
         c = self.cfg
         from animeid.recognize.calibration import source_group
 
         groups = [source_group(src) for src in self.gallery.sources()]
-        self.calibration = calibrate(vecs, labels, c.calibration_folds, c.neighbours, c.per_class,
-                                     c.calibration_queries, c.default_threshold, groups=groups)
-        self.gallery.set_meta("calibration", self.calibration.to_dict())
+        calibration = calibrate(vecs, labels, c.calibration_folds, c.neighbours, c.per_class,
+                                c.calibration_queries, c.default_threshold, groups=groups)
+        self.gallery.set_meta("calibration", calibration.to_dict())
         return self.calibration
 
     # -- identifying ---------------------------------------------------------------------------
