@@ -87,3 +87,72 @@ def test_frame_placement_can_be_switched_off_for_the_service(make_settings, scen
             assert backends.search(shot, 1, None, True)[0].at == expected.at
         finally:
             backends.close()
+
+
+def test_a_re_index_beside_the_server_is_answered_without_a_restart(make_settings, scene_library, alpha2_jpeg,
+                                                                      tmp_path, caplog):
+    """`animeid index` re-run on the served --db (a file gone, a title added): the next request
+    reopens the index. Until 2026-11-25 the server kept answering from the vectors it had loaded,
+    so new episodes were never found and deleted ones still were."""
+    import logging
+    import shutil
+
+    from animeid.config import IndexCfg
+    from animeid.scenes.indexer import index_library
+
+    lib, db = tmp_path / "lib", tmp_path / "db"
+    shutil.copytree(scene_library, lib)
+    index_library(lib, db, IndexCfg(), progress=False)
+    backends = Backends(make_settings(db=db))
+    try:
+        assert backends.search(alpha2_jpeg, 1, None, True)[0].episode == 2
+        held = backends.index
+        assert backends.search(alpha2_jpeg, 1, None, True)[0].title == "Alpha" and backends.index is held
+
+        (lib / "Gamma").mkdir()
+        (lib / "Alpha" / "Alpha - 02.mp4").rename(lib / "Gamma" / "Gamma - 05.mp4")
+        report = index_library(lib, db, IndexCfg(), progress=False)
+        assert len(report.added) == 1 and len(report.removed) == 1
+        top = backends.search(alpha2_jpeg, 1, None, True)[0]
+        assert (top.title, top.episode) == ("Gamma", 5)
+        assert backends.index is not held
+        assert {t["title"] for t in backends.titles()} == {"Alpha", "Beta", "Gamma"}
+        assert backends.health()["index"]["titles"] == 3
+
+        # a reopen that fails (here a damaged config written beside a new commit) keeps the loaded
+        # index answering, and is tried again once the pause is over
+        served = backends.index
+        config = db / "index.json"
+        good = config.read_text()
+        shutil.rmtree(lib / "Beta")
+        index_library(lib, db, IndexCfg(), progress=False)
+        config.write_text("{ damaged")
+        with caplog.at_level(logging.WARNING, logger="animeid.service.backends"):
+            assert backends.search(alpha2_jpeg, 1, None, True)[0].title == "Gamma"
+        assert backends.index is served and "could not be reopened" in caplog.text
+        config.write_text(good)
+        backends._next_reload = 0.0
+        assert {t["title"] for t in backends.titles()} == {"Alpha", "Gamma"}
+    finally:
+        backends.close()
+
+
+def test_a_sharded_index_knows_when_a_shard_changed_or_was_built(scene_library, tmp_path):
+    import shutil
+
+    from animeid.config import IndexCfg
+    from animeid.distribute.index_shards import index_shards
+    from animeid.distribute.sharded_index import ShardedIndex
+
+    lib, db = tmp_path / "lib", tmp_path / "db"
+    shutil.copytree(scene_library, lib)
+    index_shards(lib, db, IndexCfg(), shards=2, only=0)
+    held = ShardedIndex.load(db)
+    assert held.missing == [1] and not held.changed_on_disk()
+    index_shards(lib, db, IndexCfg(), shards=2, only=1)          # the missing shard is built
+    assert held.changed_on_disk()
+    again = ShardedIndex.load(db)
+    assert not again.changed_on_disk()
+    (lib / "Beta" / "[Grp] Beta S01E03 [720p].mkv").unlink()                      # a shard is re-indexed
+    index_shards(lib, db, IndexCfg(), shards=2)
+    assert again.changed_on_disk()

@@ -133,6 +133,11 @@ class ShardedIndex:
                 "factory": first.factory, **self.totals(),
                 "files": sum(len(s.store.files()) for s in self.shards), "titles": self.titles()}
 
+    def changed_on_disk(self) -> bool:
+        """A shard was re-indexed, or a shard not built at load time has been built since."""
+        return (any(s.changed_on_disk() for s in self.shards)
+                or any(Index.is_index(shard_folder(self.folder, i)) for i in self.missing))
+
     def close(self) -> None:
         for shard in self.shards:
             shard.close()

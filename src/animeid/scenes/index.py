@@ -86,6 +86,7 @@ class Index:
         self._embedder = None
         self.search_cfg = SearchCfg()
         self.limits = ImageLimits()
+        self._data_version = store.data_version()
 
     # --- opening ------------------------------------------------------------------------
     @classmethod
@@ -214,6 +215,14 @@ class Index:
         orphans = [i for i in self.vectors.ids().tolist() if i not in known]
         if orphans:
             self.vectors.remove(orphans)
+
+    def changed_on_disk(self) -> bool:
+        """Whether another process (`animeid index` re-run beside a server) committed to this index
+        since it was opened: its files and entries are then no longer the ones held here."""
+        try:
+            return self.store.data_version() != self._data_version
+        except sqlite3.Error:
+            return False
 
     def close(self) -> None:
         self.store.close()

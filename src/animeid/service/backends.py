@@ -8,8 +8,10 @@ connection may too when SQLite is built serialized (`sqlite3.threadsafety == 3`,
 otherwise index reads take a lock. A gallery is mutated by enrolment, so its use is locked."""
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import replace
@@ -21,6 +23,10 @@ from animeid.service import previews
 from animeid.service.api_error import ApiError, not_configured, not_found
 from animeid.service.settings import ServiceSettings
 
+log = logging.getLogger(__name__)
+# seconds before an index that changed on disk but could not be reopened is tried again
+RELOAD_RETRY_S = 10.0
+
 
 class Backends:
     def __init__(self, settings: ServiceSettings):
@@ -28,10 +34,10 @@ class Backends:
         self.limits = ImageLimits(max_bytes=settings.max_upload_bytes, max_pixels=settings.max_image_pixels)
         self.index = None
         if settings.db is not None:
-            from animeid.distribute.sharded_index import open_index
-
-            self.index = open_index(settings.db).with_search(frame_placement=settings.frame_placement)
-            _use_limits(self.index, self.limits)
+            self.index = self._open_index()
+        # one reload at a time when the index changed on disk; a failed one is retried after a pause
+        self._reload_lock = threading.Lock()
+        self._next_reload = 0.0
         self._store_lock = nullcontext() if sqlite3.threadsafety == 3 else threading.Lock()
         self._recognizer = None
         self._genre_model = None
@@ -60,14 +66,44 @@ class Backends:
     def health(self) -> dict:
         out: dict = {"status": "ok", "capabilities": self.capabilities()}
         if self.index is not None:
+            index = self._current_index()
             with self._store_lock:
-                out["index"] = {"embedder": self.index.embedder_cfg.name, **self.index.counts()}
+                out["index"] = {"embedder": index.embedder_cfg.name, **index.counts()}
         return out
 
     # --- scene search -------------------------------------------------------------------
+    def _open_index(self):
+        from animeid.distribute.sharded_index import open_index
+
+        index = open_index(self.settings.db).with_search(frame_placement=self.settings.frame_placement)
+        _use_limits(index, self.limits)
+        return index
+
     def _require_index(self):
         if self.index is None:
             raise not_configured("scene search", "--db")
+        return self._current_index()
+
+    def _current_index(self):
+        """The index, reopened when `animeid index` committed to it since it was opened (new or
+        re-indexed episodes are then answered without restarting the server). Requests under way
+        finish on the index they started with; if the reopened index cannot be read (a shard half
+        written), the loaded one keeps answering and the reload is tried again later."""
+        index = self.index
+        if time.monotonic() < self._next_reload or not index.changed_on_disk():
+            return index
+        if not self._reload_lock.acquire(blocking=False):
+            return index   # another request is reopening it
+        try:
+            if self.index is index:
+                self.index = self._open_index()
+                log.info("scene index %s changed on disk: reopened", self.settings.db)
+        except (AnimeidError, OSError, sqlite3.Error) as exc:
+            self._next_reload = time.monotonic() + RELOAD_RETRY_S
+            log.warning("scene index %s changed on disk but could not be reopened (%s); still answering "
+                        "from the one loaded", self.settings.db, exc)
+        finally:
+            self._reload_lock.release()
         return self.index
 
     def titles(self) -> list[dict]:

@@ -74,6 +74,10 @@ class MetadataStore:
     def close(self) -> None:
         self.conn.close()
 
+    def data_version(self) -> int:
+        """Changes whenever another connection (another process) commits to this database."""
+        return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
+
     # --- meta ---------------------------------------------------------------------------
     def get_meta(self, key: str, default=None):
         row = self.conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
