@@ -116,6 +116,29 @@ def test_empty_or_broken_stdin_is_one_error_line_naming_dash(colour_model, tmp_p
     assert text.stderr.splitlines() == ["animeid: error: -: nothing on standard input (0 bytes)"]
 
 
+def test_a_pipe_named_like_a_file_is_read_as_search_reads_it(colour_model, tmp_path, cache):
+    """`animeid genres predict <(curl -s URL)`: the shell passes /dev/fd/N, a pipe that can be read
+    once; a real FIFO stands in for it. Predicted as the file is, and named by the pipe's path."""
+    import threading
+
+    poster = write_png(tmp_path / "blue.png", COLOURS["Drama"], seed=8)
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=fifo.write_bytes, args=(poster.read_bytes(),), daemon=True)
+    writer.start()
+    try:
+        piped = _run(["genres", "predict", str(fifo), "--model", str(colour_model), "--json"], b"", cache)
+    finally:
+        if writer.is_alive():   # never opened: release the writer
+            os.close(os.open(fifo, os.O_RDONLY | os.O_NONBLOCK))
+        writer.join(timeout=30)
+    named = _run(["genres", "predict", str(poster), "--model", str(colour_model), "--json"], b"", cache)
+    assert piped.returncode == 0, piped.stderr
+    (answer,) = json.loads(piped.stdout)
+    assert answer["image"] == str(fifo) and answer["error"] is None
+    assert answer["genres"] == json.loads(named.stdout)[0]["genres"]
+
+
 def test_dash_twice_is_a_usage_error(colour_model, capsys):
     assert main(["genres", "predict", "-", "-", "--model", str(colour_model)]) == 2
     assert capsys.readouterr().err == "animeid: error: '-' (standard input) may be given only once\n"

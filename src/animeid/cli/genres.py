@@ -128,17 +128,18 @@ def run_predict(args) -> int:
 
 
 def _predict_inputs(model, images: list[str]) -> list[dict]:
-    """Results in the order given. Standard input that cannot be read is that input's error, not
-    the whole run's, as an unreadable file is."""
-    from animeid.cli.stdin_input import STDIN, is_stdin, read_stdin
+    """Results in the order given. Standard input, or a pipe named like a file (`<(curl -s URL)`,
+    whose size reads as 0), is read whole first, as `search` and `identify` read them; one that
+    cannot be read is that input's error, not the whole run's, as an unreadable file is."""
+    from animeid.cli.stdin_input import STDIN, is_stdin, is_stream, read_stdin, read_stream
     from animeid.errors import BadImage
 
     sources, failed = [], {}
     for k, item in enumerate(images):
         try:
-            sources.append((k, read_stdin() if is_stdin(item) else item))
+            sources.append((k, read_stdin() if is_stdin(item) else read_stream(item) if is_stream(item) else item))
         except BadImage as exc:
-            failed[k] = {"image": STDIN, "genres": [], "predicted": [], "error": str(exc)}
+            failed[k] = {"image": STDIN if is_stdin(item) else item, "genres": [], "predicted": [], "error": str(exc)}
     predicted = iter(model.predict_many([s for _, s in sources], names=[images[k] for k, _ in sources]))
     return [failed[k] if k in failed else next(predicted) for k in range(len(images))]
 
