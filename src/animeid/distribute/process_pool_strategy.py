@@ -92,6 +92,12 @@ def _start_worker(threads: int, parent: int) -> None:
 
     os.environ["ANIMEID_THREADS"] = str(threads)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # tqdm guards its bars with a multiprocessing lock, a named semaphore the parent's resource
+    # tracker records; a worker stopped by Ctrl-C never releases it, and the tracker then warns of
+    # "leaked semaphore objects" after the one-line message. A worker's bars need a thread lock only.
+    from tqdm import tqdm
+
+    tqdm.set_lock(threading.RLock())
 
     def watch() -> None:
         while os.getppid() == parent:
