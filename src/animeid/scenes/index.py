@@ -216,6 +216,12 @@ class Index:
         if orphans:
             self.vectors.remove(orphans)
 
+    def share_embedder(self, other: "Index") -> None:
+        """Embed with `other`'s loaded session when both were built by the same embedder (a server
+        reopening its index saves a second or two and the session's memory)."""
+        if self._embedder is None and other._embedder is not None and other.embedder_cfg == self.embedder_cfg:
+            self._embedder = other._embedder
+
     def changed_on_disk(self) -> bool:
         """Whether another process (`animeid index` re-run beside a server) committed to this index
         since it was opened: its files and entries are then no longer the ones held here."""

@@ -24,8 +24,9 @@ from animeid.service.api_error import ApiError, not_configured, not_found
 from animeid.service.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
-# seconds before an index that changed on disk but could not be reopened is tried again
-RELOAD_RETRY_S = 10.0
+# at most one reopen of a changed index per this many seconds: an indexer running beside the
+# server commits every few seconds, and a reopen loads the whole vector index
+REOPEN_INTERVAL_S = 10.0
 
 
 class Backends:
@@ -96,10 +97,12 @@ class Backends:
             return index   # another request is reopening it
         try:
             if self.index is index:
-                self.index = self._open_index()
+                self._next_reload = time.monotonic() + REOPEN_INTERVAL_S
+                fresh = self._open_index()
+                _first(fresh).share_embedder(_first(index))
+                self.index = fresh
                 log.info("scene index %s changed on disk: reopened", self.settings.db)
         except (AnimeidError, OSError, sqlite3.Error) as exc:
-            self._next_reload = time.monotonic() + RELOAD_RETRY_S
             log.warning("scene index %s changed on disk but could not be reopened (%s); still answering "
                         "from the one loaded", self.settings.db, exc)
         finally:
@@ -242,6 +245,13 @@ def _use_limits(index, limits: ImageLimits) -> None:
 
     for part in index.shards if isinstance(index, ShardedIndex) else [index]:
         part.limits = limits
+
+
+def _first(index):
+    """The index that embeds the queries: the index itself, or a sharded index's first shard."""
+    from animeid.distribute.sharded_index import ShardedIndex
+
+    return index.shards[0] if isinstance(index, ShardedIndex) else index
 
 
 def _load_recognizer(folder: Path):
