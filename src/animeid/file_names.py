@@ -23,6 +23,17 @@ def shown(name: str) -> str:
     return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
+# line breaks and other control characters (a tab is kept), as `repr` writes them
+_CONTROLS = {c: repr(chr(c))[1:-1] for c in [*range(32), 127] if c != 9}
+
+
+def one_line(message: str) -> str:
+    """`message` with its line breaks escaped. A file name may hold a newline: printed as it is, it
+    splits an `animeid: error:` line in two, and whoever reads errors line by line sees two
+    errors, the second without its prefix."""
+    return message.translate(_CONTROLS)
+
+
 def _escape(exc: UnicodeError):
     if not isinstance(exc, UnicodeEncodeError):
         raise exc

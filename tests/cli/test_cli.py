@@ -109,6 +109,26 @@ def test_errors_are_one_line_and_nonzero(tmp_path, capsys):
     assert "--fps" in capsys.readouterr().err
 
 
+def test_a_newline_in_a_name_does_not_split_an_error_line(lib_and_db, tmp_path, capsys):
+    """A file name may hold a newline: printed as it was, one error read as two lines, the second
+    without its `animeid: error:` prefix."""
+    _, db = lib_and_db
+    bad = tmp_path / "two\nlines.jpg"
+    bad.write_bytes(b"not an image")
+    assert main(["search", str(bad), "--db", str(db), "--no-frames"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"animeid: error: {tmp_path}/two\\nlines.jpg: not a readable image") and err.count("\n") == 1
+    assert main(["info", "--db", str(tmp_path / "no\nindex")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"animeid: error: {tmp_path}/no\\nindex: not an animeid index") and err.count("\n") == 1
+    title = tmp_path / "lib" / "Odd\nTitle"
+    title.mkdir(parents=True)
+    (title / "ep\n1.mp4").write_bytes(b"not a video")
+    assert main(["index", str(tmp_path / "lib"), "--db", str(tmp_path / "db"), "--no-progress"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("animeid: error: ") and "Odd\\nTitle/ep\\n1.mp4" in err and err.count("\n") == 1
+
+
 def test_an_empty_argument_is_refused_before_anything_runs(tmp_path, monkeypatch, capsys):
     """An unset shell variable: "" would be taken as the current folder and indexed."""
     monkeypatch.chdir(tmp_path)

@@ -219,3 +219,15 @@ def test_non_utf8_file_names_are_printed_with_backslash_escapes(colour_model, tm
     ok, failed = json.loads(as_json.stdout)
     assert ok["image"] == shown_good and ok["error"] is None and ok["predicted"]
     assert failed["image"] == shown_bad and failed["error"].startswith(f"{shown_bad}: not a readable image")
+
+
+def test_a_newline_in_a_poster_name_does_not_split_its_error_line(colour_model, tmp_path, capsys, cache,
+                                                                  monkeypatch):
+    """A file name may hold a newline: printed as it was, one error read as two lines."""
+    monkeypatch.setenv("ANIMEID_CACHE", str(cache))
+    bad = tmp_path / "two\nlines.jpg"
+    bad.write_bytes(b"junk")
+    capsys.readouterr()
+    assert main(["genres", "predict", str(bad), "--model", str(colour_model)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"animeid: error: {tmp_path}/two\\nlines.jpg: not a readable image") and err.count("\n") == 1

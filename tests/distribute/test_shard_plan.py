@@ -47,3 +47,12 @@ def test_damaged_plan_is_reported(tmp_path):
     (tmp_path / "shards.json").write_text("{broken")
     with pytest.raises(AnimeidError, match="damaged"):
         read_plan(tmp_path)
+
+
+@pytest.mark.parametrize("shards", [0, -1, 99999999999999999999])
+def test_a_plan_with_an_impossible_shard_count_is_damaged(tmp_path, shards):
+    """A huge count had `search` and `info` probe that many shard folders (a hang); a count below 1
+    was reported as "none of its -1 shards has been built yet"."""
+    (tmp_path / "shards.json").write_text(json.dumps({"shards": shards, "embedder": "efficientnet-lite0"}))
+    with pytest.raises(AnimeidError, match=f"shards.json is damaged \\(it plans {shards} shards, not 1 to 4096\\)"):
+        read_plan(tmp_path)

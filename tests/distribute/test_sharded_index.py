@@ -169,6 +169,7 @@ def test_cli_shards_then_search(library, tmp_path):
     (["--shard", "x"], "I/N"),
     (["--shards", "3", "--shard", "0/2"], "contradicts"),
     (["--shards", "0"], "at least 1"),
+    (["--shards", "2", "--workers", "99999999999999999999"], "--workers 99999999999999999999: at most 4096"),
 ])
 def test_cli_bad_shard_options(library, tmp_path, args, message):
     r = _cli("index", library, "--db", tmp_path / "bad", *args, "--no-progress")

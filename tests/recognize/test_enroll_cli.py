@@ -51,6 +51,17 @@ def test_removals_are_all_or_nothing(tmp_path, capsys):
     assert labels <= {"c", "unknown"}
 
 
+def test_a_label_removed_twice_is_removed_once(tmp_path, capsys):
+    """The second removal failed after the first was done: exit 2, and half of what was asked."""
+    gallery = make(tmp_path / "g", {"a": 3, "b": 3, "c": 3})
+    db = tmp_path / "db"
+    assert enrol(gallery, "--db", db) == 0
+    capsys.readouterr()
+    assert main(["enroll", "--db", str(db), "--remove", "a", "--remove", "a"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == "removed 'a' (3 images)\n" and captured.err == ""
+
+
 def test_no_readable_image_leaves_no_gallery(tmp_path, capsys):
     gallery = tmp_path / "g"
     (gallery / "x").mkdir(parents=True)

@@ -97,6 +97,24 @@ def test_incremental_add_change_remove(library, tmp_path):
     assert set(index.vectors.ids().tolist()) == set(index.store.entry_ids())
 
 
+def test_a_changed_file_that_no_longer_reads_keeps_its_entries(library, tmp_path):
+    """A video being copied over, or damaged, was dropped from the index before its new version was
+    read, and the report listed it as failed but not as removed."""
+    lib = tmp_path / "lib"
+    shutil.copytree(library, lib)
+    db = tmp_path / "db"
+    index_library(lib, db, IndexCfg(), progress=False)
+    before = _entries(db)
+    video = lib / "Alpha" / "Alpha - 02.mp4"
+    video.write_bytes(video.read_bytes()[:200])    # truncated: it no longer probes
+    report = index_library(lib, db, IndexCfg(), progress=False)
+    assert list(report.failed) == ["Alpha/Alpha - 02.mp4"] and report.removed == [] and report.added == []
+    assert _entries(db) == before
+    write_clip(video, [13, 14])                     # the copy finished: its new content replaces the old
+    report = index_library(lib, db, IndexCfg(), progress=False)
+    assert report.added == ["Alpha/Alpha - 02.mp4"] and not report.failed
+
+
 def test_other_embedder_is_refused_and_index_kept(built, library, tmp_path):
     db = tmp_path / "copy"
     shutil.copytree(built, db)

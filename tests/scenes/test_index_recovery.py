@@ -73,6 +73,23 @@ def test_a_bad_factory_is_refused_before_anything_is_written(tmp_path, capsys):
     assert main(["index", str(lib), "--db", str(db), "--no-progress"]) == 0
 
 
+@pytest.mark.parametrize("factory, message", [
+    ("HNSW32", "FAISS cannot add or remove its vectors by id (remove_ids not implemented"),
+    ("Flat,IDMap", "it holds an IDMap of its own"),
+    ("IDMap,PQ16", "it holds an IDMap of its own"),
+])
+def test_a_factory_that_cannot_update_by_id_is_refused_before_anything_is_written(tmp_path, capsys, factory,
+                                                                                   message):
+    """HNSW indexed a whole library, then a re-run that dropped a deleted file died in FAISS's
+    remove_ids; an IDMap of the user's own refused the first add. Both as tracebacks."""
+    lib = _one_file_library(tmp_path / "lib")
+    db = tmp_path / "db"
+    assert main(["index", str(lib), "--db", str(db), "--factory", factory, "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"animeid: error: --factory {factory!r}: {message}") and err.count("\n") == 1
+    assert not db.exists()
+
+
 def test_an_untrained_index_says_so_and_takes_another_factory(tmp_path, capsys):
     lib = _one_file_library(tmp_path / "lib")
     db = tmp_path / "db"
@@ -89,7 +106,7 @@ def test_an_untrained_index_says_so_and_takes_another_factory(tmp_path, capsys):
     assert main(["search", str(shot), "--db", str(db), "--k", "1", "--json"]) == 0
     assert "Alpha - 01.mp4" in capsys.readouterr().out
     # once trained vectors are saved, another factory is refused
-    assert main(["index", str(lib), "--db", str(db), "--factory", "HNSW32", "--no-progress"]) == 2
+    assert main(["index", str(lib), "--db", str(db), "--factory", "SQ8", "--no-progress"]) == 2
     assert "built with factory 'Flat'" in capsys.readouterr().err
 
 

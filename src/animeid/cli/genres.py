@@ -110,6 +110,7 @@ def run_train(args) -> int:
 
 def run_predict(args) -> int:
     from animeid.cli.stdin_input import check_stdin_once
+    from animeid.file_names import one_line
     from animeid.genres.genre_model import GenreModel
 
     check_stdin_once(args.images)
@@ -120,7 +121,7 @@ def run_predict(args) -> int:
     else:  # as `search`: answers on stdout, one `animeid: error:` line per bad input on stderr
         for r in results:
             if r["error"]:
-                print(f"animeid: error: {r['error']}", file=sys.stderr)
+                print(f"animeid: error: {one_line(r['error'])}", file=sys.stderr)
             else:
                 top = ", ".join(f"{g['genre']} {g['score']:.2f}" for g in r["genres"][:5])
                 print(f"{r['image']}: {', '.join(r['predicted'])}   (top: {top})")

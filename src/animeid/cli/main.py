@@ -52,7 +52,7 @@ def _unavailable(name: str, exc: ImportError):
 
 
 def main(argv: list[str] | None = None) -> int:
-    from animeid.file_names import escape_undecodable
+    from animeid.file_names import escape_undecodable, one_line
 
     escape_undecodable(sys.stdout, sys.stderr)
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except AnimeidError as exc:
-        print(f"animeid: error: {exc}", file=sys.stderr)
+        print(f"animeid: error: {one_line(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("animeid: interrupted; everything committed so far is kept", file=sys.stderr)

@@ -45,7 +45,7 @@ def run_enroll(args) -> int:
         if missing:  # all or none: a typo must not leave half of the removals done
             raise AnimeidError(f"no label {', '.join(map(repr, missing))} in {args.db}; nothing removed "
                                f"(labels: {', '.join(map(repr, rec.labels())) or 'none'})")
-        for label in args.remove:
+        for label in dict.fromkeys(args.remove):  # a label named twice is removed once, not an error after it
             n = rec.remove_label(label)
             print(f"removed {label!r} ({n} images)")
         if data is None:
@@ -213,9 +213,11 @@ def run_identify(args) -> int:
 def _print_human(item: dict) -> None:
     """Answers on stdout, errors on stderr as `animeid search` prints them, so a pipeline reading
     the answers never takes an error line for one."""
+    from animeid.file_names import one_line
+
     if item["error"]:
         message = item["error"].removeprefix(f"{item['image']}: ")  # errors about a file name it
-        print(f"animeid: error: {item['image']}: {message}", file=sys.stderr)
+        print(f"animeid: error: {one_line(item['image'])}: {one_line(message)}", file=sys.stderr)
         return
     groups = item.get("faces") or [{"box": None, "results": item.get("results", [])}]
     for g in groups:

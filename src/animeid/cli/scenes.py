@@ -7,8 +7,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-
-MAX_SHARDS = 4096
+from animeid.file_names import one_line
 
 
 def configure_index(p: argparse.ArgumentParser) -> None:
@@ -76,7 +75,7 @@ def _run_sharded_index(args, cfg) -> int:
     from animeid.distribute.process_pool_strategy import ProcessPoolStrategy
     from animeid.distribute.sequential_strategy import SequentialStrategy
     from animeid.distribute.shard_failure import ShardsFailed
-    from animeid.distribute.shard_plan import parse_shard
+    from animeid.distribute.shard_plan import MAX_SHARDS, parse_shard
     from animeid.errors import AnimeidError
 
     if args.shard is not None:
@@ -87,8 +86,10 @@ def _run_sharded_index(args, cfg) -> int:
         only, shards = None, args.shards
     if shards < 1 or args.workers < 1:
         raise AnimeidError("--shards and --workers must be at least 1")
-    if shards > MAX_SHARDS:  # each shard is a folder with its own index: thousands is a typo
+    if shards > MAX_SHARDS:
         raise AnimeidError(f"--shards {shards}: at most {MAX_SHARDS}")
+    if args.workers > MAX_SHARDS:  # a worker builds a shard at a time; beyond C's int, the pool crashed
+        raise AnimeidError(f"--workers {args.workers}: at most {MAX_SHARDS}")
     if not Path(args.library).is_dir():
         raise AnimeidError(f"{args.library}: library folder not found")
     strategy = (ProcessPoolStrategy(args.workers) if args.workers > 1 and only is None
@@ -103,14 +104,14 @@ def _run_sharded_index(args, cfg) -> int:
             for warning in report.warnings:
                 print(f"animeid: warning: {warning}", file=sys.stderr)
             for err in report.failed.values():
-                print(f"animeid: error: {err}", file=sys.stderr)
+                print(f"animeid: error: {one_line(err)}", file=sys.stderr)
         status = 1 if any(r.failed for r in reports) else 0
     else:
         status = max((_print_index_report(r, False) for r in reports), default=0)
     for failure in failures:
         if failure.traceback:  # a bug, not a bad input: shown as main() would show it
             print(failure.traceback, end="", file=sys.stderr)
-        print(f"animeid: error: {failure}", file=sys.stderr)
+        print(f"animeid: error: {one_line(str(failure))}", file=sys.stderr)
     return 1 if failures else status
 
 
@@ -125,7 +126,7 @@ def _print_index_report(report, as_json: bool) -> int:
     for warning in report.warnings:
         print(f"animeid: warning: {warning}", file=sys.stderr)
     for path, err in report.failed.items():
-        print(f"animeid: error: {err}", file=sys.stderr)
+        print(f"animeid: error: {one_line(err)}", file=sys.stderr)
     return 1 if report.failed else 0
 
 
@@ -149,7 +150,7 @@ def run_search(args) -> int:
     from animeid.distribute.sharded_index import ShardedIndex, open_index
     from animeid.cli.stdin_input import check_stdin_once, query_source
     from animeid.errors import AnimeidError
-    from animeid.scenes.index import check_title
+    from animeid.scenes.index_checks import check_title
 
     if args.k < 1:
         raise AnimeidError("--k must be at least 1")
@@ -183,7 +184,7 @@ def run_search(args) -> int:
     else:
         for item in out:
             if item["error"]:
-                print(f"animeid: error: {item['error']}", file=sys.stderr)
+                print(f"animeid: error: {one_line(item['error'])}", file=sys.stderr)
                 continue
             clip = item.get("clip")
             n = clip and clip["frames"]

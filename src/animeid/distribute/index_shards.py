@@ -18,7 +18,7 @@ def index_shards(library: Path, db: Path, cfg: IndexCfg, shards: int, strategy=N
     if shards < 1:
         raise ValueError("shards must be at least 1")
     from animeid.features.registry import get_embedder_cfg
-    from animeid.scenes.index import check_factory
+    from animeid.scenes.index_checks import check_factory
 
     refuse_dangling_links(db, "--db")
     embedder_cfg = get_embedder_cfg(cfg.embedder)  # a typo must not be written into the plan

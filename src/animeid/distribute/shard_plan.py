@@ -12,6 +12,7 @@ from animeid.config import IndexCfg
 from animeid.errors import AnimeidError
 
 PLAN_FILE = "shards.json"
+MAX_SHARDS = 4096  # each shard is a folder with its own index: thousands is a typo
 
 
 def shard_of(relpath: str, shards: int) -> int:
@@ -69,9 +70,12 @@ def write_plan(db: Path, shards: int, embedder: str) -> None:
 def read_plan(db: Path) -> dict:
     try:
         data = json.loads((Path(db) / PLAN_FILE).read_text())
-        return {"shards": int(data["shards"]), "embedder": str(data["embedder"])}
+        plan = {"shards": int(data["shards"]), "embedder": str(data["embedder"])}
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise AnimeidError(f"{db}: {PLAN_FILE} is missing or damaged ({exc})") from None
+    if not 1 <= plan["shards"] <= MAX_SHARDS:  # a huge count had every command probe that many folders
+        raise AnimeidError(f"{db}: {PLAN_FILE} is damaged (it plans {plan['shards']} shards, not 1 to {MAX_SHARDS})")
+    return plan
 
 
 def is_sharded(db: Path) -> bool:

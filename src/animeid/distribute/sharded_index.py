@@ -15,7 +15,8 @@ from animeid.errors import AnimeidError, IncompatibleIndex
 from animeid.media.images import ImageInput
 from animeid.scenes.frame_placement import place_top_scene
 from animeid.scenes.hits import SceneHit
-from animeid.scenes.index import Index, check_title
+from animeid.scenes.index import Index
+from animeid.scenes.index_checks import check_title
 
 
 class ShardedIndex:

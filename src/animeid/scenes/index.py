@@ -22,6 +22,7 @@ from animeid.media.images import ImageInput, load_image
 from animeid.output_folders import refuse_dangling_links
 from animeid.scenes.frame_placement import place_top_scene
 from animeid.scenes.hits import SceneHit
+from animeid.scenes.index_checks import check_factory, check_same_embedder, check_title
 from animeid.scenes.refine import thumbnail
 from animeid.scenes.search import search_scenes
 from animeid.scenes.views import query_views
@@ -37,23 +38,6 @@ META_DB = "meta.sqlite"
 DEFAULT_FACTORY = "Flat"
 # what a user can do about a damaged index: nothing in it can be trusted to rebuild the rest
 RECOVER = "move the folder aside and index the library into a new --db, or put back a copy of it"
-
-
-def check_factory(factory: str, cfg: EmbedderCfg) -> None:
-    """Refuse a factory string FAISS cannot build before anything is written."""
-    try:
-        VectorIndex(cfg.dim, factory, cfg.metric)
-    except RuntimeError as exc:
-        raise AnimeidError(f"--factory {factory!r} is not a FAISS index-factory string for {cfg.dim}-d "
-                           f"vectors ({str(exc).strip().splitlines()[-1][:160]})") from None
-
-
-def check_title(title: str | None, indexes: list["Index"]) -> None:
-    """A `title` filter naming no indexed title is a typo, not a search without matches."""
-    if title is not None and not any(ix.store.has_title(title) for ix in indexes):
-        known = sorted({t["title"] for ix in indexes for t in ix.titles()})
-        shown = ", ".join(map(repr, known[:10])) + (" ..." if len(known) > 10 else "")
-        raise AnimeidError(f"no title {title!r} in this index (titles: {shown or 'none'})")
 
 
 def _read_applied(folder: Path) -> int:
@@ -141,7 +125,7 @@ class Index:
     def _open_locked(cls, folder: Path, embedder_cfg: EmbedderCfg, factory: str | None, lock_fd: int) -> "Index":
         if cls.is_index(folder):
             cfg, stored_factory = cls._read_config(folder)
-            _check_same_embedder(folder, cfg, embedder_cfg)
+            check_same_embedder(folder, cfg, embedder_cfg)
             if factory is not None and factory != stored_factory:
                 if VectorIndex.exists(folder):
                     raise IncompatibleIndex(f"{folder}: index was built with factory {stored_factory!r}, not "
@@ -279,7 +263,7 @@ class Index:
             from animeid.features.registry import create_embedder, get_embedder_cfg
 
             try:
-                _check_same_embedder(self.folder, self.embedder_cfg, get_embedder_cfg(self.embedder_cfg.name))
+                check_same_embedder(self.folder, self.embedder_cfg, get_embedder_cfg(self.embedder_cfg.name))
                 self._embedder = create_embedder(self.embedder_cfg.name)
             except IncompatibleIndex:
                 raise
@@ -383,14 +367,3 @@ def _replay(vectors: VectorIndex, pending: list[tuple[int, np.ndarray, np.ndarra
     for _, ids, vecs in pending:
         vectors.remove(ids)
         vectors.add(vecs, ids)
-
-
-def _check_same_embedder(folder: Path, stored: EmbedderCfg, wanted: EmbedderCfg) -> None:
-    if stored.name != wanted.name:
-        raise IncompatibleIndex(f"{folder}: index was built with embedder {stored.name!r}, not {wanted.name!r}; "
-                                "use another --db or the same --embedder")
-    # an index that recorded no weights while this embedder has some was built by an older version
-    if wanted.weights_sha256 and stored.weights_sha256 != wanted.weights_sha256:
-        raise IncompatibleIndex(f"{folder}: index was built with different {stored.name} weights or version "
-                                f"({stored.weights_sha256[:18] or 'none recorded'} vs {wanted.weights_sha256[:18]}); "
-                                "re-index it")

@@ -160,13 +160,15 @@ def index_library(library: Path, db: Path, cfg: IndexCfg = IndexCfg(), progress:
             try:
                 fp = fingerprint(video.path)
                 rec = store.file_by_path(video.relpath)
-                if rec is not None and rec.fingerprint != fp:
-                    index.delete_file(rec.id)
-                    rec = None
-                if rec is not None and rec.status == "done":
+                if rec is not None and rec.fingerprint == fp and rec.status == "done":
                     report.unchanged.append(video.relpath)
                     continue
                 info = probe(video.path)
+                # only once the new version reads: one being copied over, or damaged, keeps what was
+                # stored of the old (it was dropped before, unreported, and the index lost the file)
+                if rec is not None and rec.fingerprint != fp:
+                    index.delete_file(rec.id)
+                    rec = None
                 if rec is None:
                     rec = store.start_file(video.relpath, video.title, video.episode, fp, info.duration)
                     report.added.append(video.relpath)

@@ -78,6 +78,23 @@ class VectorIndex:
             return 0
         return int(self.index.remove_ids(_faiss().IDSelectorBatch(ids)))
 
+    def update_problem(self) -> str | None:
+        """Why vectors could not be added and removed here by id, or None. Re-indexing removes the
+        vectors of changed and deleted files, which HNSW, NSG or a refine stage cannot do; an IDMap
+        inside the one wrapped around the index refuses every add. Only an empty index is probed."""
+        faiss = _faiss()
+        if isinstance(self.index, faiss.IndexIDMap2) and isinstance(
+                faiss.downcast_index(self.index.index), (faiss.IndexIDMap, faiss.IndexIDMap2)):
+            return "it holds an IDMap of its own, which refuses the ids animeid adds"
+        try:
+            self.remove([0])
+            if self.is_trained:
+                self.add(np.zeros((1, self.dim), np.float32), np.zeros(1, np.int64))
+                self.remove([0])
+        except RuntimeError as exc:
+            return f"FAISS cannot add or remove its vectors by id ({str(exc).strip().split(': ')[-1][:80]})"
+        return None
+
     def search(self, queries: np.ndarray, k: int, nprobe: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         queries = self._check(np.atleast_2d(queries))
         k = max(1, min(int(k), max(self.ntotal, 1)))

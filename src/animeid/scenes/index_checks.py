@@ -1,0 +1,41 @@
+"""Checks an index makes before it writes or searches: a factory FAISS can build and update by id,
+the same embedder as the one the vectors came from, a title filter naming an indexed title."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from animeid.config import EmbedderCfg
+from animeid.errors import AnimeidError, IncompatibleIndex
+from animeid.store.vectors import VectorIndex
+
+
+def check_factory(factory: str, cfg: EmbedderCfg) -> None:
+    """Refuse, before anything is written, a factory string FAISS cannot build, and one whose index
+    cannot add or remove vectors by id (HNSW, an IDMap of its own): those failed later, as tracebacks."""
+    try:
+        problem = VectorIndex(cfg.dim, factory, cfg.metric).update_problem()
+    except RuntimeError as exc:
+        raise AnimeidError(f"--factory {factory!r} is not a FAISS index-factory string for {cfg.dim}-d "
+                           f"vectors ({str(exc).strip().splitlines()[-1][:160]})") from None
+    if problem:
+        raise AnimeidError(f"--factory {factory!r}: {problem}; an index adds vectors by id and drops those "
+                           "of changed or deleted files: use Flat, SQ8, PQ<m> or IVF<n>,Flat")
+
+
+def check_title(title: str | None, indexes: list) -> None:
+    """A `title` filter naming no indexed title is a typo, not a search without matches."""
+    if title is not None and not any(ix.store.has_title(title) for ix in indexes):
+        known = sorted({t["title"] for ix in indexes for t in ix.titles()})
+        shown = ", ".join(map(repr, known[:10])) + (" ..." if len(known) > 10 else "")
+        raise AnimeidError(f"no title {title!r} in this index (titles: {shown or 'none'})")
+
+
+def check_same_embedder(folder: Path, stored: EmbedderCfg, wanted: EmbedderCfg) -> None:
+    if stored.name != wanted.name:
+        raise IncompatibleIndex(f"{folder}: index was built with embedder {stored.name!r}, not {wanted.name!r}; "
+                                "use another --db or the same --embedder")
+    # an index that recorded no weights while this embedder has some was built by an older version
+    if wanted.weights_sha256 and stored.weights_sha256 != wanted.weights_sha256:
+        raise IncompatibleIndex(f"{folder}: index was built with different {stored.name} weights or version "
+                                f"({stored.weights_sha256[:18] or 'none recorded'} vs {wanted.weights_sha256[:18]}); "
+                                "re-index it")
