@@ -56,6 +56,13 @@ def test_db_holding_another_librarys_index_is_refused_untouched(capsys, scene_db
     assert after["library"] == str(scene_library.resolve())
 
 
+def test_a_library_that_is_a_file_is_not_called_missing(capsys, tmp_path):
+    """It was refused as "no such library folder", with the file right there."""
+    (tmp_path / "clip.mp4").write_bytes(b"x")
+    assert _fails(capsys, "--library", str(tmp_path / "clip.mp4"), "--db", str(tmp_path / "db")) == (
+        f"animeid: error: {tmp_path / 'clip.mp4'}: a library is a folder of <Title>/<video files>, not a file")
+
+
 def test_a_sharded_index_is_refused(capsys, sharded_scene_db):
     assert "holds a sharded index" in _fails(capsys, "--db", str(sharded_scene_db))
 

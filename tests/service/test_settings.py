@@ -40,8 +40,26 @@ def test_bad_settings_are_one_line_errors(tmp_path, monkeypatch):
         load_settings(bad)
     with pytest.raises(AnimeidError, match="no such config file"):
         load_settings(tmp_path / "nope.toml")
+    with pytest.raises(AnimeidError, match="a folder, not a config file"):   # was "no such config file"
+        load_settings(tmp_path)
     with pytest.raises(AnimeidError, match="workers"):
         load_settings(workers=0)
+
+
+def test_an_unreadable_config_file_is_a_one_line_error(tmp_path, monkeypatch):
+    """A config file of another user (mode 0600) escaped as a PermissionError traceback; as root
+    every file reads, so the refusal is simulated."""
+    from pathlib import Path
+
+    config = tmp_path / "serve.toml"
+    config.write_text("workers = 2\n")
+
+    def refuse(self, *args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "read_text", refuse)
+    with pytest.raises(AnimeidError, match="serve.toml: cannot read \\(Permission denied\\)"):
+        load_settings(config)
 
 
 @pytest.mark.parametrize("line, fragment", [

@@ -37,6 +37,9 @@ SIAMESE_BAD = [
     (["--val-fraction", "1"], "--val-fraction 1.0: must be in [0, 1)"),
     (["--seed", "-1"], "--seed -1: must be a whole number >= 0"),
     (["--device", "foo"], "--device 'foo': unknown device"),
+    (["--seed", "99999999999999999999"], "--seed 99999999999999999999: must be a whole number from 0 to 4294967295"),
+    (["--dim", "99999999999999999999"], "--dim 99999999999999999999: must be a whole number from 1 to 65536"),
+    (["--views", "99999999999999999999"], "--views 99999999999999999999: must be a whole number from 0 to 100"),
 ]
 CLASSIFIER_BAD = [
     (["--epochs", "0"], "--epochs 0: must be a whole number >= 1"),
@@ -46,6 +49,8 @@ CLASSIFIER_BAD = [
     (["--step-every", "-1"], "--step-every -1: must be a whole number >= 0"),
     (["--views", "-1"], "--views -1: must be a whole number >= 0"),
     (["--steps-per-epoch", "0"], "--steps-per-epoch 0: must be a whole number >= 1"),
+    (["--seed", "99999999999999999999"], "--seed 99999999999999999999: must be a whole number from 0 to 4294967295"),
+    (["--views", "99999999999999999999"], "--views 99999999999999999999: must be a whole number from 0 to 100"),
 ]
 
 

@@ -151,6 +151,7 @@ def test_cli_frames_json(videos, tmp_path, capsys):
     (["--fps", "nan"], "--fps nan: must be a finite number > 0"),
     (["--fps", "inf"], "--fps inf: must be a finite number > 0"),
     (["--fps", "0"], "--fps 0.0: must be a finite number > 0"),
+    (["--fps", "1e308"], "--fps 1e+308: must be a finite number <= 1000 (no video has more frames a second)"),
     (["--test-fraction", "nan"], "--test-fraction nan: must be in [0, 1)"),
     (["--min-sharpness", "nan"], "--min-sharpness nan: must be a finite number >= 0"),
     (["--min-sharpness", "-1"], "--min-sharpness -1.0: must be a finite number >= 0"),
@@ -166,6 +167,16 @@ def test_cli_frames_bad_numbers(videos, tmp_path, capsys, args, message):
     err = capsys.readouterr().err
     assert err.startswith(f"animeid: error: {message}") and err.count("\n") == 1
     assert not (tmp_path / "f").exists()
+
+
+def test_cli_frames_videos_that_are_a_file_are_not_called_missing(tmp_path, capsys):
+    """They were refused as "no such folder", with the file right there."""
+    from animeid.cli.main import main
+
+    (tmp_path / "ep.mp4").write_bytes(b"x")
+    assert main(["dataset", "frames", str(tmp_path / "ep.mp4"), "--out", str(tmp_path / "f")]) == 2
+    assert capsys.readouterr().err == (f"animeid: error: {tmp_path / 'ep.mp4'}: a file, not a folder "
+                                       "(expected VIDEOS/<Title>/<video files>)\n")
 
 
 def test_cli_frames_out_is_a_file(videos, tmp_path, capsys):

@@ -57,3 +57,61 @@ def test_an_existing_csv_is_replaced_only_with_force(data, tmp_path, capsys):
     assert len(read(out)) == 78
     assert main(["dataset", "pairs", str(data), "--out", str(tmp_path)]) == 2
     assert "is a folder" in capsys.readouterr().err
+
+
+def test_a_negative_seed_is_a_usage_error(data, tmp_path, capsys):
+    """numpy refused it with a ValueError traceback."""
+    assert main(["dataset", "pairs", str(data), "--out", str(tmp_path / "x.csv"), "--seed", "-5"]) == 2
+    err = capsys.readouterr().err
+    assert err == "animeid: error: --seed -5: must be a whole number >= 0\n"
+    assert not (tmp_path / "x.csv").exists()
+
+
+def test_out_under_a_file_is_a_usage_error(data, tmp_path, capsys):
+    """The CSV's folder was made with mkdir(parents=True): FileExistsError traceback."""
+    (tmp_path / "afile").write_text("mine")
+    assert main(["dataset", "pairs", str(data), "--out", str(tmp_path / "afile" / "x.csv")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("animeid: error: --out ") and "exists and is not a folder" in err and err.count("\n") == 1
+    assert (tmp_path / "afile").read_text() == "mine"
+
+
+def test_a_place_that_cannot_hold_files_is_a_usage_error(data, tmp_path, capsys, monkeypatch):
+    """A temporary file that cannot be created (/proc, a vanished folder) escaped as a traceback."""
+    import tempfile
+
+    def refuse(*args, **kwargs):
+        raise FileNotFoundError(2, "No such file or directory")
+
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    assert main(["dataset", "pairs", str(data), "--out", str(tmp_path / "x.csv")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("animeid: error: cannot write ") and "No such file or directory" in err
+
+
+def test_force_never_replaces_one_of_the_datasets_images(data, tmp_path, capsys):
+    """--force replaced the picture by the CSV that lists it."""
+    picture = sorted((data / "class0").iterdir())[0]
+    before = picture.read_bytes()
+    assert main(["dataset", "pairs", str(data), "--out", str(picture), "--force"]) == 2
+    assert "is one of the dataset's images" in capsys.readouterr().err
+    assert picture.read_bytes() == before
+
+
+def test_the_csv_gets_the_usual_file_mode(data, tmp_path):
+    """It was written through mkstemp, whose 0600 hid it from other users."""
+    import os
+
+    umask = os.umask(0o022)
+    try:
+        assert main(["dataset", "pairs", str(data), "--out", str(tmp_path / "x.csv")]) == 0
+    finally:
+        os.umask(umask)
+    assert (tmp_path / "x.csv").stat().st_mode & 0o777 == 0o644
+
+
+def test_a_dataset_that_is_a_file_is_not_called_missing(tmp_path, capsys):
+    """It was refused as "no such dataset folder", with the file right there."""
+    (tmp_path / "data.zip").write_bytes(b"x")
+    assert main(["dataset", "pairs", str(tmp_path / "data.zip"), "--out", str(tmp_path / "x.csv")]) == 2
+    assert capsys.readouterr().err.startswith(f"animeid: error: {tmp_path / 'data.zip'}: a file, not a dataset folder")

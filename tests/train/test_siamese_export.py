@@ -125,6 +125,28 @@ def test_export_of_a_folder_that_is_not_a_model(tmp_path, capsys):
     assert "not a trained model folder" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("damage, message", [
+    ("[]", "corrupt (no 'arch' object"),
+    ('{"arch": {"kind": "siamese"}}', "corrupt (no 'arch' object, or no 'input' object"),
+    ("folder", "cannot be read (Is a directory)"),
+])
+def test_export_of_a_model_json_of_another_shape(trained, tmp_path, capsys, damage, message):
+    """Valid JSON without the model's keys (edited by hand, another tool's file), or a folder named
+    model.json, failed as a KeyError, TypeError or IsADirectoryError traceback."""
+    import shutil
+
+    model = tmp_path / "m"
+    shutil.copytree(trained[0], model)
+    (model / "model.json").unlink()
+    if damage == "folder":
+        (model / "model.json").mkdir()
+    else:
+        (model / "model.json").write_text(damage)
+    assert main(["export", str(model), "--name", "damaged"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"animeid: error: {model / 'model.json'}: {message}") and err.count("\n") == 1
+
+
 def test_checkpoint_from_another_architecture(trained, data, tmp_path):
     from animeid.train.siamese_training import train_siamese
 

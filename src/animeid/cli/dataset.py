@@ -60,12 +60,16 @@ def run_frames(args) -> int:
 
 def run_pairs(args) -> int:
     from animeid.errors import AnimeidError
+    from animeid.number_checks import whole
+    from animeid.output_folders import check_output_folder
     from animeid.train.pairs_csv import write_pairs_csv
 
+    whole(args.seed, "--seed", 0)  # numpy refuses a negative seed with a traceback
     if args.out.is_dir():
         raise AnimeidError(f"--out {args.out}: is a folder; give the CSV file to write")
     if args.out.exists() and not args.force:
         raise AnimeidError(f"--out {args.out}: exists; pass --force to replace it")
+    check_output_folder(args.out.parent, "--out")  # a path under a file, a read-only place
     r = write_pairs_csv(args.data, args.out, args.balanced, args.seed)
     print(f"{r['out']}: {r['same_class_pairs']:,} same-class (0) and {r['different_class_pairs']:,} "
           f"different-class (1) pairs from {r['images']} images in {r['classes']} classes")

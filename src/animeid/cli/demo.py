@@ -33,6 +33,8 @@ def build_demo_library(folder: Path, extra: Path | None) -> Path:
     if not link.exists():
         os.symlink(bundled_clip(), link)
     if extra is not None:
+        if extra.exists() and not extra.is_dir():  # as `animeid index` says it: "no such folder" misled
+            raise AnimeidError(f"{extra}: a library is a folder of <Title>/<video files>, not a file")
         if not extra.is_dir():
             raise AnimeidError(f"{extra}: no such library folder")
         for title in sorted(p for p in extra.iterdir() if p.is_dir()):

@@ -149,12 +149,16 @@ def _checked(name: str, value, where: str):
 def _read_toml(path: Path) -> dict:
     import tomllib
 
+    if path.is_dir():  # "no such config file" misled: the folder is right there
+        raise AnimeidError(f"{path}: a folder, not a config file")
     if not path.is_file():
         raise AnimeidError(f"{path}: no such config file")
     try:
         data = tomllib.loads(path.read_text())
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise AnimeidError(f"{path}: not valid TOML ({exc})") from None
+    except OSError as exc:
+        raise AnimeidError(f"{path}: cannot read ({exc.strerror or exc})") from None
     section = data.get("serve", data)
     if not isinstance(section, dict):
         raise AnimeidError(f"{path}: 'serve' must be a table ([serve]), got {section!r}")

@@ -11,9 +11,17 @@ import math
 from animeid.errors import AnimeidError
 from animeid.number_checks import finite, whole
 
+MAX_SEED = 2**32 - 1   # as the genre commands; torch refuses seeds past 64 bits
+MAX_DIM = 65536        # 50 times the backbone's 1280 features: more is a typo
+MAX_VIEWS = 100        # every view of every image is cached: more is a typo, or runs out of memory
 
-def _int_at_least(value, low: int, flag: str) -> None:
+
+def _int_at_least(value, low: int, flag: str, high: int | None = None) -> None:
+    """`high` is checked apart, so a value below `low` keeps the message the docs show. Without it,
+    a huge --seed, --dim or --views overflowed inside torch, as a traceback."""
     whole(value, flag, low)
+    if high is not None:
+        whole(value, flag, low, high)
 
 
 def _positive(value, flag: str) -> None:
@@ -30,7 +38,7 @@ def check_trainer_cfg(cfg) -> None:
     _int_at_least(cfg.steps_per_epoch, 1, "--steps-per-epoch")
     _int_at_least(cfg.checkpoint_every, 1, "--checkpoint-every")
     _int_at_least(cfg.step_every, 0, "--step-every")
-    _int_at_least(cfg.seed, 0, "--seed")
+    _int_at_least(cfg.seed, 0, "--seed", MAX_SEED)
     _positive(cfg.lr, "--lr")
     _in_range(cfg.momentum, 0.0, 1.0, "momentum")
     _in_range(cfg.weight_decay, 0.0, math.inf, "weight_decay")
@@ -45,10 +53,10 @@ def check_trainer_cfg(cfg) -> None:
 
 def check_siamese_cfg(cfg) -> None:
     check_trainer_cfg(cfg.trainer)
-    _int_at_least(cfg.dim, 1, "--dim")
+    _int_at_least(cfg.dim, 1, "--dim", MAX_DIM)
     _positive(cfg.margin, "--margin")
     _int_at_least(cfg.freeze_blocks, 0, "--freeze-blocks")
-    _int_at_least(cfg.augmented_views, 0, "--views")
+    _int_at_least(cfg.augmented_views, 0, "--views", MAX_VIEWS)
     _int_at_least(cfg.warmup_epochs, 0, "--warmup-epochs")
     _in_range(cfg.val_fraction, 0.0, 1.0, "--val-fraction")
     _int_at_least(cfg.classes_per_batch, 2, "classes_per_batch")
@@ -61,7 +69,7 @@ def check_siamese_cfg(cfg) -> None:
 def check_classifier_cfg(cfg) -> None:
     check_trainer_cfg(cfg.trainer)
     _int_at_least(cfg.freeze_blocks, 0, "--freeze-blocks")
-    _int_at_least(cfg.augmented_views, 0, "--views")
+    _int_at_least(cfg.augmented_views, 0, "--views", MAX_VIEWS)
     _in_range(cfg.val_fraction, 0.0, 1.0, "--val-fraction")
     _int_at_least(cfg.batch_size, 1, "batch_size")
     _positive(cfg.head_lr_multiplier, "head_lr_multiplier")

@@ -29,6 +29,8 @@ MANIFEST_FIELDS = ["split", "title", "image", "source", "seconds", "phash", "lap
 
 def scan_videos(videos: Path, extensions=IndexCfg.video_extensions) -> dict[str, list[Path]]:
     videos = Path(videos)
+    if videos.exists() and not videos.is_dir():  # "no such folder" misled: the file is right there
+        raise AnimeidError(f"{videos}: a file, not a folder (expected VIDEOS/<Title>/<video files>)")
     if not videos.is_dir():
         raise AnimeidError(f"{videos}: no such folder (expected VIDEOS/<Title>/<video files>)")
     titles = {}
@@ -131,6 +133,8 @@ def check_frames_cfg(cfg: FramesCfg) -> None:
 
     finite(cfg.test_fraction, "--test-fraction", 0.0, 1.0, hi_open=True)
     finite(cfg.fps, "--fps", lo=0.0, lo_open=True)
+    # a rate near the float limit overflowed the decoder's sampling grid: a traceback, not a message
+    finite(cfg.fps, "--fps", hi=1000.0, why=" (no video has more frames a second)")
     finite(cfg.min_laplacian_var, "--min-sharpness", lo=0.0, why=" (0 keeps every frame)")
     whole(cfg.duplicate_bits, "--duplicate-bits", 0, 64)
     whole(cfg.seed, "--seed", 0)

@@ -29,6 +29,8 @@ class LabelledImages:
 def split_folder(data: Path, split: str) -> Path | None:
     """`DATA/<split>` when the dataset has splits; `DATA` itself stands for the train split."""
     data = Path(data)
+    if data.exists() and not data.is_dir():  # "no such folder" misled: the file is right there
+        raise AnimeidError(f"{data}: a file, not a dataset folder (DATA/<class>/ or DATA/train/<class>/)")
     if not data.is_dir():
         raise AnimeidError(f"{data}: no such dataset folder")
     if (data / split).is_dir():

@@ -41,9 +41,17 @@ def read_model_meta(folder: Path) -> dict:
         raise AnimeidError(f"{folder}: not a trained model folder (needs model.json and model.pt; "
                            "make one with `animeid train siamese|classifier`)")
     try:
-        return json.loads((folder / "model.json").read_text())
-    except json.JSONDecodeError as exc:
+        meta = json.loads((folder / "model.json").read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise AnimeidError(f"{folder / 'model.json'}: corrupt ({exc})") from None
+    except OSError as exc:  # a folder named model.json
+        raise AnimeidError(f"{folder / 'model.json'}: cannot be read ({exc.strerror or exc})") from None
+    # valid JSON without these (edited by hand, another tool's file) failed as a KeyError traceback
+    if not (isinstance(meta, dict) and isinstance(meta.get("arch"), dict) and isinstance(meta.get("input"), dict)
+            and {"input_size", "mean", "std"} <= meta["input"].keys()):
+        raise AnimeidError(f"{folder / 'model.json'}: corrupt (no 'arch' object, or no 'input' object with "
+                           "input_size, mean and std); train the model again")
+    return meta
 
 
 def load_embedding_branch(folder: Path):

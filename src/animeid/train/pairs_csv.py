@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from animeid.errors import AnimeidError
+from animeid.output_folders import give_default_mode
 from animeid.train.image_folders import scan_labelled_folder, split_folder
 
 
@@ -58,18 +59,22 @@ def write_pairs_csv(data: Path, out: Path, balanced: bool = False, seed: int = 0
     if folder is None:
         raise AnimeidError(f"{data}: no train split (expected {data}/train/<class>/ or {data}/<class>/)")
     images = scan_labelled_folder(folder)
-    rng = np.random.default_rng(seed)
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".tmp", dir=out.parent)
+    if out.resolve() in {p.resolve() for p in images.paths}:  # --force would replace a picture by the CSV
+        raise AnimeidError(f"--out {out}: is one of the dataset's images; write the CSV elsewhere")
+    rng = np.random.default_rng(seed)
     counts = [0, 0]
-    try:
+    tmp = None
+    try:  # a folder that cannot hold files (/proc, a full disk) fails here, not only in the writes
+        out.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(suffix=".tmp", dir=out.parent)
         with os.fdopen(fd, "w", newline="") as f:
             w = csv.writer(f)
             w.writerow(["image_a", "image_b", "label"])
             for i, j, y in _pairs(images.labels, balanced, rng):
                 w.writerow([images.paths[i], images.paths[j], y])
                 counts[y] += 1
+        give_default_mode(tmp)
         os.replace(tmp, out)
     except OSError as exc:
         if exc.errno in (errno.ENOSPC, errno.EDQUOT):
@@ -77,7 +82,7 @@ def write_pairs_csv(data: Path, out: Path, balanced: bool = False, seed: int = 0
                                "use --balanced or free space") from None
         raise AnimeidError(f"cannot write {out}: {exc.strerror or exc}") from None
     finally:
-        if os.path.exists(tmp):
+        if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
     return {"out": str(out), "images": len(images), "classes": len(images.classes),
             "same_class_pairs": counts[0], "different_class_pairs": counts[1]}
