@@ -88,3 +88,33 @@ def test_eval_on_a_bad_manifest_is_one_line(tmp_path, gallery_db, capsys, manife
     assert main(["eval", "--train", str(root), "--quiet"]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"animeid: error: {root}/{expected}") and err.count("\n") == 1
+
+
+def test_a_newline_in_an_image_name_does_not_split_its_error_line(gallery_db, tmp_path, capsys):
+    """A file name may hold a newline: printed as it was, one error read as two lines."""
+    bad = tmp_path / "two\nlines.png"
+    bad.write_bytes(b"\x89PNG nope")
+    capsys.readouterr()
+    assert main(["identify", str(bad), "--db", str(gallery_db)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"animeid: error: {tmp_path}/two\\nlines.png: not a readable image") and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("key, value", [("features", "{}"), ("scoring", "[]"), ("dim", "7"), ("dim", '"x"'),
+                                        ("calibration", '"x"'), ("scoring", '{"neighbours": -1}'),
+                                        ("scoring", '{"neighbours": 8, "per_class": 0.5}')])
+def test_a_gallery_with_damaged_settings_is_a_one_line_error(gallery_db, tmp_path, capsys, key, value):
+    """Valid SQLite whose stored settings are not what they should be failed as a KeyError,
+    TypeError or ValueError traceback, some only at the first answer."""
+    conn = sqlite3.connect(str(gallery_db / "gallery.sqlite"))
+    with conn:
+        conn.execute("UPDATE meta SET value=? WHERE key=?", (value, key))
+    conn.close()
+    image = tmp_path / "g" / "red" / "0.png"
+    capsys.readouterr()
+    for argv in (["identify", str(image), "--db", str(gallery_db)],
+                 ["enroll", str(tmp_path / "g"), "--db", str(gallery_db), "--quiet"]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"animeid: error: {gallery_db}: damaged gallery (its settings in gallery.sqlite: ")
+        assert err.count("\n") == 1

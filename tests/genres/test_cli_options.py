@@ -30,6 +30,7 @@ def _error(capsys, code) -> str:
     (["--C", "-1"], "--C -1.0: must be a finite number > 0"),
     (["--C", "nan"], "--C nan"),
     (["--search", "-1"], "--search -1"),
+    (["--search", "99999999999999999999"], "--search 99999999999999999999: at most 1000 trials"),
     (["--knn-weight", "2"], "--knn-weight 2.0: must be in [0, 1]"),
     (["--knn-weight", "-1"], "--knn-weight -1.0: must be in [0, 1]"),
     (["--confidence", "2"], "--confidence 2.0: must be in [0, 1]"),

@@ -103,11 +103,18 @@ def check_folds(n_folds) -> int:
     return n_folds
 
 
+# each trial is an inner cross-validation (seconds to a minute): more than this is a typo, which
+# used to run until killed
+MAX_SEARCH_TRIALS = 1000
+
+
 def check_search(trials) -> int:
     from animeid.errors import AnimeidError
 
     if isinstance(trials, bool) or not isinstance(trials, int) or trials < 0:
         raise AnimeidError(f"--search {trials}: must be 0 (no search) or a positive number of trials")
+    if trials > MAX_SEARCH_TRIALS:
+        raise AnimeidError(f"--search {trials}: at most {MAX_SEARCH_TRIALS} trials")
     return trials
 
 

@@ -16,7 +16,7 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
-from animeid.errors import AnimeidError, BadImage
+from animeid.errors import AnimeidError, BadImage, IncompatibleIndex
 from animeid.file_names import shown
 from animeid.recognize.calibration import Calibration, calibrate, class_scores
 from animeid.recognize.config import FeatureRecipe, GalleryCfg
@@ -133,9 +133,20 @@ class Recognizer:
             cfg = replace(cfg or GalleryCfg(), recipe=recipe, **scoring)
             rec = cls(gallery, cfg)
             rec.features.check_compatible(stored)
+            rec.calibration  # read now, as the rest: a damaged one failed at the first answer
+            if gallery.dim != rec.features.dim:
+                raise ValueError(f"vectors of {gallery.dim} values, but its embedders give {rec.features.dim}")
+            for name in ("neighbours", "per_class"):   # below 1, every score came out nan
+                value = getattr(rec.cfg, name)
+                if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                    raise ValueError(f"scoring {name} is {value!r}, not a whole number >= 1")
         except AnimeidError as exc:  # e.g. its embedder is no longer registered: say which gallery
             gallery.close()
             raise type(exc)(f"{folder}: {exc}") from None
+        except (KeyError, TypeError, ValueError) as exc:  # its settings were damaged: a traceback, at first use
+            gallery.close()
+            raise IncompatibleIndex(f"{folder}: damaged gallery (its settings in {DB_FILE}: {type(exc).__name__}: "
+                                    f"{exc}); enrol the images again into a new --db") from None
         return rec
 
     @classmethod
