@@ -11,6 +11,7 @@ and reports requests/s, p50/p99 latency, errors, and the server's peak resident 
 
     python bench/api_load.py                      # 16 clients, 30 s
     python bench/api_load.py --clients 32 --seconds 60 --db my-index
+    python bench/api_load.py --no-frames          # the server answering from the index alone
 
 Traffic only ever goes to 127.0.0.1, every loop is bounded in time, and the server is stopped at the end.
 """
@@ -170,13 +171,15 @@ async def hammer(url: str, method: str, bodies: list[bytes] | None, clients: int
             "error_kinds": errors}
 
 
-def start_server(db: Path, port: int, workers: int | None) -> subprocess.Popen:
+def start_server(db: Path, port: int, workers: int | None, frames: bool = True) -> subprocess.Popen:
     import httpx
 
     cmd = [sys.executable, "-m", "animeid.cli.main", "serve", "--db", str(db), "--port", str(port),
            "--log-level", "warning"]
     if workers:
         cmd += ["--workers", str(workers)]
+    if not frames:
+        cmd += ["--no-frames"]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -201,6 +204,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--queries", type=int, default=16, help="distinct query images (and clips)")
     p.add_argument("--clip-seconds", type=float, default=15.0,
                    help="duration of the clip load phase (0: skip it)")
+    p.add_argument("--no-frames", action="store_true",
+                   help="serve with --no-frames: answers from the index alone, no decoding around them")
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
     if args.clients < 1 or args.seconds <= 0 or args.seconds > 600:
@@ -218,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
         bodies = query_images(video, args.queries)
         clips = query_clips(video, args.queries) if args.clip_seconds > 0 else []
         port = free_port()
-        server = start_server(db, port, args.workers)
+        server = start_server(db, port, args.workers, frames=not args.no_frames)
         base = f"http://127.0.0.1:{port}"
         try:
             watch = MemoryWatch(server.pid)
@@ -240,11 +245,12 @@ def main(argv: list[str] | None = None) -> int:
     report = {"baseline_single_client_search": single, "baseline_health": health, "search_load": load,
               "clip_search_load": clip_load,
               "server_rss_idle_mb": round(idle_rss / 2**20, 1), "server_rss_peak_mb": round(peak / 2**20, 1),
-              "server_pool": pool, "db": str(args.db) if args.db else "demo (Big Buck Bunny)"}
+              "server_pool": pool, "db": str(args.db) if args.db else "demo (Big Buck Bunny)",
+              "frame_placement": not args.no_frames}
     if args.json:
         print(json.dumps(report, indent=2))
     else:
-        print(f"index: {report['db']}")
+        print(f"index: {report['db']}; frame placement {'on' if report['frame_placement'] else 'off (--no-frames)'}")
         print(f"{'phase':34s} {'clients':>7s} {'req/s':>8s} {'p50 ms':>8s} {'p99 ms':>8s} {'errors':>7s}")
         phases = [("baseline: POST /search, 1 client", single), ("baseline: GET /health", health),
                   ("load: POST /search", load)] + ([("load: POST /search, 2 s GIF clips", clip_load)] if clip_load else [])
