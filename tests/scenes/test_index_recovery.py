@@ -90,6 +90,32 @@ def test_a_factory_that_cannot_update_by_id_is_refused_before_anything_is_writte
     assert not db.exists()
 
 
+def test_an_hnsw_index_from_before_the_refusal_says_so_and_keeps_answering(tmp_path, capsys, monkeypatch):
+    """An index built with --factory HNSW32 before such factories were refused: a re-run that must
+    drop a deleted file died with a FAISS traceback, after the store had already forgotten the
+    file's entries. Now it is one line, the store keeps them, and searches still answer."""
+    import animeid.scenes.index as index_module
+
+    lib = tmp_path / "lib"
+    write_clip(lib / "Alpha" / "Alpha - 01.mp4", [1, 2])
+    write_clip(lib / "Beta" / "Beta - 01.mp4", [5, 6])
+    db = tmp_path / "db"
+    with monkeypatch.context() as m:   # the check this index predates
+        m.setattr(index_module, "check_factory", lambda factory, cfg: None)
+        assert main(["index", str(lib), "--db", str(db), "--factory", "HNSW32", "--no-progress"]) == 0
+    capsys.readouterr()
+    entries = Index.load(db).store.count_entries()
+    (lib / "Beta" / "Beta - 01.mp4").unlink()
+    assert main(["index", str(lib), "--db", str(db), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "cannot drop the vectors of changed or deleted files" in err
+    assert "index the library into a new --db" in err and err.count("\n") == 1
+    index = Index.load(db)
+    assert index.store.count_entries() == entries                 # nothing forgotten
+    alpha = frames_at(lib / "Alpha" / "Alpha - 01.mp4", [0.7])[0]
+    assert index.search(alpha, k=1)[0].title == "Alpha"
+
+
 def test_an_untrained_index_says_so_and_takes_another_factory(tmp_path, capsys):
     lib = _one_file_library(tmp_path / "lib")
     db = tmp_path / "db"

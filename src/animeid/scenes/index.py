@@ -240,6 +240,7 @@ class Index:
             self.vectors.add(vectors, ids)
 
     def delete_file(self, file_id: int) -> int:
+        self.vectors.check_removable()   # before the store forgets the file's entries
         ids = self.store.delete_file(file_id)
         self.vectors.remove(ids)
         return len(ids)

@@ -76,7 +76,24 @@ class VectorIndex:
         ids = np.ascontiguousarray(np.asarray(list(ids), dtype=np.int64))
         if len(ids) == 0:
             return 0
-        return int(self.index.remove_ids(_faiss().IDSelectorBatch(ids)))
+        try:
+            return int(self.index.remove_ids(_faiss().IDSelectorBatch(ids)))
+        except RuntimeError as exc:
+            raise self._not_removable(exc) from None
+
+    def check_removable(self) -> None:
+        """Raise before anything else changes when this index cannot drop vectors by id: an index
+        built with HNSW or NSG before `check_factory` refused them (removing an id that cannot exist
+        changes nothing where removal works)."""
+        try:
+            self.index.remove_ids(_faiss().IDSelectorBatch(np.array([-1], dtype=np.int64)))
+        except RuntimeError as exc:
+            raise self._not_removable(exc) from None
+
+    def _not_removable(self, exc: RuntimeError) -> IncompatibleIndex:
+        return IncompatibleIndex(f"index {self.factory!r} cannot drop the vectors of changed or deleted files "
+                                 f"({str(exc).strip().split(': ')[-1][:80]}); index the library into a new --db "
+                                 "with Flat, SQ8, PQ<m> or IVF<n>,... (this one still answers searches)")
 
     def update_problem(self) -> str | None:
         """Why vectors could not be added and removed here by id, or None. Re-indexing removes the
@@ -86,11 +103,12 @@ class VectorIndex:
         if isinstance(self.index, faiss.IndexIDMap2) and isinstance(
                 faiss.downcast_index(self.index.index), (faiss.IndexIDMap, faiss.IndexIDMap2)):
             return "it holds an IDMap of its own, which refuses the ids animeid adds"
+        zero = np.zeros(1, np.int64)
         try:
-            self.remove([0])
+            self.index.remove_ids(faiss.IDSelectorBatch(zero))
             if self.is_trained:
-                self.add(np.zeros((1, self.dim), np.float32), np.zeros(1, np.int64))
-                self.remove([0])
+                self.index.add_with_ids(np.zeros((1, self.dim), np.float32), zero)
+                self.index.remove_ids(faiss.IDSelectorBatch(zero))
         except RuntimeError as exc:
             return f"FAISS cannot add or remove its vectors by id ({str(exc).strip().split(': ')[-1][:80]})"
         return None
