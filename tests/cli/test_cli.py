@@ -129,6 +129,23 @@ def test_a_newline_in_a_name_does_not_split_an_error_line(lib_and_db, tmp_path, 
     assert err.startswith("animeid: error: ") and "Odd\\nTitle/ep\\n1.mp4" in err and err.count("\n") == 1
 
 
+def test_a_newline_in_a_title_or_file_name_keeps_each_answer_on_one_line(tmp_path, capsys):
+    """Answers on stdout are read line by line as well: a title folder or file name holding a
+    newline printed one answer over two lines."""
+    from tests.videos import write_clip
+
+    video = write_clip(tmp_path / "lib" / "Odd\nTitle" / "Odd - 01\n.mp4", [3, 4])
+    db = tmp_path / "db"
+    assert main(["index", str(tmp_path / "lib"), "--db", str(db), "--no-progress"]) == 0
+    shot = tmp_path / "shot\n.png"
+    Image.fromarray(frames_at(video, [0.7])[0]).save(shot, format="PNG")
+    capsys.readouterr()
+    assert main(["search", str(shot), "--db", str(db), "--k", "1", "--no-frames"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"{tmp_path}/shot\\n.png" and len(lines) == 2
+    assert "Odd\\nTitle ep 1" in lines[1] and lines[1].endswith("Odd\\nTitle/Odd - 01\\n.mp4")
+
+
 def test_an_empty_argument_is_refused_before_anything_runs(tmp_path, monkeypatch, capsys):
     """An unset shell variable: "" would be taken as the current folder and indexed."""
     monkeypatch.chdir(tmp_path)

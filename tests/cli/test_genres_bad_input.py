@@ -231,3 +231,13 @@ def test_a_newline_in_a_poster_name_does_not_split_its_error_line(colour_model, 
     assert main(["genres", "predict", str(bad), "--model", str(colour_model)]) == 1
     err = capsys.readouterr().err
     assert err.startswith(f"animeid: error: {tmp_path}/two\\nlines.jpg: not a readable image") and err.count("\n") == 1
+
+
+def test_a_newline_in_a_poster_name_keeps_its_answer_on_one_line(colour_model, tmp_path, capsys, cache,
+                                                                  monkeypatch):
+    monkeypatch.setenv("ANIMEID_CACHE", str(cache))
+    poster = write_png(tmp_path / "blue.png", COLOURS["Drama"], seed=8).rename(tmp_path / "two\nlines.png")
+    capsys.readouterr()
+    assert main(["genres", "predict", str(poster), "--model", str(colour_model)]) == 0
+    (line,) = capsys.readouterr().out.splitlines()
+    assert line.startswith(f"{tmp_path}/two\\nlines.png: ")

@@ -118,3 +118,12 @@ def test_a_gallery_with_damaged_settings_is_a_one_line_error(gallery_db, tmp_pat
         err = capsys.readouterr().err
         assert err.startswith(f"animeid: error: {gallery_db}: damaged gallery (its settings in gallery.sqlite: ")
         assert err.count("\n") == 1
+
+
+def test_a_newline_in_an_image_name_keeps_its_answer_on_one_line(gallery_db, tmp_path, capsys):
+    shot = tmp_path / "two\nlines.png"
+    shot.write_bytes((tmp_path / "g" / "red" / "0.png").read_bytes())
+    capsys.readouterr()
+    assert main(["identify", str(shot), "--db", str(gallery_db), "--k", "1"]) == 0
+    (line,) = capsys.readouterr().out.splitlines()
+    assert line.startswith(f"{tmp_path}/two\\nlines.png: ")

@@ -124,7 +124,7 @@ def run_predict(args) -> int:
                 print(f"animeid: error: {one_line(r['error'])}", file=sys.stderr)
             else:
                 top = ", ".join(f"{g['genre']} {g['score']:.2f}" for g in r["genres"][:5])
-                print(f"{r['image']}: {', '.join(r['predicted'])}   (top: {top})")
+                print(one_line(f"{r['image']}: {', '.join(r['predicted'])}   (top: {top})"))
     return 1 if any(r["error"] for r in results) else 0
 
 

@@ -223,7 +223,7 @@ def _print_human(item: dict) -> None:
     for g in groups:
         where = f" face {g['box']}" if g.get("box") else ""
         answers = ", ".join(f"{r['label']} ({r['score']:.2f})" for r in g["results"])
-        print(f"{item['image']}{where}: {answers}")
+        print(one_line(f"{item['image']}{where}: {answers}"))   # one line per answer, whatever a name holds
 
 
 def configure_eval(p: argparse.ArgumentParser) -> None:

@@ -188,12 +188,14 @@ def run_search(args) -> int:
                 continue
             clip = item.get("clip")
             n = clip and clip["frames"]
-            print(item["image"] + (f"  (clip: {n} frame{'s' * (n != 1)} over {clip['seconds']:.1f} s)" if clip else ""))
+            # one line per answer, whatever a file or title name holds (a reader goes line by line)
+            print(one_line(item["image"]) + (f"  (clip: {n} frame{'s' * (n != 1)} over {clip['seconds']:.1f} s)"
+                                             if clip else ""))
             for r in item["results"]:
                 ep = "" if r["episode"] is None else f" ep {r['episode']}"
                 where = (f"starts at {_clock(r['at'])}, {r['frames']}/{clip['frames']} frames agree" if clip else
                          f"at {_clock(r['at'])} ({_clock(r['from'])}-{_clock(r['to'])})")
-                print(f"  {r['similarity']:.3f}  {r['title']}{ep}  {where}  {r['file']}")
+                print(one_line(f"  {r['similarity']:.3f}  {r['title']}{ep}  {where}  {r['file']}"))
             if not item["results"]:
                 print("  (no match)")
     return 1 if failed else 0
