@@ -56,3 +56,15 @@ def test_a_plan_with_an_impossible_shard_count_is_damaged(tmp_path, shards):
     (tmp_path / "shards.json").write_text(json.dumps({"shards": shards, "embedder": "efficientnet-lite0"}))
     with pytest.raises(AnimeidError, match=f"shards.json is damaged \\(it plans {shards} shards, not 1 to 4096\\)"):
         read_plan(tmp_path)
+
+
+def test_plan_on_a_plain_index_names_the_mistake(scene_db, tmp_path):
+    """`--shards` added to a re-run of an index built without it: "not empty and holds no shard
+    plan" did not say that the folder is an index, nor what to do."""
+    import shutil
+
+    db = tmp_path / "db"
+    shutil.copytree(scene_db, db)
+    with pytest.raises(AnimeidError, match="holds an index built without --shards; re-run without --shards"):
+        write_plan(db, 2, "efficientnet-lite0")
+    assert not (db / "shards.json").exists()

@@ -60,6 +60,11 @@ def write_plan(db: Path, shards: int, embedder: str) -> None:
         return
     # other machines may be creating their shards (or this plan) at the same moment
     if db.exists() and any(not p.name.startswith("shard") for p in db.iterdir()):
+        from animeid.scenes.index import Index
+
+        if Index.is_index(db):   # the likeliest mistake: --shards added to a re-run of a plain index
+            raise AnimeidError(f"{db}: holds an index built without --shards; re-run without --shards, or "
+                               "give a new --db for a sharded index")
         raise AnimeidError(f"{db}: folder is not empty and holds no shard plan; refusing to write")
     db.mkdir(parents=True, exist_ok=True)
     tmp = plan.with_suffix(".tmp")
