@@ -157,6 +157,22 @@ def test_checkpoint_from_another_architecture(trained, data, tmp_path):
         train_siamese(data, out, replace(TINY, dim=8), log=lambda s: None)
 
 
+def test_export_of_a_model_whose_files_disagree_says_to_train_again(trained, tmp_path, capsys):
+    """model.json from one run beside model.pt from another: the message told the user to pass
+    --restart or use another --out folder, options `export` does not have."""
+    import shutil
+
+    model = tmp_path / "m"
+    shutil.copytree(trained[0], model)
+    meta = json.loads((model / "model.json").read_text())
+    meta["arch"]["dim"] = 8
+    (model / "model.json").write_text(json.dumps(meta))
+    assert main(["export", str(model), "--name", "mixed"]) == 2
+    err = capsys.readouterr().err
+    assert "another architecture" in err and err.rstrip().endswith(
+        "model.json and model.pt do not belong together; train the model again") and "--restart" not in err
+
+
 def test_class_with_one_image(tmp_path, capsys):
     data = write_image_classes(tmp_path / "d", classes=2, per_class=3)
     for p in list((data / "class1").iterdir())[1:]:

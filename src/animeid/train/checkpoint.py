@@ -35,8 +35,10 @@ def save_checkpoint(state: dict, path: Path) -> Path:
     return path
 
 
-def load_checkpoint(path: Path, arch: dict | None = None) -> dict:
-    """Load a checkpoint, refusing one made for a different architecture."""
+def load_checkpoint(path: Path, arch: dict | None = None,
+                    remedy: str = "use another --out folder or pass --restart") -> dict:
+    """Load a checkpoint, refusing one made for a different architecture; `remedy` is what the
+    user can do about that (a training run can start over; an exported model cannot)."""
     import torch
 
     path = Path(path)
@@ -50,5 +52,5 @@ def load_checkpoint(path: Path, arch: dict | None = None) -> dict:
         theirs = ", ".join(f"{k}={v}" for k, v in sorted(state["arch"].items()))
         ours = ", ".join(f"{k}={v}" for k, v in sorted(arch.items()))
         raise AnimeidError(f"{path} was saved for another architecture ({theirs}), this run is ({ours}); "
-                           "use another --out folder or pass --restart")
+                           f"{remedy}")
     return state

@@ -64,7 +64,8 @@ def load_embedding_branch(folder: Path):
 
     meta = read_model_meta(folder)
     arch = meta["arch"]
-    state = load_checkpoint(Path(folder) / "model.pt", arch)
+    state = load_checkpoint(Path(folder) / "model.pt", arch,
+                            remedy="model.json and model.pt do not belong together; train the model again")
     net = lite_network(arch["backbone"], pretrained=False)
     if arch["kind"] == "siamese":
         model = SiameseNet(net, arch["freeze_blocks"], arch["dim"])
