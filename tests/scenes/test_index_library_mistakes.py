@@ -129,6 +129,7 @@ def test_an_index_whose_exported_embedder_is_gone_fails_once_naming_it(tmp_path,
     err = capsys.readouterr().err.strip()
     assert err.count("animeid: error:") == 1 and str(db) in err
     assert "unknown embedder 'my-export'" in err and "animeid export" in err and "ANIMEID_EMBEDDERS" in err
+    assert err.startswith(f"animeid: error: {db}: the embedder it was built with cannot be used (unknown embedder")
     with pytest.raises(AnimeidError, match=str(db)):
         Index.load(db).embedder
 

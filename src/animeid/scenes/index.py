@@ -269,7 +269,7 @@ class Index:
             except IncompatibleIndex:
                 raise
             except AnimeidError as exc:   # the embedder is gone or damaged: the index is not at fault
-                raise AnimeidError(f"{self.folder}: built with {exc}") from None
+                raise AnimeidError(f"{self.folder}: the embedder it was built with cannot be used ({exc})") from None
         return self._embedder
 
     def titles(self) -> list[dict]:
