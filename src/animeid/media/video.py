@@ -178,21 +178,28 @@ def _miniature(frame) -> np.ndarray:
     return frame.to_ndarray(format="gray", width=32, height=18).astype(np.float32)
 
 
-def decode_from(container, stream, t: float, start_pts: int, tb: float) -> Iterator:
-    """Decoded frames from the keyframe at or before second `t` on. Containers without an index
-    (MPEG-TS, M2TS) seek by estimating a byte position and can land seconds *after* `t`, or past the
-    last frame; when nothing or a frame past `t` comes first, decoding starts again from the
-    beginning of the stream."""
+def decode_from(container, stream, t: float) -> Iterator[tuple[float | None, object]]:
+    """(second it is shown at, or None without a timestamp; frame) of the decoded frames from the
+    keyframe at or before second `t` on. Containers without an index (MPEG-TS, M2TS) seek by
+    estimating a byte position and can land seconds *after* `t`, or past the last frame; when
+    nothing or a frame past `t` comes first, decoding starts again from the beginning of the stream."""
+    tb = float(stream.time_base)
+    start_pts = stream.start_time or 0
+
+    def seconds(frame) -> float | None:
+        return (frame.pts - start_pts) * tb if frame.pts is not None else None
+
     container.seek(int(t / tb) + start_pts, stream=stream, backward=True, any_frame=False)
     frames = container.decode(stream)
     first = next(frames, None)
-    if first is None or (first.pts is not None and (first.pts - start_pts) * tb > t + 1e-6):
+    if first is None or (first.pts is not None and seconds(first) > t + 1e-6):
         container.seek(0)   # the container's own start: a seek to the stream's first pts can overshoot too
         frames = container.decode(stream)
         first = next(frames, None)
     if first is not None:
-        yield first
-        yield from frames
+        yield seconds(first), first
+        for frame in frames:
+            yield seconds(frame), frame
 
 
 def frame_at(path: Path, t: float, short_side: int | None = None) -> np.ndarray:
@@ -200,11 +207,9 @@ def frame_at(path: Path, t: float, short_side: int | None = None) -> np.ndarray:
     container = _open(path)
     try:
         stream = container.streams.video[0]
-        tb = float(stream.time_base)
-        start_pts = stream.start_time or 0
         best = None
-        for frame in decode_from(container, stream, t, start_pts, tb):
-            ft = (frame.pts - start_pts) * tb if frame.pts is not None else 0.0
+        for ft, frame in decode_from(container, stream, t):
+            ft = 0.0 if ft is None else ft
             if ft > t + 1e-6 and best is not None:
                 break
             best = frame
@@ -267,16 +272,13 @@ def grey_frames_between(path: Path, start: float, end: float, width: int, fps: f
     try:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
-        tb = float(stream.time_base)
-        start_pts = stream.start_time or 0
         times, frames, decoded = [], [], 0.0
         size = None
         next_t = start
-        for frame in decode_from(container, stream, max(start, 0.0), start_pts, tb):
+        for t, frame in decode_from(container, stream, max(start, 0.0)):
             decoded += frame.width * frame.height
             if decoded > max_decoded_pixels:
                 return None
-            t = (frame.pts - start_pts) * tb if frame.pts is not None else None
             if t is None or t < next_t - 1e-6:
                 continue
             if t > end + 1e-6:

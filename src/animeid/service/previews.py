@@ -71,8 +71,6 @@ def scene_clip_mp4(video: Path, t0: float, t1: float, short_side: int, out: Path
     try:
         stream = src.streams.video[0]
         stream.thread_type = "AUTO"
-        tb = float(stream.time_base)
-        start_pts = stream.start_time or 0
         rate = Fraction(float(stream.average_rate or stream.guessed_rate or 12)).limit_denominator(1001)
         rate = min(rate, Fraction(30))
         codec = _video_encoder()
@@ -80,8 +78,8 @@ def scene_clip_mp4(video: Path, t0: float, t1: float, short_side: int, out: Path
             ost = None
             n = 0
             next_t = t0
-            for frame in decode_from(src, stream, t0, start_pts, tb):
-                ft = (frame.pts - start_pts) * tb if frame.pts is not None else next_t
+            for ft, frame in decode_from(src, stream, t0):
+                ft = next_t if ft is None else ft
                 if ft + 1e-6 < next_t:
                     continue
                 if ft > t1:
