@@ -110,6 +110,7 @@ def run_train(args) -> int:
 
 def run_predict(args) -> int:
     from animeid.cli.stdin_input import check_stdin_once
+    from animeid.cli.error_line import print_error
     from animeid.file_names import one_line
     from animeid.genres.genre_model import GenreModel
 
@@ -121,7 +122,7 @@ def run_predict(args) -> int:
     else:  # as `search`: answers on stdout, one `animeid: error:` line per bad input on stderr
         for r in results:
             if r["error"]:
-                print(f"animeid: error: {one_line(r['error'])}", file=sys.stderr)
+                print_error(r["error"])
             else:
                 top = ", ".join(f"{g['genre']} {g['score']:.2f}" for g in r["genres"][:5])
                 print(one_line(f"{r['image']}: {', '.join(r['predicted'])}   (top: {top})"))

@@ -52,13 +52,14 @@ def _unavailable(name: str, exc: ImportError):
 
 
 def main(argv: list[str] | None = None) -> int:
-    from animeid.file_names import escape_undecodable, one_line
+    from animeid.cli.error_line import print_error
+    from animeid.file_names import escape_undecodable
 
     escape_undecodable(sys.stdout, sys.stderr)
     argv = sys.argv[1:] if argv is None else list(argv)
     if "" in argv:
         # `animeid index "$LIB" --db idx` with LIB unset would index the current folder ("" is ".")
-        print(f"animeid: error: argument {argv.index('') + 1} is empty (an unset shell variable?)", file=sys.stderr)
+        print_error(f"argument {argv.index('') + 1} is empty (an unset shell variable?)")
         return 2
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -68,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except AnimeidError as exc:
-        print(f"animeid: error: {one_line(str(exc))}", file=sys.stderr)
+        print_error(str(exc))
         return 2
     except KeyboardInterrupt:
         print("animeid: interrupted; everything committed so far is kept", file=sys.stderr)

@@ -213,11 +213,12 @@ def run_identify(args) -> int:
 def _print_human(item: dict) -> None:
     """Answers on stdout, errors on stderr as `animeid search` prints them, so a pipeline reading
     the answers never takes an error line for one."""
+    from animeid.cli.error_line import print_error
     from animeid.file_names import one_line
 
     if item["error"]:
         message = item["error"].removeprefix(f"{item['image']}: ")  # errors about a file name it
-        print(f"animeid: error: {one_line(item['image'])}: {one_line(message)}", file=sys.stderr)
+        print_error(f"{item['image']}: {message}")
         return
     groups = item.get("faces") or [{"box": None, "results": item.get("results", [])}]
     for g in groups:

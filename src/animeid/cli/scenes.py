@@ -7,6 +7,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+from animeid.cli.error_line import print_error
 from animeid.file_names import one_line
 
 
@@ -104,14 +105,14 @@ def _run_sharded_index(args, cfg) -> int:
             for warning in report.warnings:
                 print(f"animeid: warning: {warning}", file=sys.stderr)
             for err in report.failed.values():
-                print(f"animeid: error: {one_line(err)}", file=sys.stderr)
+                print_error(err)
         status = 1 if any(r.failed for r in reports) else 0
     else:
         status = max((_print_index_report(r, False) for r in reports), default=0)
     for failure in failures:
         if failure.traceback:  # a bug, not a bad input: shown as main() would show it
             print(failure.traceback, end="", file=sys.stderr)
-        print(f"animeid: error: {one_line(str(failure))}", file=sys.stderr)
+        print_error(str(failure))
     return 1 if failures else status
 
 
@@ -126,7 +127,7 @@ def _print_index_report(report, as_json: bool) -> int:
     for warning in report.warnings:
         print(f"animeid: warning: {warning}", file=sys.stderr)
     for path, err in report.failed.items():
-        print(f"animeid: error: {one_line(err)}", file=sys.stderr)
+        print_error(err)
     return 1 if report.failed else 0
 
 
@@ -184,7 +185,7 @@ def run_search(args) -> int:
     else:
         for item in out:
             if item["error"]:
-                print(f"animeid: error: {one_line(item['error'])}", file=sys.stderr)
+                print_error(item["error"])
                 continue
             clip = item.get("clip")
             n = clip and clip["frames"]
