@@ -92,7 +92,7 @@ class VectorIndex:
 
     def _not_removable(self, exc: RuntimeError) -> IncompatibleIndex:
         return IncompatibleIndex(f"index {self.factory!r} cannot drop the vectors of changed or deleted files "
-                                 f"({str(exc).strip().split(': ')[-1][:80]}); index the library into a new --db "
+                                 f"({_faiss_reason(exc)}); index the library into a new --db "
                                  "with Flat, SQ8, PQ<m> or IVF<n>,... (this one still answers searches)")
 
     def update_problem(self) -> str | None:
@@ -110,7 +110,7 @@ class VectorIndex:
                 self.index.add_with_ids(np.zeros((1, self.dim), np.float32), zero)
                 self.index.remove_ids(faiss.IDSelectorBatch(zero))
         except RuntimeError as exc:
-            return f"FAISS cannot add or remove its vectors by id ({str(exc).strip().split(': ')[-1][:80]})"
+            return f"FAISS cannot add or remove its vectors by id ({_faiss_reason(exc)})"
         return None
 
     def search(self, queries: np.ndarray, k: int, nprobe: int | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -191,3 +191,8 @@ def _supports_ids(index) -> bool:
         return faiss.extract_index_ivf(index) is not None
     except RuntimeError:
         return False
+
+
+def _faiss_reason(exc: RuntimeError) -> str:
+    """The last clause of a FAISS error, without the C++ file and line it comes with."""
+    return str(exc).strip().split(": ")[-1][:80]
