@@ -219,20 +219,3 @@ def run_info(args) -> int:
     print(json.dumps(open_index(args.db).info(), ensure_ascii=False, indent=2))
     return 0
 
-
-def configure_embedders(p: argparse.ArgumentParser) -> None:
-    p.set_defaults(func=run_embedders)
-
-
-def run_embedders(args) -> int:
-    from animeid.errors import AnimeidError
-    from animeid.features.registry import get_embedder_cfg, list_embedders
-
-    for name in list_embedders():
-        try:
-            cfg = get_embedder_cfg(name)
-        except AnimeidError as exc:  # one damaged folder must not hide the others
-            print(f"{name:24s} BROKEN: {exc}")
-            continue
-        print(f"{name:24s} input {cfg.input_size:>4d}px  dim {cfg.dim:>5d}  metric {cfg.metric}")
-    return 0
