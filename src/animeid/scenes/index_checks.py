@@ -6,7 +6,7 @@ from pathlib import Path
 
 from animeid.config import EmbedderCfg
 from animeid.errors import AnimeidError, IncompatibleIndex
-from animeid.store.vectors import VectorIndex
+from animeid.store.vectors import VectorIndex, faiss_reason
 
 
 def check_factory(factory: str, cfg: EmbedderCfg) -> None:
@@ -16,7 +16,7 @@ def check_factory(factory: str, cfg: EmbedderCfg) -> None:
         problem = VectorIndex(cfg.dim, factory, cfg.metric).update_problem()
     except RuntimeError as exc:
         raise AnimeidError(f"--factory {factory!r} is not a FAISS index-factory string for {cfg.dim}-d "
-                           f"vectors ({str(exc).strip().splitlines()[-1][:160]})") from None
+                           f"vectors ({faiss_reason(exc)})") from None
     if problem:
         raise AnimeidError(f"--factory {factory!r}: {problem}; an index adds vectors by id and drops those "
                            "of changed or deleted files: use Flat, SQ8, PQ<m> or IVF<n>,Flat")

@@ -59,7 +59,7 @@ class VectorIndex:
                 self.index.train(self._check(vectors))
             except RuntimeError as exc:
                 raise IncompatibleIndex(f"index {self.factory!r} cannot be trained on {len(vectors)} vectors "
-                                        f"({str(exc).splitlines()[0][:120]}); add more video or use 'Flat'") from None
+                                        f"({faiss_reason(exc)}); add more video or use 'Flat'") from None
 
     def add(self, vectors: np.ndarray, ids: np.ndarray) -> None:
         vectors = self._check(vectors)
@@ -92,7 +92,7 @@ class VectorIndex:
 
     def _not_removable(self, exc: RuntimeError) -> IncompatibleIndex:
         return IncompatibleIndex(f"index {self.factory!r} cannot drop the vectors of changed or deleted files "
-                                 f"({_faiss_reason(exc)}); index the library into a new --db "
+                                 f"({faiss_reason(exc)}); index the library into a new --db "
                                  "with Flat, SQ8, PQ<m> or IVF<n>,... (this one still answers searches)")
 
     def update_problem(self) -> str | None:
@@ -110,7 +110,7 @@ class VectorIndex:
                 self.index.add_with_ids(np.zeros((1, self.dim), np.float32), zero)
                 self.index.remove_ids(faiss.IDSelectorBatch(zero))
         except RuntimeError as exc:
-            return f"FAISS cannot add or remove its vectors by id ({_faiss_reason(exc)})"
+            return f"FAISS cannot add or remove its vectors by id ({faiss_reason(exc)})"
         return None
 
     def search(self, queries: np.ndarray, k: int, nprobe: int | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -193,6 +193,6 @@ def _supports_ids(index) -> bool:
         return False
 
 
-def _faiss_reason(exc: RuntimeError) -> str:
-    """The last clause of a FAISS error, without the C++ file and line it comes with."""
-    return str(exc).strip().split(": ")[-1][:80]
+def faiss_reason(exc: RuntimeError) -> str:
+    """The last clause of a FAISS error, without the C++ function, file and line it comes with."""
+    return str(exc).strip().splitlines()[-1].split(": ")[-1][:160]
