@@ -74,3 +74,23 @@ def test_new_folders_and_the_demos_own_index_are_fine(scene_db, scene_library, t
     _check_db_is_the_demos(scene_db, scene_library)                    # an index of this very library
     with pytest.raises(AnimeidError, match="not of the demo library"):
         _check_db_is_the_demos(scene_db, tmp_path / "library")
+
+
+def test_a_library_named_once_is_not_kept_by_later_demos(tmp_path):
+    """`demo --library DIR` linked DIR's titles into the cached demo library for good: every later
+    demo (with or without --library, any --db) indexed and answered with them too."""
+    from animeid.cli.demo import DEMO_TITLE, build_demo_library
+
+    mine = tmp_path / "mine"
+    for title in ("Alpha", "Beta"):
+        (mine / title).mkdir(parents=True)
+    other = tmp_path / "other"
+    (other / "Gamma").mkdir(parents=True)
+    home = tmp_path / "home"
+    lib = build_demo_library(home, mine)
+    assert sorted(p.name for p in lib.iterdir()) == ["Alpha", "Beta", DEMO_TITLE]
+    assert (lib / "Alpha").resolve() == (mine / "Alpha").resolve()
+    assert sorted(p.name for p in build_demo_library(home, other).iterdir()) == [DEMO_TITLE, "Gamma"]
+    assert [p.name for p in build_demo_library(home, None).iterdir()] == [DEMO_TITLE]
+    assert (lib / DEMO_TITLE / f"{DEMO_TITLE} - 01.mp4").is_file()
+    assert (mine / "Alpha").is_dir() and (other / "Gamma").is_dir()     # the user's folders are untouched

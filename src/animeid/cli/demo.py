@@ -23,26 +23,30 @@ def bundled_clip() -> Path:
 
 
 def build_demo_library(folder: Path, extra: Path | None) -> Path:
-    """A library of links: the bundled clip as one title, plus the titles of `extra`."""
+    """A library of links: the bundled clip as one title, plus the titles of `extra` for this run
+    only. Links to the titles of an earlier run's `--library` are removed, or every later demo
+    would keep indexing (and answering with) a library the user named once."""
     from animeid.errors import AnimeidError
 
+    if extra is not None:
+        if extra.exists() and not extra.is_dir():  # as `animeid index` says it: "no such folder" misled
+            raise AnimeidError(f"{extra}: a library is a folder of <Title>/<video files>, not a file")
+        if not extra.is_dir():
+            raise AnimeidError(f"{extra}: no such library folder")
     lib = folder / "library"
     title_dir = lib / DEMO_TITLE
     title_dir.mkdir(parents=True, exist_ok=True)
     link = title_dir / f"{DEMO_TITLE} - 01.mp4"
     if not link.exists():
         os.symlink(bundled_clip(), link)
-    if extra is not None:
-        if extra.exists() and not extra.is_dir():  # as `animeid index` says it: "no such folder" misled
-            raise AnimeidError(f"{extra}: a library is a folder of <Title>/<video files>, not a file")
-        if not extra.is_dir():
-            raise AnimeidError(f"{extra}: no such library folder")
-        for title in sorted(p for p in extra.iterdir() if p.is_dir()):
-            target = lib / title.name
-            if target.is_symlink() and target.resolve() != title.resolve():
-                target.unlink()
-            if not target.exists():
-                os.symlink(title.resolve(), target, target_is_directory=True)
+    wanted = {} if extra is None else {p.name: p.resolve() for p in extra.iterdir() if p.is_dir()}
+    for target in lib.iterdir():
+        if target.is_symlink() and (target.name not in wanted or target.resolve() != wanted[target.name]):
+            target.unlink()   # only links this function made: the demo's own title is a real folder
+    for name, title in sorted(wanted.items()):
+        target = lib / name
+        if not target.exists():
+            os.symlink(title, target, target_is_directory=True)
     return lib
 
 
