@@ -40,11 +40,15 @@ def _three_floats(text: str) -> tuple[float, float, float]:
 
 def run_list(args) -> int:
     from animeid.errors import AnimeidError
-    from animeid.features.registry import get_embedder_cfg, list_embedders
+    from animeid.features.cache import embedders_dir
+    from animeid.features.registry import create_embedder, get_embedder_cfg, has_size_record, list_embedders
 
     for name in list_embedders():
         try:
             cfg = get_embedder_cfg(name)
+            folder = embedders_dir() / name
+            if folder.is_dir() and not has_size_record(folder):
+                create_embedder(name, threads=1)   # a folder from before sizes were recorded: load it
         except AnimeidError as exc:  # one damaged folder must not hide the others
             print(f"{name:24s} BROKEN: {exc}")
             continue

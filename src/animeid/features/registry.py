@@ -90,9 +90,24 @@ def user_embedder_cfg(folder: Path) -> EmbedderCfg:
     if not sane:
         raise _damaged(folder, f"{path} has an implausible config (input_size {cfg.input_size!r}, dim {cfg.dim!r}, "
                                f"metric {cfg.metric!r})")
-    if not (folder / "model.onnx").is_file():
-        raise _damaged(folder, f"{folder / 'model.onnx'} is missing")
+    model = folder / "model.onnx"
+    if not model.is_file():
+        raise _damaged(folder, f"{model} is missing")
+    registered = meta.get("onnx_bytes")
+    if isinstance(registered, int) and model.stat().st_size != registered:
+        # a size check costs nothing, so listing and every use catch a truncated or swapped graph
+        raise _damaged(folder, f"{model} is {model.stat().st_size} bytes, {registered} when it was registered "
+                               "(truncated or replaced)")
     return cfg
+
+
+def has_size_record(folder: Path) -> bool:
+    """Whether `folder/embedder.json` records the graph's size (embedders registered since it did);
+    older folders can only be checked by loading the graph."""
+    try:
+        return isinstance(json.loads((Path(folder) / "embedder.json").read_text()).get("onnx_bytes"), int)
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def list_embedders() -> list[str]:
@@ -175,7 +190,9 @@ def register_onnx_embedder(name: str, onnx_file: Path, cfg: EmbedderCfg, extra: 
     try:
         tmp.mkdir()
         shutil.copyfile(onnx_file, tmp / "model.onnx")
-        (tmp / "embedder.json").write_text(json.dumps({"cfg": cfg.to_dict(), **(extra or {})}, indent=2))
+        size = (tmp / "model.onnx").stat().st_size
+        (tmp / "embedder.json").write_text(json.dumps({"cfg": cfg.to_dict(), **(extra or {}), "onnx_bytes": size},
+                                                      indent=2))
         if force and (folder.exists() or folder.is_symlink()):
             old = root / f".{name}-old-{uuid.uuid4().hex[:8]}"
             os.rename(folder, old)
