@@ -38,6 +38,9 @@ def test_search_multipart_raw_and_local_path_answer_like_the_cli(client, scene_d
     answers = [
         client.post("/search?k=3", files={"image": ("shot.jpg", alpha2_jpeg, "image/jpeg")}),
         client.post("/search?k=3", content=alpha2_jpeg, headers={"content-type": "image/jpeg"}),
+        # what `curl --data-binary @shot.jpg` sends: the raw image labelled as a form
+        client.post("/search?k=3", content=alpha2_jpeg,
+                    headers={"content-type": "application/x-www-form-urlencoded"}),
         client.post("/search", params={"k": 3, "url": str(shot)}),
         client.post("/search", params={"k": 3, "url": shot.as_uri()}),
     ]
@@ -73,7 +76,7 @@ def test_search_options_k_title_and_cut_borders(client, alpha2_jpeg):
     ({"content": b""}, 400, "no image"),
     ({"content": b"definitely not an image"}, 400, "not a readable image"),
     ({"files": {"image": ("empty.jpg", b"", "image/jpeg")}}, 400, "empty"),
-    ({"data": {"note": "no file"}, "files": {}}, 400, "no image"),
+    ({"data": {"note": "no file"}, "files": {}}, 400, "a form was sent, not an image"),
     ({"params": {"url": "https://example.com/a.jpg"}}, 400, "no outgoing requests"),
     ({"params": {"url": "relative/shot.jpg"}}, 400, "absolute"),
     ({"params": {"url": "/nonexistent/shot.jpg"}}, 404, "no such file"),
@@ -242,3 +245,11 @@ def test_a_bug_is_a_json_500_without_traceback(make_settings, alpha2_jpeg):
         r = c.post("/search", content=alpha2_jpeg)
     _is_json_error(r, 500, "internal error (KeyError)")
     assert "Traceback" not in r.text and "internal detail" not in r.text
+
+
+def test_a_real_form_is_told_to_use_the_query_string(client, tmp_path):
+    """`curl -d url=/x.jpg` sends a form: its fields are not read, and the answer says where they go."""
+    r = client.post("/search", content=b"url=%2Ftmp%2Fx.jpg&k=3",
+                    headers={"content-type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 400 and "a form was sent, not an image" in r.json()["error"]
+    assert "?url=/local/path (as a query parameter)" in r.json()["error"]

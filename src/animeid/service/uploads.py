@@ -75,12 +75,23 @@ async def _read_images(request: Request, url: str | None, settings: ServiceSetti
                 raise ApiError(400, f"uploaded file {f.filename or ''!r} is empty (0 bytes)")
             out.append(data)
         return out
-    if content_type.startswith("application/x-www-form-urlencoded"):
-        raise ApiError(400, NO_IMAGE)
     body = await request.body()
     if not body:
         raise ApiError(400, NO_IMAGE)
+    if content_type.startswith("application/x-www-form-urlencoded") and _looks_like_form(body):
+        # `curl -d url=/x.jpg`: form fields are not read, and decoding them as an image would only
+        # say "not a readable image"
+        raise ApiError(400, f"a form was sent, not an image; {NO_IMAGE[len('no image: '):]} (as a query "
+                            "parameter)")
+    # `curl --data-binary @shot.jpg` labels the raw bytes as a form: they are still the image
     return [body]
+
+
+def _looks_like_form(body: bytes) -> bool:
+    """Printable ASCII with a `name=value` in it: what a form encodes to. Image and video files
+    start with binary magic bytes (PNG, JPEG, GIF, WebP, MP4...), so they never look like this."""
+    head = body[:512]
+    return b"=" in head and all(32 <= b < 127 for b in head)
 
 
 async def read_image(request: Request, url: str | None, settings: ServiceSettings) -> bytes | Path:
