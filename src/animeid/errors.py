@@ -22,13 +22,19 @@ class IncompatibleIndex(AnimeidError):
 
 
 @contextmanager
-def errors_naming(internal: str, shown: str) -> Iterator[None]:
+def errors_naming(internal: str, shown: str, leading_only: bool = False) -> Iterator[None]:
     """An AnimeidError raised inside whose message names `internal` (a temporary file, the
     `<N bytes>` an upload is described as) names `shown` instead: what the user gave (`-`,
-    "uploaded clip"), since the internal name means nothing to them."""
+    "uploaded clip"), since the internal name means nothing to them. `leading_only` renames only
+    a message's leading `internal: `, for names (like `-`) that also occur in ordinary words."""
     try:
         yield
     except AnimeidError as exc:
-        if internal not in str(exc):
+        message = str(exc)
+        if leading_only:
+            if not message.startswith(f"{internal}: "):
+                raise
+            raise type(exc)(shown + message[len(internal):]) from None
+        if internal not in message:
             raise
-        raise type(exc)(str(exc).replace(internal, shown)) from None
+        raise type(exc)(message.replace(internal, shown)) from None

@@ -150,6 +150,21 @@ def test_identify_reads_a_file_named_dash_given_as_dot_slash_dash(tmp_path, monk
     assert main(["identify", "./-", "--db", str(db), "--json"]) == 0
     (answer,) = json.loads(capsys.readouterr().out)
     assert answer["error"] is None and answer["results"][0]["label"] == "blue"
+    assert answer["image"] == "./-"          # as typed: "-" would name standard input
+
+
+def test_a_broken_file_named_dash_is_named_as_typed(tmp_path, monkeypatch, capsys, lib_and_db):
+    """The answer and the error said "-" (standard input) for `./-`: Path("./-") is "-"."""
+    _, scene_db = lib_and_db
+    gallery = tmp_path / "gdb"
+    assert enrol(_colour_gallery(tmp_path / "g"), gallery) == 0
+    (tmp_path / "-").write_bytes(b"not a picture")
+    monkeypatch.chdir(tmp_path)
+    for argv in (["identify", "./-", "--db", str(gallery), "--json"], ["search", "./-", "--db", str(scene_db), "--json"]):
+        capsys.readouterr()
+        assert main(argv) == 1
+        (answer,) = json.loads(capsys.readouterr().out)
+        assert answer["image"] == "./-" and answer["error"].startswith("./-: not a readable image"), answer
 
 
 def test_a_pipe_named_like_a_file_is_read_whole_first(lib_and_db, tmp_path):

@@ -153,9 +153,8 @@ def _check_embedder(rec, embedder: str | None, db: Path) -> None:
 
 
 def configure_identify(p: argparse.ArgumentParser) -> None:
-    from animeid.cli.stdin_input import path_or_stdin
-
-    p.add_argument("images", nargs="+", type=path_or_stdin, metavar="IMAGE",
+    # kept as typed: a Path would shorten `./-` (a file named -) to `-` in the answer
+    p.add_argument("images", nargs="+", metavar="IMAGE",
                    help="pictures; - reads one from standard input (./- is a file named -)")
     p.add_argument("--db", type=Path, required=True, help="gallery folder made by `animeid enroll`")
     p.add_argument("--k", type=int, default=5, help="answers per image, 'unknown' included (default 5)")

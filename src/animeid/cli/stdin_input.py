@@ -18,13 +18,9 @@ MAX_STDIN_BYTES = 256 * 1024 * 1024
 
 def is_stdin(item) -> bool:
     """Only the string `-` itself: a file named `-` is still reachable as `./-` (which `Path`
-    would shorten to `-`, so an argument parsed as a Path never means standard input)."""
+    would shorten to `-`: inputs are kept as the strings typed, and a Path never means standard
+    input)."""
     return isinstance(item, str) and item == STDIN
-
-
-def path_or_stdin(text: str):
-    """argparse type for inputs that are paths: `-` stays the string, anything else a Path."""
-    return text if text == STDIN else Path(text)
 
 
 def check_stdin_once(inputs: list) -> None:
@@ -83,7 +79,9 @@ def query_source(item: str, clips: bool = True) -> Iterator[tuple[object, bool]]
     elif is_stream(item):
         data, name = read_stream(item), str(item)
     else:
-        yield item, clips and is_clip(item)
+        # the loaders name a file as `Path` normalises it: `./-` would read as standard input
+        with errors_naming(str(Path(item)), str(item), leading_only=True):
+            yield item, clips and is_clip(item)
         return
     suffix = clip_suffix(data) if clips else None
     if suffix is None:
