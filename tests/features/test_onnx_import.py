@@ -137,3 +137,19 @@ def test_mean_option_must_be_three_numbers(tmp_path, embedders, capsys):
     with pytest.raises(SystemExit) as exc:
         main(["embedders", "add", "x", str(_graph(tmp_path / "g.onnx")), "--mean", "0.5,0.5"])
     assert exc.value.code == 2 and "give three" in capsys.readouterr().err
+
+
+def test_a_real_backbone_added_by_file_embeds_like_the_built_in_one(tmp_path, embedders, rng):
+    """The cached ONNX export of Lite0, added as a user's file with Lite0's normalisation, gives the
+    built-in embedder's vectors: nothing in the import path changes what the graph computes."""
+    from animeid.features.efficientnet_lite import ensure_onnx
+
+    graph, _ = ensure_onnx("efficientnet-lite0")
+    lite0 = get_embedder_cfg("efficientnet-lite0")
+    assert main(["embedders", "add", "lite0-by-file", str(graph), "--mean", ",".join(map(str, lite0.mean)),
+                 "--std", ",".join(map(str, lite0.std))]) == 0
+    cfg = get_embedder_cfg("lite0-by-file")
+    assert (cfg.input_size, cfg.dim) == (224, 1280)       # both read from the graph itself
+    images = [rng.integers(0, 256, (90, 160, 3), dtype=np.uint8) for _ in range(3)]
+    assert np.allclose(create_embedder("lite0-by-file").embed(images), create_embedder("efficientnet-lite0").embed(images),
+                       atol=1e-5)
