@@ -67,7 +67,7 @@ class GenreModel:
         """One result per input, in order; unreadable inputs get `error` instead of aborting the rest.
         `names` are what the caller calls the inputs (`-` for bytes read from standard input, a path
         as typed): results and errors use them rather than `<N bytes>` or the normalised path."""
-        from animeid.errors import BadImage
+        from animeid.errors import BadImage, errors_naming
         from animeid.genres.embeddings import embed_images
         from animeid.media.images import describe, load_image
 
@@ -75,11 +75,14 @@ class GenreModel:
         results: list[dict] = [{"image": n, "genres": [], "predicted": [], "error": None} for n in names]
         ok, decoded = [], []
         for k, src in enumerate(images):
+            # the loader names `src` by `<N bytes>` or by the path as Path normalises it: say `names[k]`
+            internal = str(Path(src)) if isinstance(src, (str, os.PathLike)) else describe(src)
             try:
-                decoded.append(load_image(src))
+                with errors_naming(internal, names[k], leading_only=True):
+                    decoded.append(load_image(src))
                 ok.append(k)
             except BadImage as exc:
-                results[k]["error"] = _renamed(str(exc), src, names[k])
+                results[k]["error"] = str(exc)
         if decoded:
             x = embed_images(decoded, self.cfg.embedders, self.cfg.views)
             for k, r in zip(ok, self.predict_features(x)):
@@ -145,16 +148,6 @@ class GenreModel:
         return cls(cfg, vocabulary, GenrePredictor.from_state(state, cfg),
                    np.asarray(meta["thresholds"], dtype=np.float64), meta["global_threshold"], meta["embedders"],
                    meta.get("info", {}), int(meta.get("max_predicted", 0)))
-
-
-def _renamed(message: str, source, name: str) -> str:
-    """`message` with its leading name of `source` (the image loader's: `<N bytes>`, or the path
-    as `Path` normalises it) replaced by `name`. Only the prefix: a name like `-` also occurs inside
-    the rest of a message."""
-    from animeid.media.images import describe
-
-    internal = str(Path(source)) if isinstance(source, (str, os.PathLike)) else describe(source)
-    return name + message[len(internal):] if message.startswith(f"{internal}: ") else message
 
 
 def current_embedder_cfgs(names: Sequence[str]) -> list[dict]:
