@@ -126,6 +126,17 @@ class SearchCfg:
     def __post_init__(self):
         if any(not 0 < a <= 1 for a in self.zoom_views):
             raise ValueError(f"zoom_views are shares of the picture in (0, 1], got {self.zoom_views}")
+        # counts and sizes that, out of range, gave a PIL traceback or a silently wrong answer
+        whole = {"k": (self.k, 1), "candidates": (self.candidates, 1), "nprobe": (self.nprobe, 1),
+                 "query_short_side": (self.query_short_side, 32), "frame_width": (self.frame_width, 16),
+                 "rerank_max": (self.rerank_max, 1), "refine_top": (self.refine_top, 0)}
+        for name, (value, least) in whole.items():
+            if isinstance(value, bool) or not isinstance(value, int) or value < least:
+                raise ValueError(f"SearchCfg.{name} must be a whole number >= {least}, got {value!r}")
+        for name in ("frame_window_s", "frame_fps", "refine_margin_s", "frame_max_decoded_pixels"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
+                raise ValueError(f"SearchCfg.{name} must be a number above 0, got {value!r}")
 
 
 @dataclass(frozen=True)

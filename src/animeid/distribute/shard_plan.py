@@ -73,6 +73,9 @@ def write_plan(db: Path, shards: int, embedder: str) -> None:
 
 
 def read_plan(db: Path) -> dict:
+    if not (Path(db) / PLAN_FILE).exists() and (Path(db) / "index.json").exists():
+        raise AnimeidError(f"{db}: a plain (unsharded) index, not a sharded one; open it with Index.load, or "
+                           "open_index (which takes either)")
     try:
         data = json.loads((Path(db) / PLAN_FILE).read_text())
         plan = {"shards": int(data["shards"]), "embedder": str(data["embedder"])}

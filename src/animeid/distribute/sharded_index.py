@@ -4,6 +4,7 @@ each shard answers from its own vectors and metadata, and the scenes are merged 
 (`shard_ids`), and `locate` maps one back to its shard, so a server can cut previews from it."""
 from __future__ import annotations
 
+import copy
 import os
 from dataclasses import replace
 from pathlib import Path
@@ -16,7 +17,7 @@ from animeid.media.images import ImageInput
 from animeid.scenes.frame_placement import place_top_scene
 from animeid.scenes.hits import SceneHit
 from animeid.scenes.index import Index
-from animeid.scenes.index_checks import check_title
+from animeid.scenes.index_checks import check_k, check_title
 
 
 class ShardedIndex:
@@ -60,6 +61,7 @@ class ShardedIndex:
     def search(self, image: ImageInput, k: int | None = None, title: str | None = None,
                cfg: SearchCfg | None = None) -> list[SceneHit]:
         cfg = cfg or self.search_cfg
+        k = check_k(k, cfg.k)
         check_title(title, self.shards)
         ready = {n: shard for n, shard in self._by_number.items() if n not in self.untrained}
         if not ready:  # every shard waits for training: let a shard say why
@@ -69,7 +71,7 @@ class ShardedIndex:
                 for h in shard.search_query(query, k, title, cfg)]
         # by the score each shard ranked with: re-sorting by raw similarity would undo the
         # thumbnail re-ranking that orders moments inside a file (a file lives in one shard)
-        ranked = sorted(hits, key=lambda h: -h.order_key)[: k or cfg.k]
+        ranked = sorted(hits, key=lambda h: -h.order_key)[:k]
         return place_top_scene(self, ranked, query.grey, cfg)
 
     def _qualified(self, hit: SceneHit, shard: int) -> SceneHit:
@@ -95,8 +97,10 @@ class ShardedIndex:
         return search_clip(self, path, k, title, cfg)
 
     def with_search(self, **changes) -> "ShardedIndex":
-        self.search_cfg = replace(self.search_cfg, **changes)
-        return self
+        """As `Index.with_search`: a copy sharing the open shards, with other search settings."""
+        other = copy.copy(self)
+        other.search_cfg = replace(self.search_cfg, **changes)
+        return other
 
     def titles(self) -> list[dict]:
         merged: dict[str, dict] = {}

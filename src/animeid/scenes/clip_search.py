@@ -17,6 +17,7 @@ import numpy as np
 
 from animeid.config import ClipCfg, ImageLimits, IndexCfg
 from animeid.errors import BadVideo, errors_naming
+from animeid.scenes.index_checks import check_k
 from animeid.scenes.hits import SceneHit
 
 
@@ -293,7 +294,11 @@ def search_clip(index, path: str | os.PathLike, k: int | None = None, title: str
     """Scenes where the clip at `path` comes from, best first. `index` is an `Index` or a
     `ShardedIndex`: each sampled frame goes through its ordinary `search` (with `search_cfg`,
     default the index's own)."""
+    if not isinstance(path, (str, os.PathLike)) or not str(path):
+        raise BadVideo(f"a clip is searched by its file's path, not {type(path).__name__}: write the bytes to a "
+                       "file first (or give `animeid search` a - to read standard input)")
     cfg, scfg = cfg or ClipCfg(), search_cfg or index.search_cfg
+    check_k(k, scfg.k)
     return search_frames(index, sample_clip(path, cfg, scfg.query_short_side, clip_limits(index)), k, title,
                          cfg, scfg)
 
@@ -320,7 +325,7 @@ def search_frames(index, frames: list[tuple[float, np.ndarray]], k: int | None =
     ranked = vote(per_frame, cfg.agree_s, seconds)
     if ranked and cfg.align_reach_s > 0 and scfg.refine_time:
         ranked = _aligned(index, ranked, frames, [o for o, _ in per_frame], seconds, cfg, scfg)
-    return ClipAnswer(ranked[: k or scfg.k], len(frames), seconds)
+    return ClipAnswer(ranked[:check_k(k, scfg.k)], len(frames), seconds)
 
 
 def _aligned(index, ranked: list[ClipHit], frames: list[tuple[float, np.ndarray]], offsets: list[float],

@@ -7,6 +7,7 @@ write-ahead log and the SQLite metadata.
 """
 from __future__ import annotations
 
+import copy
 import fcntl
 import json
 import os
@@ -22,7 +23,7 @@ from animeid.media.images import ImageInput, load_image
 from animeid.output_folders import refuse_dangling_links
 from animeid.scenes.frame_placement import place_top_scene
 from animeid.scenes.hits import SceneHit
-from animeid.scenes.index_checks import check_factory, check_same_embedder, check_title
+from animeid.scenes.index_checks import check_factory, check_k, check_same_embedder, check_title
 from animeid.scenes.refine import thumbnail
 from animeid.scenes.search import search_scenes
 from animeid.scenes.views import query_views
@@ -298,6 +299,7 @@ class Index:
                cfg: SearchCfg | None = None) -> list[SceneHit]:
         """Scenes most like `image`, best first."""
         cfg = cfg or self.search_cfg
+        check_k(k, cfg.k)
         check_title(title, [self])
         query = self.prepare_query(image, cfg)
         return place_top_scene(self, self.search_query(query, k, title, cfg), query.grey, cfg)
@@ -323,7 +325,7 @@ class Index:
             raise IncompatibleIndex(
                 f"{self.folder}: its {self.store.count_entries()} entries wait for the {self.factory!r} index "
                 "to be trained on more frames; index more video, or re-run `animeid index` with --factory Flat")
-        return search_scenes(self.vectors, self.store, query.embeddings, k or cfg.k, cfg, self._similarity,
+        return search_scenes(self.vectors, self.store, query.embeddings, check_k(k, cfg.k), cfg, self._similarity,
                              query.thumbnail, title)
 
     def _similarity(self, score: float) -> float:
@@ -340,9 +342,11 @@ class Index:
         return search_clip(self, path, k, title, cfg)
 
     def with_search(self, **changes) -> "Index":
-        """Same index, other search settings (e.g. `with_search(query_mirror=False)`)."""
-        self.search_cfg = replace(self.search_cfg, **changes)
-        return self
+        """The same index (sharing its open store and vectors) with other search settings, e.g.
+        `with_search(query_mirror=False)`; this one keeps its own."""
+        other = copy.copy(self)
+        other.search_cfg = replace(self.search_cfg, **changes)
+        return other
 
     def video_path(self, relpath: str) -> Path | None:
         root = self.store.get_meta("library_root")

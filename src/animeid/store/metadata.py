@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from animeid.errors import AnimeidError
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS files (
@@ -73,6 +75,8 @@ class MetadataStore:
 
     def close(self) -> None:
         self.conn.close()
+        # using it afterwards said "sqlite3.ProgrammingError: Cannot operate on a closed database"
+        self.conn = _ClosedConnection(self.path)
 
     def data_version(self) -> int:
         """Changes whenever another connection (another process) commits to this database."""
@@ -174,3 +178,16 @@ class MetadataStore:
 
     def count_entries(self) -> int:
         return int(self.conn.execute("SELECT COUNT(*) FROM entries").fetchone()[0])
+
+
+class _ClosedConnection:
+    """Stands in for the connection of a closed store: any use is one line naming the index."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def __getattr__(self, name):
+        raise AnimeidError(f"{Path(self.path).parent}: this index was closed; load it again (Index.load)")
+
+    def close(self) -> None:   # closing twice is harmless
+        pass
