@@ -60,7 +60,13 @@ class Embedder(ABC):
     def _forward(self, images: Sequence[np.ndarray]) -> np.ndarray:
         """Raw (unnormalised) features for up to `batch_size` images."""
 
-    def embed(self, images: Sequence[np.ndarray]) -> np.ndarray:
+    def embed(self, images: Sequence) -> np.ndarray:
+        """Rows for HxWx3 uint8 RGB arrays; anything else `load_image` reads (a path, a PIL image,
+        bytes, a grey, RGBA or float array) is converted as it would be, never reinterpreted (a
+        float 0-1 array cast to uint8 is a black frame)."""
+        from animeid.media.images import rgb_array
+
+        images = [rgb_array(i) for i in images]
         if len(images) == 0:
             return np.zeros((0, self.dim), dtype=np.float32)
         out = [self._forward(images[i:i + self.batch_size]) for i in range(0, len(images), self.batch_size)]

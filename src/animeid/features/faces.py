@@ -37,11 +37,14 @@ def _animeface():
     return animeface
 
 
-def detect_faces(img: np.ndarray, min_likelihood: float = 0.5) -> list[FaceBox]:
-    """Faces in an RGB uint8 image, most likely first."""
+def detect_faces(img, min_likelihood: float = 0.5) -> list[FaceBox]:
+    """Faces in an image, most likely first. A grey or RGBA array, a path or a PIL image is read
+    as `load_image` reads it: `img[..., :3]` of a grey array kept three columns and found nothing."""
     from PIL import Image
 
-    found = _animeface().detect(Image.fromarray(np.ascontiguousarray(img[..., :3])))
+    from animeid.media.images import rgb_array
+
+    found = _animeface().detect(Image.fromarray(np.ascontiguousarray(rgb_array(img))))
     boxes = [FaceBox(int(f.face.pos.x), int(f.face.pos.y), int(f.face.pos.width), int(f.face.pos.height),
                      float(f.likelihood)) for f in found]
     boxes = [b for b in boxes if b.likelihood >= min_likelihood and b.w > 0 and b.h > 0]

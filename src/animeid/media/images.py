@@ -126,6 +126,14 @@ def _as_array(img) -> np.ndarray:
     return out
 
 
+def rgb_array(image) -> np.ndarray:
+    """`image` as HxWx3 uint8 RGB: such an array as it is (no copy, no limits: the hot path of
+    code that already decoded it), anything else through `load_image`."""
+    if isinstance(image, np.ndarray) and image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3:
+        return image
+    return load_image(image)
+
+
 def load_image(source: ImageInput, limits: ImageLimits = ImageLimits(), short_side: int | None = None) -> np.ndarray:
     """Decode anything image-like into an HxWx3 uint8 RGB array.
 
@@ -136,21 +144,18 @@ def load_image(source: ImageInput, limits: ImageLimits = ImageLimits(), short_si
     from PIL import Image
 
     if isinstance(source, np.ndarray):
-        arr = source
-        if arr.ndim == 2:
-            arr = np.repeat(arr[:, :, None], 3, axis=2)
-        if arr.ndim != 3 or arr.shape[2] not in (3, 4) or arr.size == 0:
-            raise BadImage(f"array of shape {source.shape} is not an RGB image")
-        if arr.dtype != np.uint8:
-            raise BadImage(f"array dtype {arr.dtype} is not uint8")
-        arr = np.ascontiguousarray(arr[:, :, :3])
-        return resize_short_side(arr, short_side) if short_side else arr
+        return _array_to_rgb(source, limits, short_side)
     if isinstance(source, Image.Image):
         return _to_rgb_array(source, limits, short_side)
     if isinstance(source, (bytes, bytearray)):
         data = bytes(source)
         name = describe(source)
     elif isinstance(source, (str, os.PathLike)):
+        if isinstance(source, str) and (not source or re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", source)):
+            # Path() would turn "https://x/a.png" into "https:/x/a.png" and "" into "."
+            raise BadImage("an empty path is not an image" if not source else
+                           f"{source}: a URL; animeid fetches nothing from the network: download the image and "
+                           "give its path")
         path = Path(source)
         if not path.exists():
             raise BadImage(f"{path}: no such file")
@@ -195,6 +200,43 @@ def load_image(source: ImageInput, limits: ImageLimits = ImageLimits(), short_si
         return _to_rgb_array(img, limits, short_side, owned=True)
     except BadImage as exc:
         raise BadImage(f"{name}: {exc}") from None
+
+
+def _array_to_rgb(source: np.ndarray, limits: ImageLimits, short_side: int | None) -> np.ndarray:
+    """An array as the same picture saved to a file would load: the same size limits, float
+    pixels in 0-1 (what most Python imaging code makes) scaled as a float TIFF is, 16-bit
+    pixels by their high byte, and transparency laid over white, not dropped to black."""
+    arr = source
+    if arr.ndim == 2:
+        arr = arr[:, :, None]
+    if arr.ndim != 3 or arr.shape[2] not in (1, 3, 4) or arr.size == 0:
+        raise BadImage(f"array of shape {source.shape} is not an image (HxW, HxWx3 RGB or HxWx4 RGBA)")
+    _check_pixels(arr.shape[1], arr.shape[0], limits)
+    arr = _array_to_uint8(arr)
+    if arr.shape[2] == 4:
+        alpha = arr[:, :, 3:].astype(np.float32) / 255.0
+        arr = np.rint(arr[:, :, :3] * alpha + 255.0 * (1.0 - alpha)).astype(np.uint8)
+    elif arr.shape[2] == 1:
+        arr = np.repeat(arr, 3, axis=2)
+    arr = np.ascontiguousarray(arr[:, :, :3])
+    return resize_short_side(arr, short_side) if short_side else arr
+
+
+def _array_to_uint8(arr: np.ndarray) -> np.ndarray:
+    if arr.dtype == np.uint8:
+        return arr
+    if arr.dtype == np.uint16:
+        return (arr >> 8).astype(np.uint8)
+    if np.issubdtype(arr.dtype, np.floating):
+        if not np.isfinite(arr).all():
+            raise BadImage("float array holds NaN or infinite pixels")
+        low, high = float(arr.min()), float(arr.max())
+        if low >= 0.0 and high <= 1.0:
+            return np.rint(arr * 255.0).astype(np.uint8)
+        if low >= 0.0 and high <= 255.0:
+            return np.rint(arr).astype(np.uint8)
+        raise BadImage(f"float array pixels run from {low:g} to {high:g}; give 0-1 or 0-255")
+    raise BadImage(f"array dtype {arr.dtype} is not an image's (uint8, uint16, or float in 0-1)")
 
 
 def resize_short_side(img: np.ndarray, short_side: int) -> np.ndarray:
