@@ -138,8 +138,7 @@ def test_classical_headline_is_chosen_on_inner_folds_not_on_the_test_rows():
              {"model": "lr", "features": "cnn (frozen Lite0)", "inner_cv_accuracy": 0.90, "test_accuracy": 0.85},
              {"model": "nb", "features": "cnn (frozen Lite0)", "inner_cv_accuracy": 0.70, "test_accuracy": 0.90}]
     assert headline_row(table)["model"] == "lr"
-    nan = float("nan")
-    unscored = [{**r, "inner_cv_accuracy": nan} for r in table]
+    unscored = [{**r, "inner_cv_accuracy": None} for r in table]
     assert headline_row(unscored)["model"] == "lr"  # S2's pairing when no inner fold was possible
 
 
@@ -147,7 +146,7 @@ def test_fitted_methods_report_their_inner_fold_accuracy(rng):
     x, y = blobs(rng, per=15)
     fitted = fit_method("classical:lr", x, y)
     assert 0.9 <= fitted.cv_score <= 1.0
-    assert np.isnan(fit_method("baseline", x, y).cv_score)  # nothing searched
+    assert fit_method("baseline", x, y).cv_score is None  # nothing searched (None: JSON has no NaN)
 
 
 def test_eval_report_path_is_checked_before_evaluating(tmp_path, capsys, monkeypatch):

@@ -251,7 +251,9 @@ def run_eval(args) -> int:
     result = evaluate(args.train, args.method, args.test, args.folds, progress=not args.quiet)
     public = {k: v for k, v in result.items() if not k.startswith("_")}
     if args.json:  # the figures first: a report that fails to write must not lose them
-        print(json.dumps(public, indent=2, ensure_ascii=False, default=str), flush=True)
+        from animeid.evaluate.report import strict_json
+
+        print(strict_json(public), flush=True)
     else:
         _print_eval(args, result)
     if args.report:
@@ -267,15 +269,17 @@ def run_eval(args) -> int:
 
 
 def _print_eval(args, result: dict) -> None:
+    from animeid.evaluate.report import number
+
     m, b = result["metrics"], result["baseline"]
     print(f"data: {result['data']}")
     if "table" in result:
         print(f"{'model':6} {'features':24} {'train acc':>9} {'inner cv':>9} {'test acc':>9} {'fit s':>8}")
         for r in result["table"]:
-            print(f"{r['model']:6} {r['features']:24} {r['train_accuracy']:9.3f} {r['inner_cv_accuracy']:9.3f} "
-                  f"{r['test_accuracy']:9.3f} {r['fit_seconds']:8.2f}")
-    print(f"{args.method}: accuracy {m['accuracy']:.4f}  top-5 {m.get('top5_accuracy', float('nan')):.4f}  "
+            print(f"{r['model']:6} {r['features']:24} {r['train_accuracy']:9.3f} "
+                  f"{number(r['inner_cv_accuracy'], 3):>9} {r['test_accuracy']:9.3f} {r['fit_seconds']:8.2f}")
+    print(f"{args.method}: accuracy {m['accuracy']:.4f}  top-5 {number(m.get('top5_accuracy'), 4)}  "
           f"macro-F1 {m['macro_f1']:.4f}  ({result.get('method_detail', '')})")
-    print(f"baseline: accuracy {b['accuracy']:.4f}  top-5 {b.get('top5_accuracy', float('nan')):.4f}  "
+    print(f"baseline: accuracy {b['accuracy']:.4f}  top-5 {number(b.get('top5_accuracy'), 4)}  "
           f"macro-F1 {b['macro_f1']:.4f}  ({result['baseline_description']})")
     print(f"beats baseline: {'yes' if result['beats_baseline'] else 'NO'}", flush=True)

@@ -105,23 +105,45 @@ def confusion_matrix_png(matrix, labels: Sequence[str], path: Path, title: str =
     return _save(plt, fig, path)
 
 
+# marker shapes, one per group of colours: tab20 has 20 colours, so label 21 is a circle's colour
+# drawn as a triangle rather than a second circle of label 1's colour
+MARKERS = ("o", "^", "s", "D", "v", "P", "X", "*", "<", ">")
+LEGEND_MAX = 40  # above this many labels a legend covers the plot and nobody reads it
+
+
+def label_styles(n: int) -> list[tuple[str, int, str]]:
+    """(colour map name, colour index, marker) per label: distinct (colour, marker) pairs for up
+    to 200 labels (20 colours x 10 markers); beyond that pairs repeat, as they must somewhere."""
+    cmap, size = ("tab20", 20) if n > 10 else ("tab10", 10)
+    return [(cmap, i % size, MARKERS[(i // size) % len(MARKERS)]) for i in range(n)]
+
+
 def scatter_by_label(points, labels: Sequence[str], path: Path, title: str = "") -> Path:
-    """2-D or 3-D points (e.g. a t-SNE of embeddings), one colour per label."""
+    """2-D or 3-D points (e.g. a t-SNE of embeddings), one colour and marker pair per label. Up
+    to 20 labels the legend sits inside; up to LEGEND_MAX it goes beside the plot in small type
+    and columns; above that it is left out (and the figure says so): it would hide the points."""
     import numpy as np
 
     plt = _pyplot()
     pts = np.asarray(points)
     dims = pts.shape[1]
-    fig = plt.figure(figsize=(8, 6.5))
-    ax = fig.add_subplot(111, projection="3d") if dims == 3 else fig.add_subplot(111)
     names = sorted(set(labels), key=str)
-    cmap = plt.get_cmap("tab20" if len(names) > 10 else "tab10")
+    wide = 20 < len(names) <= LEGEND_MAX
+    fig = plt.figure(figsize=(11, 6.5) if wide else (8, 6.5))
+    ax = fig.add_subplot(111, projection="3d") if dims == 3 else fig.add_subplot(111)
     lab = np.asarray(labels, dtype=object)
-    for i, name in enumerate(names):
+    for name, (cmap, colour, marker) in zip(names, label_styles(len(names))):
         sel = lab == name
         coords = [pts[sel, d] for d in range(dims)]
-        ax.scatter(*coords, s=10, color=cmap(i % cmap.N), label=str(name)[:24])
+        ax.scatter(*coords, s=12, color=plt.get_cmap(cmap)(colour), marker=marker, label=str(name)[:24])
     ax.set_title(title)
-    ax.legend(fontsize=7, markerscale=1.5, loc="best")
+    if len(names) <= 20:
+        ax.legend(fontsize=7, markerscale=1.5, loc="best")
+    elif wide:
+        ax.legend(fontsize=6, markerscale=1.2, loc="upper left", bbox_to_anchor=(1.02, 1.0), ncol=2,
+                  borderaxespad=0.0)
+    else:
+        fig.text(0.01, 0.01, f"{len(names)} labels: no legend (more than {LEGEND_MAX}); "
+                 "colour and marker pairs are distinct up to 200 labels", fontsize=7)
     fig.tight_layout()
     return _save(plt, fig, path)

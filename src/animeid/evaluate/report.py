@@ -29,20 +29,26 @@ def _cell(text) -> str:
     return str(text).replace("|", "\\|")
 
 
+def number(value, digits: int) -> str:
+    """A figure as text, or a dash where there is none (no inner folds, no top-k): a report is read
+    by people, who should see "no value", not "nan" or "None"."""
+    return "—" if value is None else f"{value:.{digits}f}"
+
+
 def markdown(result: dict, figures: dict[str, str]) -> str:
     m, b = result["metrics"], result["baseline"]
     k = next((key for key in m if key.startswith("top") and key.endswith("_accuracy")), "top5_accuracy")
     lines = [f"# Recognition report: `{result['method']}`", "",
              f"Data: {result['data']}", f"Method: {result.get('method_detail', '')}", "",
              "| | accuracy | " + k.replace("_", " ") + " | macro-F1 |", "|---|---|---|---|",
-             f"| **{result['method']}** | {m['accuracy']:.4f} | {m.get(k, float('nan')):.4f} | {m['macro_f1']:.4f} |",
-             f"| baseline ({result['baseline_description']}) | {b['accuracy']:.4f} | {b.get(k, float('nan')):.4f} "
+             f"| **{result['method']}** | {m['accuracy']:.4f} | {number(m.get(k), 4)} | {m['macro_f1']:.4f} |",
+             f"| baseline ({result['baseline_description']}) | {b['accuracy']:.4f} | {number(b.get(k), 4)} "
              f"| {b['macro_f1']:.4f} |", ""]
     if "table" in result:
         lines += ["## Classical models (S2's table)", "",
                   "| model | features | train acc | inner-fold acc | test acc | fit time (s) |",
                   "|---|---|---|---|---|---|"]
-        lines += [f"| {r['model']} | {r['features']} | {r['train_accuracy']:.3f} | {r['inner_cv_accuracy']:.3f} "
+        lines += [f"| {r['model']} | {r['features']} | {r['train_accuracy']:.3f} | {number(r['inner_cv_accuracy'], 3)} "
                   f"| {r['test_accuracy']:.3f} | {r['fit_seconds']:.2f} |" for r in result["table"]]
         lines.append("")
     lines += ["## Per class", "", "| label | precision | recall | F1 | support |", "|---|---|---|---|---|"]
@@ -81,9 +87,15 @@ def write_report(result: dict, out: Path, tsne_perplexity: float = 30.0, seed: i
     result.pop("_plot", None)
     result["timings_seconds"] = dict(result["timings_seconds"])
     result["timings_seconds"]["report"] = round(time.perf_counter() - t0, 3)
-    write_text_atomic(out / "report.json", json.dumps(result, indent=2, ensure_ascii=False, default=_jsonable))
+    write_text_atomic(out / "report.json", strict_json(result))
     write_text_atomic(out / "report.md", markdown(result, figures))
     return {"json": out / "report.json", "markdown": out / "report.md", **{v: out / v for v in figures.values()}}
+
+
+def strict_json(result: dict) -> str:
+    """The result as JSON every parser accepts: a missing figure is null, and a NaN or infinity
+    that slips in fails here, loudly, instead of writing a file strict parsers reject."""
+    return json.dumps(result, indent=2, ensure_ascii=False, allow_nan=False, default=_jsonable)
 
 
 def _jsonable(o):

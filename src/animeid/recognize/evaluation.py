@@ -153,8 +153,14 @@ def evaluate_rows(name: str, x: np.ndarray, labels: list[str], splits: list[Spli
         cv.append(fitted.cv_score)
     out = metrics.summary(truth, pred, ranked, cfg.top_k)
     out.update({"train_accuracy": float(np.mean(train_acc)), "fit_seconds": round(fit_s, 3), "chosen": chosen,
-                "inner_cv_accuracy": float(np.mean(cv)), "truth": truth, "pred": pred})
+                "inner_cv_accuracy": _mean_or_none(cv), "truth": truth, "pred": pred})
     return out
+
+
+def _mean_or_none(values: list) -> float | None:
+    """The mean inner-fold accuracy over the splits, or None when some split had no inner folds:
+    a mean over the others would pass for the whole run's."""
+    return None if any(v is None for v in values) else float(np.mean(values))
 
 
 def classical_table(bank: FeatureBank, data: EvalData, models: list[str], cfg: EvalCfg, timer: Timer) -> list[dict]:
@@ -175,7 +181,7 @@ def headline_row(table: list[dict]) -> dict:
     training rows. Taking the best test accuracy of up to 14 rows would let the test set choose and
     flatter the method. Without inner folds (a single-image class), S2's own pairing: logistic
     regression (or the first model) on the CNN features."""
-    scored = [r for r in table if np.isfinite(r["inner_cv_accuracy"])]
+    scored = [r for r in table if r["inner_cv_accuracy"] is not None]
     if scored:
         return max(scored, key=lambda r: r["inner_cv_accuracy"])
     cnn = [r for r in table if r["features"].startswith("cnn")]
@@ -208,7 +214,7 @@ def run_eval(train_dir: Path, method: str, test_dir: Path | None = None, folds: 
             r.pop("_result", None)
         result["table"] = table
         result["method_detail"] = (f"row with the best inner-fold accuracy: {best['model']} on {best['features']}"
-                                   if np.isfinite(best["inner_cv_accuracy"]) else
+                                   if best["inner_cv_accuracy"] is not None else
                                    f"no inner folds possible; S2's pairing: {best['model']} on {best['features']}")
         x_plot = bank.rows(BASELINE_RECIPE)
     elif method in FINETUNE_METHODS:

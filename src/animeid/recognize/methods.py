@@ -28,9 +28,10 @@ class FittedMethod:
     estimator: object
     classes: list
     chosen: dict
-    # mean inner-fold accuracy of the chosen setting (NaN when nothing was searched): the honest
-    # way to pick between fitted methods, since the test rows must not choose
-    cv_score: float = float("nan")
+    # mean inner-fold accuracy of the chosen setting (None when nothing was searched, not NaN, so
+    # reports stay strict JSON): the honest way to pick between fitted methods, since the test rows
+    # must not choose
+    cv_score: float | None = None
 
     def scores(self, x: np.ndarray) -> np.ndarray:
         """(n, n_classes) scores, higher is better, columns in `classes` order."""
@@ -76,7 +77,7 @@ def _search(pipeline, grid: dict, x, y, cfg: EvalCfg):
     if cv is None:
         first = {k: v[0] for k, v in (grid[0] if isinstance(grid, list) else grid).items()}
         pipeline.set_params(**first)
-        return pipeline.fit(x, y), first, float("nan")
+        return pipeline.fit(x, y), first, None
     search = GridSearchCV(pipeline, grid, cv=cv, n_jobs=1, error_score="raise")
     search.fit(x, y)
     return search.best_estimator_, dict(search.best_params_), float(search.best_score_)
@@ -181,7 +182,7 @@ def fit_method(name: str, x: np.ndarray, y: list, cfg: EvalCfg = EvalCfg()) -> F
     if isinstance(grid, list) or any(len(v) > 1 for v in grid.values()):
         fitted, chosen, cv_score = _search(est, grid, x, y, cfg)
     else:
-        fitted, chosen, cv_score = est.fit(x, y), {}, float("nan")
+        fitted, chosen, cv_score = est.fit(x, y), {}, None
     chosen = {k: (type(v).__name__ if not isinstance(v, (int, float, str, type(None))) else v)
               for k, v in chosen.items()}
     return FittedMethod(name, fitted, list(fitted.classes_), chosen, cv_score)
