@@ -14,7 +14,7 @@ import shutil
 import stat
 import time
 from pathlib import Path
-from typing import Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -63,15 +63,24 @@ class GenreModel:
         x = embed_images([load_image(image)], self.cfg.embedders, self.cfg.views)
         return self.predict_features(x)[0]
 
-    def predict_many(self, images: Sequence, names: Sequence[str] | None = None) -> list[dict]:
+    def predict_many(self, images: Iterable, names: Sequence[str] | None = None) -> list[dict]:
         """One result per input, in order; unreadable inputs get `error` instead of aborting the rest.
         `names` are what the caller calls the inputs (`-` for bytes read from standard input, a path
-        as typed): results and errors use them rather than `<N bytes>` or the normalised path."""
-        from animeid.errors import BadImage, errors_naming
+        as typed): results and errors use them rather than `<N bytes>` or the normalised path.
+        `images` may be any iterable (a generator is read once, here); a single image (a path,
+        bytes, an array) is refused rather than read item by item, as is a `names` of another length."""
+        from animeid.errors import AnimeidError, BadImage, errors_naming
         from animeid.genres.embeddings import embed_images
         from animeid.media.images import describe, load_image
 
-        names = [describe(i) for i in images] if names is None else list(names)
+        images = _as_list(images, "images", "use predict(image) for one image")
+        if names is None:
+            names = [describe(i) for i in images]
+        else:
+            names = _as_list(names, "names", "give one name per image")
+            if len(names) != len(images):
+                raise AnimeidError(f"predict_many got {len(images)} image(s) but {len(names)} name(s); "
+                                   "give one name per image, or no names")
         results: list[dict] = [{"image": n, "genres": [], "predicted": [], "error": None} for n in names]
         ok, decoded = [], []
         for k, src in enumerate(images):
@@ -148,6 +157,17 @@ class GenreModel:
         return cls(cfg, vocabulary, GenrePredictor.from_state(state, cfg),
                    np.asarray(meta["thresholds"], dtype=np.float64), meta["global_threshold"], meta["embedders"],
                    meta.get("info", {}), int(meta.get("max_predicted", 0)))
+
+
+def _as_list(items, what: str, hint: str) -> list:
+    """`items` as a list, read once. A string, bytes, path or array is itself iterable, so taken
+    as a list it would be read character by character, byte by byte or row by row: refused."""
+    from animeid.errors import AnimeidError
+
+    single = (str, bytes, bytearray, memoryview, os.PathLike, np.ndarray)
+    if isinstance(items, single) or not hasattr(items, "__iter__"):
+        raise AnimeidError(f"predict_many takes a list of {what}, not a single {type(items).__name__}; {hint}")
+    return list(items)
 
 
 def current_embedder_cfgs(names: Sequence[str]) -> list[dict]:

@@ -22,39 +22,10 @@ from animeid.recognize.calibration import Calibration, calibrate, class_scores
 from animeid.recognize.config import FeatureRecipe, GalleryCfg
 from animeid.recognize.feature_extractor import FeatureExtractor
 from animeid.recognize.gallery import DB_FILE, Gallery, check_label
+from animeid.recognize.image_inputs import check_k, content_digest, image_list, load_source
 
 UNKNOWN = "unknown"
 KINDS = ("title", "character")
-
-
-def _load(source) -> np.ndarray:
-    from animeid.media.images import load_image
-
-    return load_image(source)
-
-
-def _digest(source) -> str | None:
-    """Content hash of an image as given (file bytes, bytes, or pixels), so enrolling the same
-    folder twice adds nothing; None when the source cannot be read (loading reports that)."""
-    import hashlib
-
-    from animeid.features.efficientnet_lite import sha256_file
-
-    h = hashlib.sha256()
-    try:
-        if isinstance(source, np.ndarray):
-            h.update(repr((source.shape, source.dtype.str)).encode())
-            h.update(np.ascontiguousarray(source).tobytes())
-        elif isinstance(source, (bytes, bytearray, memoryview)):
-            h.update(bytes(source))  # the same bytes as a file holding them: an upload matches its file
-        elif hasattr(source, "tobytes") and hasattr(source, "size"):  # a PIL image
-            h.update(repr((source.mode, source.size)).encode())
-            h.update(source.tobytes())
-        else:
-            return sha256_file(source)
-    except (OSError, TypeError, ValueError):
-        return None
-    return h.hexdigest()
 
 
 def check_enrollable(label: str) -> str:
@@ -72,16 +43,11 @@ def _writes(method):
     changes the gallery, so an `animeid enroll` meanwhile is refused instead of interleaved."""
     @functools.wraps(method)
     def locked(self, *args, **kwargs):
+        self._check_open()  # before the lock: a closed recognizer would take it for nothing
         with self.gallery.writing():
             return method(self, *args, **kwargs)
 
     return locked
-
-
-def _check_k(k: int) -> int:
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise AnimeidError(f"k must be a whole number >= 1, not {k!r}")
-    return int(k)
 
 
 class Recognizer:
@@ -94,6 +60,7 @@ class Recognizer:
         self.features = FeatureExtractor(cfg.recipe, batch_size=cfg.batch_size)
         self._calibration_stored: dict | None = None
         self._calibration: Calibration | None = None
+        self._closed = False
 
     @property
     def calibration(self) -> Calibration | None:
@@ -180,10 +147,26 @@ class Recognizer:
         return bool(self.gallery.meta("faces"))
 
     def labels(self) -> dict[str, int]:
+        self._check_open()
         return self.gallery.label_counts()
 
     def close(self) -> None:
+        self._closed = True
         self.gallery.close()
+
+    def _check_open(self) -> None:
+        """After `close` the gallery's database is gone: say so, rather than let SQLite's
+        "Cannot operate on a closed database" surface from deep inside a query."""
+        if self._closed:
+            raise AnimeidError(f"this Recognizer of {self.gallery.folder} was closed; load it again "
+                               "(Recognizer.load) to use it")
+
+    def __enter__(self) -> "Recognizer":
+        self._check_open()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     # -- enrolling -----------------------------------------------------------------------------
     def _prepare(self, img: np.ndarray) -> tuple[np.ndarray, bool]:
@@ -206,8 +189,10 @@ class Recognizer:
         with a warning. Returns how many were stored. `sources` names in-memory images; frames
         of one video should be named `video@seconds` so calibration holds the video out whole.
         An image this label already holds (same content) is skipped, so enrolling a folder again
-        only adds what is new."""
+        only adds what is new. `images` is a list (or any iterable) even for one image: a lone
+        path or bytes is refused, since read item by item it stored nothing and warned per letter."""
         check_enrollable(label)
+        images = image_list(images, "enroll", "give [image] for one")
         warn = warn or (lambda msg: print(f"animeid: warning: {msg}", file=sys.stderr))
         names = list(sources) if sources is not None else None
         self._backfill_digests(label)  # rows of a gallery made before digests
@@ -215,7 +200,7 @@ class Recognizer:
         seen: set[str] = set()
         self.unreadable = 0
         for i, src in enumerate(images):
-            digest = _digest(src)
+            digest = content_digest(src)
             holders = self.gallery.labels_holding(digest) if digest else []
             if label in holders or digest in seen:
                 already += 1
@@ -223,7 +208,7 @@ class Recognizer:
                     progress(1)
                 continue
             try:
-                img, fell_back = self._prepare(_load(src))
+                img, fell_back = self._prepare(load_source(src))
             except BadImage as exc:
                 warn(f"skipped: {exc}")
                 self.unreadable += 1
@@ -275,11 +260,11 @@ class Recognizer:
         candidates = []  # (index into pairs, digest, pixels, stored vector)
         for n, (row_id, source, vector) in enumerate(rows):
             path = Path(source)
-            digest = _digest(path) if path.is_file() else None
+            digest = content_digest(path) if path.is_file() else None
             if digest is None:
                 continue
             try:
-                candidates.append((n, digest, self._prepare(_load(path))[0], vector))
+                candidates.append((n, digest, self._prepare(load_source(path))[0], vector))
             except BadImage:
                 continue
             if len(candidates) == self.cfg.batch_size:
@@ -349,13 +334,25 @@ class Recognizer:
         is the calibrated probability that the label is right; when the best is below the
         gallery's learned threshold the first answer is {"label": "unknown"}. A gallery enrolled
         with faces compares the image's most likely face, as enrolling did."""
-        k = _check_k(k)
-        img, _ = self._prepare(_load(image))
+        self._check_open()
+        k = check_k(k)
+        img, _ = self._prepare(load_source(image))
         return self._answer(self.features.extract([img]), k)[0]
 
     def identify_many(self, images: Iterable, k: int = 5) -> list[list[dict]]:
-        k = _check_k(k)
-        imgs = [self._prepare(_load(i))[0] for i in images]
+        """`identify` for a batch, embedded together. All or nothing: an unreadable image fails
+        the whole call with BadImage naming its position (call `identify` per image, as the CLI
+        does, to get an answer for every readable one). A single image is refused: taken as a
+        list, a path was read character by character."""
+        self._check_open()
+        k = check_k(k)
+        images = image_list(images, "identify_many", "use identify(image) for one")
+        imgs = []
+        for n, image in enumerate(images, 1):
+            try:
+                imgs.append(self._prepare(load_source(image))[0])
+            except BadImage as exc:
+                raise BadImage(f"image {n} of {len(images)}: {exc}") from None
         return self._answer(self.features.extract(imgs), k) if imgs else []
 
     def identify_faces(self, image, k: int = 5) -> tuple[list[dict], bool]:
@@ -363,8 +360,9 @@ class Recognizer:
         identified on its own; the whole image (box None) when no face was found."""
         from animeid.features.faces import face_crops_or_whole
 
-        k = _check_k(k)
-        img = _load(image)
+        self._check_open()
+        k = check_k(k)
+        img = load_source(image)
         crops, boxes, fell_back = face_crops_or_whole(img, self.cfg.face_margin)
         answers = self._answer(self.features.extract(crops), k)
         faces = [{"box": b.box if b is not None else None, "results": r} for b, r in zip(boxes, answers)]
