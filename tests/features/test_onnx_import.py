@@ -153,3 +153,17 @@ def test_a_real_backbone_added_by_file_embeds_like_the_built_in_one(tmp_path, em
     images = [rng.integers(0, 256, (90, 160, 3), dtype=np.uint8) for _ in range(3)]
     assert np.allclose(create_embedder("lite0-by-file").embed(images), create_embedder("efficientnet-lite0").embed(images),
                        atol=1e-5)
+
+
+def test_a_graph_with_its_weights_in_a_side_file_is_refused(tmp_path, embedders, capsys):
+    """CLIP and DINOv2 towers are often saved as model.onnx + model.onnx.data: it loaded beside its
+    data, was registered without it, and then failed at every use as a "damaged" embedder."""
+    model = onnx.load(str(_graph(tmp_path / "whole.onnx")))
+    onnx.save_model(model, str(tmp_path / "split.onnx"), save_as_external_data=True, all_tensors_to_one_file=True,
+                    location="split.onnx.data", size_threshold=0)
+    assert (tmp_path / "split.onnx.data").stat().st_size > 0
+    assert main(["embedders", "add", "split", str(tmp_path / "split.onnx")]) == 2
+    err = capsys.readouterr().err
+    assert "keeps its weights in separate files (ONNX external data)" in err and err.count("\n") == 1
+    assert "split" not in list_embedders()
+    assert main(["embedders", "add", "whole", str(tmp_path / "whole.onnx")]) == 0   # the same graph in one file

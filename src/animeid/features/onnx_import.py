@@ -75,16 +75,38 @@ def _readable_graph_file(path: Path) -> Path:
 
 
 def _load_session(path: Path):
+    """The graph loaded from a copy of the file alone, as it will be registered: a graph that keeps
+    its weights in side files (ONNX external data, usual for large towers) loads beside them, but
+    only `model.onnx` is registered, so it would pass here and fail at every later use."""
+    import shutil
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="animeid-onnx-") as tmp:
+        alone = Path(tmp) / "model.onnx"
+        try:
+            shutil.copyfile(path, alone)
+        except OSError as exc:
+            raise AnimeidError(f"{path}: cannot read ({exc.strerror or exc})") from None
+        try:
+            return _session(alone)
+        except Exception as exc:   # onnxruntime's errors share no base class
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            reason = f"{type(exc).__name__}: {first[:300]}".replace(str(alone), path.name)
+    try:
+        _session(path)
+    except Exception:
+        raise AnimeidError(f"{path} is not an ONNX graph onnxruntime can load ({reason})") from None
+    raise AnimeidError(f"{path} keeps its weights in separate files (ONNX external data), and an embedder is one "
+                       "file: save it whole, onnx.save_model(onnx.load(path), out, save_as_external_data=False) "
+                       "(under 2 GiB)")
+
+
+def _session(path: Path):
     import onnxruntime as ort
 
     opts = ort.SessionOptions()
-    opts.log_severity_level = 3   # the load error below is the message; ORT's own log would repeat it
-    try:
-        return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
-    except Exception as exc:   # onnxruntime's errors share no base class
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise AnimeidError(f"{path} is not an ONNX graph onnxruntime can load ({type(exc).__name__}: "
-                           f"{first[:300]})") from None
+    opts.log_severity_level = 3   # the error is the message; ORT's own log would repeat it
+    return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
 
 
 def _square_input_size(session, path: Path, input_size: int | None) -> int:
