@@ -127,3 +127,29 @@ def test_a_newline_in_an_image_name_keeps_its_answer_on_one_line(gallery_db, tmp
     assert main(["identify", str(shot), "--db", str(gallery_db), "--k", "1"]) == 0
     (line,) = capsys.readouterr().out.splitlines()
     assert line.startswith(f"{tmp_path}/two\\nlines.png: ")
+
+
+def test_a_damaged_embedder_stops_identify_once_with_exit_2(tmp_path, monkeypatch, capsys):
+    """A gallery whose embedder's graph no longer loads was reported per image (the same error
+    after every input, exit 1), as if each picture were at fault."""
+    from tests.features.test_onnx_import import _graph
+
+    monkeypatch.setenv("ANIMEID_EMBEDDERS", str(tmp_path / "embedders"))
+    assert main(["embedders", "add", "tower", str(_graph(tmp_path / "tower.onnx"))]) == 0
+    rng = np.random.default_rng(1)
+    for label, colour in {"red": (200, 40, 40), "blue": (40, 40, 200)}.items():
+        (tmp_path / "g" / label).mkdir(parents=True)
+        for j in range(3):
+            noisy = np.clip(np.asarray(colour) + rng.normal(0, 25, (40, 40, 3)), 0, 255).astype(np.uint8)
+            Image.fromarray(noisy).save(tmp_path / "g" / label / f"{j}.png")
+    db = tmp_path / "db"
+    assert main(["enroll", str(tmp_path / "g"), "--db", str(db), "--embedder", "tower", "--quiet"]) == 0
+    graph = tmp_path / "embedders" / "tower" / "model.onnx"
+    graph.write_bytes(bytes(graph.stat().st_size))          # same size, not a graph any more
+    capsys.readouterr()
+    shots = [str(tmp_path / "g" / "red" / "0.png"), str(tmp_path / "g" / "blue" / "1.png")]
+    assert main(["identify", *shots, "--db", str(db), "--json"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    (line,) = captured.err.splitlines()
+    assert line.startswith("animeid: error: embedder 'tower' is damaged") and "0.png" not in line

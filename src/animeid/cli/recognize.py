@@ -168,7 +168,7 @@ def configure_identify(p: argparse.ArgumentParser) -> None:
 
 def run_identify(args) -> int:
     from animeid.cli.stdin_input import check_stdin_once, query_source
-    from animeid.errors import AnimeidError
+    from animeid.errors import AnimeidError, BadImage
     from animeid.recognize.recognizer import Recognizer
 
     if args.k < 1:
@@ -194,7 +194,7 @@ def run_identify(args) -> int:
                     else:
                         item["results"] = rec.identify(source, args.k)
                 item["error"] = None
-            except AnimeidError as exc:
+            except BadImage as exc:   # this input; a damaged embedder or gallery stops the command (exit 2)
                 failures += 1
                 item.setdefault("faces" if args.faces else "results", [])
                 item["error"] = str(exc)
