@@ -118,6 +118,21 @@ def remove_leaks(rows: list[dict], leak_bits: int, out: Path) -> list[dict]:
     return leaks
 
 
+def note_title_without_test_frames(title: str, rows: list[dict], out: Path, warn: Callable[[str], None]) -> None:
+    """A title left with no test frame is warned about, and its test folder (emptied by the leak
+    removal) goes: `eval` and `enroll` warned about an empty label folder, far from the cause."""
+    mine = [r for r in rows if r["title"] == title and r["split"] == "test"]
+    if any(r["status"] == "kept" for r in mine):
+        return
+    folder = out / "test" / title
+    if folder.is_dir():
+        folder.rmdir()  # only kept frames were ever written there, and those were removed
+    leaked = sum(r["status"].startswith("dropped: test frame near-duplicate") for r in mine)
+    why = (f"its {leaked} test frame(s) were near-duplicates of train frames and were removed" if leaked
+           else "none was sampled or all were blurred, duplicated or in a guard band")
+    warn(f"{title}: no test frame ({why}); the title is not in test/")
+
+
 def write_manifest(rows: list[dict], path: Path) -> None:
     with path.open("w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=MANIFEST_FIELDS, extrasaction="ignore")
@@ -177,6 +192,9 @@ def extract_frames_dataset(videos: Path, out: Path, cfg: FramesCfg = FramesCfg()
         leaks = remove_leaks(rows, cfg.leak_bits, tmp)
         for r in leaks:
             log(f"leak removed: test frame {r['source']} @ {r['seconds']:.2f} s has a near-duplicate in train")
+        if cfg.test_fraction > 0:
+            for title in titles:
+                note_title_without_test_frames(title, rows, tmp, warn)
         counts = {s: sum(r["status"] == "kept" and r["split"] == s for r in rows) for s in ("train", "test")}
         if counts["train"] == 0:
             raise AnimeidError("no usable frame: every video was unreadable, blurred or duplicated")

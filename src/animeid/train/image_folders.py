@@ -72,6 +72,23 @@ def load_rgb_images(data: LabelledImages) -> tuple[list[np.ndarray], LabelledIma
             keep.append(i)
         except BadImage as exc:
             print(f"animeid: warning: skipping {exc}", file=sys.stderr)
+    return images, _check_after_skipping(data, keep)
+
+
+def readable_images(data: LabelledImages) -> LabelledImages:
+    """The images that decode, each corrupt one reported on stderr: a list written for other tools
+    (the pairs CSV) would otherwise hand them a file that training itself skips."""
+    keep = []
+    for i, p in enumerate(data.paths):
+        try:
+            load_image(p)
+            keep.append(i)
+        except BadImage as exc:
+            print(f"animeid: warning: skipping {exc}", file=sys.stderr)
+    return _check_after_skipping(data, keep)
+
+
+def _check_after_skipping(data: LabelledImages, keep: list[int]) -> LabelledImages:
     kept = data.subset(keep)
     counts = np.bincount(kept.labels, minlength=len(kept.classes))
     if len(kept) == 0:
@@ -79,7 +96,7 @@ def load_rgb_images(data: LabelledImages) -> tuple[list[np.ndarray], LabelledIma
     small = [kept.classes[c] for c in np.unique(data.labels) if counts[c] < 2]
     if small:
         raise AnimeidError(f"after skipping unreadable images, class(es) {', '.join(small)} have fewer than 2 images")
-    return images, kept
+    return kept
 
 
 def stratified_holdout(labels: np.ndarray, fraction: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

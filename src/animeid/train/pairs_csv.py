@@ -16,7 +16,7 @@ import numpy as np
 
 from animeid.errors import AnimeidError
 from animeid.output_folders import give_default_mode
-from animeid.train.image_folders import scan_labelled_folder, split_folder
+from animeid.train.image_folders import readable_images, scan_labelled_folder, split_folder
 
 
 def _pairs(labels: np.ndarray, balanced: bool, rng: np.random.Generator):
@@ -62,6 +62,7 @@ def write_pairs_csv(data: Path, out: Path, balanced: bool = False, seed: int = 0
     out = Path(out)
     if out.resolve() in {p.resolve() for p in images.paths}:  # --force would replace a picture by the CSV
         raise AnimeidError(f"--out {out}: is one of the dataset's images; write the CSV elsewhere")
+    images = readable_images(images)
     rng = np.random.default_rng(seed)
     counts = [0, 0]
     tmp = None
