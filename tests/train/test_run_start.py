@@ -17,6 +17,11 @@ from animeid.errors import AnimeidError  # noqa: E402
 from animeid.train.run_start import check_out_folder  # noqa: E402
 
 
+def model_json(kind: str, **extra) -> str:
+    """As animeid writes it (only a model.json with all of these marks a folder as a run)."""
+    return json.dumps({"arch": {"kind": kind}, "input": {}, "classes": [], "cfg": {}, "history": {}, **extra})
+
+
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
     return write_image_classes(tmp_path_factory.mktemp("imgs") / "data", classes=2, per_class=3, size=32)
@@ -40,7 +45,7 @@ def test_unrelated_non_empty_folder_keeps_its_files(data, tmp_path, capsys):
     out = tmp_path / "docs"
     out.mkdir()
     (out / "notes.txt").write_text("keep me")
-    planted = json.dumps({"arch": {"kind": "siamese"}, "mine": True})
+    planted = model_json("siamese", mine=True)
     (out / "model.json").write_text(planted)
     err = refused(["train", "siamese", str(data), "--out", str(out)], capsys)
     assert "not empty and not an `animeid train siamese` folder (it holds 'notes.txt')" in err
@@ -54,7 +59,7 @@ def test_planted_or_other_kind_model_json_is_refused(data, tmp_path):
     (out / "model.json").write_text("not json")
     with pytest.raises(AnimeidError, match="a model.json that is not an animeid model"):
         check_out_folder(out, data, "siamese", restart=True)
-    (out / "model.json").write_text(json.dumps({"arch": {"kind": "classifier"}}))
+    (out / "model.json").write_text(model_json("classifier"))
     with pytest.raises(AnimeidError, match="holds a classifier model, not a siamese model"):
         check_out_folder(out, data, "siamese", restart=True)
     (out / "model.json").unlink()
@@ -66,7 +71,7 @@ def test_planted_or_other_kind_model_json_is_refused(data, tmp_path):
 def test_finished_model_without_checkpoints_needs_restart(data, tmp_path):
     out = tmp_path / "m"
     out.mkdir()
-    (out / "model.json").write_text(json.dumps({"arch": {"kind": "siamese"}}))
+    (out / "model.json").write_text(model_json("siamese"))
     (out / "model.pt").write_bytes(b"weights")
     with pytest.raises(AnimeidError, match="already holds a trained model and no checkpoint.*--restart"):
         check_out_folder(out, data, "siamese", restart=False)
@@ -87,3 +92,55 @@ def test_a_bad_dataset_leaves_no_output_folder(tmp_path, capsys):
     err = refused(["train", "classifier", str(tmp_path / "missing"), "--out", str(tmp_path / "new" / "m")], capsys)
     assert "no such dataset folder" in err
     assert not (tmp_path / "new").exists()
+
+
+def test_users_own_model_pt_cache_and_dotfiles_are_not_a_run(data, tmp_path, capsys):
+    """Names alone prove nothing: a model.pt, a cache folder and a .env that are the user's."""
+    out = tmp_path / "myproj"
+    (out / "cache").mkdir(parents=True)
+    (out / "model.pt").write_text("my precious weights")
+    (out / "cache" / "README").write_text("notes")
+    (out / ".env").write_text("s")
+    err = refused(["train", "siamese", str(data), "--out", str(out), "--epochs", "1"], capsys)
+    assert "not empty and not an `animeid train siamese` folder (it holds '.env')" in err
+    assert (out / "model.pt").read_text() == "my precious weights"
+    assert sorted(p.name for p in out.iterdir()) == [".env", "cache", "model.pt"]
+    (out / ".env").unlink()
+    with pytest.raises(AnimeidError, match="it holds 'cache'"):
+        check_out_folder(out, data, "siamese", restart=True)
+    (out / "cache" / "README").unlink()
+    with pytest.raises(AnimeidError, match="it holds 'model.pt'"):
+        check_out_folder(out, data, "siamese", restart=True)
+
+
+def test_home_like_folder_of_dotfiles_is_refused(data, tmp_path):
+    out = tmp_path / "home"
+    (out / ".ssh").mkdir(parents=True)
+    (out / ".bashrc").write_text("alias")
+    with pytest.raises(AnimeidError, match="it holds '.bashrc'"):
+        check_out_folder(out, data, "classifier", restart=False)
+
+
+def test_checkpoint_named_file_that_is_not_animeids_is_refused(data, tmp_path):
+    out = tmp_path / "m"
+    out.mkdir()
+    (out / "finetune.ckpt").write_bytes(b"someone's")
+    with pytest.raises(AnimeidError, match="it holds 'finetune.ckpt'"):
+        check_out_folder(out, data, "siamese", restart=True)
+
+
+def test_new_empty_and_interrupted_runs_are_accepted(data, tmp_path):
+    from animeid.train.checkpoint import save_checkpoint
+
+    check_out_folder(tmp_path / "new", data, "siamese", restart=False)
+    out = tmp_path / "m"
+    out.mkdir()
+    check_out_folder(out, data, "siamese", restart=False)
+    (out / "cache").mkdir()  # killed while caching activations
+    (out / "cache" / "train-activations.pt").write_bytes(b"acts")
+    (out / "cache" / "tmpab12_x9z.tmp").write_bytes(b"half")
+    check_out_folder(out, data, "siamese", restart=False)
+    save_checkpoint({"arch": {"kind": "siamese", "stage": "warmup"}, "step": 3}, out / "warmup.ckpt")
+    (out / "finetune.ckptq1w2e3r4.tmp").write_bytes(b"half")  # killed while writing a checkpoint
+    (out / "model.pt").write_bytes(b"w")  # killed between model.pt and model.json
+    check_out_folder(out, data, "siamese", restart=False)

@@ -267,3 +267,28 @@ def test_bad_export_names_are_refused_before_exporting(tmp_path, capsys, name):
     assert "invalid embedder name" in err or "is a built-in embedder" in err or (
         name == "" and "argument 4 is empty" in err)   # refused before export even parses it
     assert not (tmp_path.parent / "evil").exists() and not (embedders_dir().parent / "evil").exists()
+
+
+def test_longer_warmup_after_fine_tuning_started_is_refused(trained, data):
+    """A raised --warmup-epochs used to train a warm-up that was thrown away but recorded in
+    model.json's history and the loss curves."""
+    from animeid.train.siamese_training import train_siamese
+
+    out = trained[0]
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    with pytest.raises(AnimeidError, match=r"finetune.ckpt was trained with other settings \(--warmup-epochs 1 -> 3\); "
+                                           r"fine-tuning has started from the warm-up; .*--restart"):
+        train_siamese(data, out, replace(TINY, warmup_epochs=3), log=lambda s: None)
+    assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+
+
+def test_reported_validation_is_the_kept_epochs(data, tmp_path, monkeypatch):
+    """model.pt holds the best epoch's weights; model.json's "val" used to be the last epoch's."""
+    from animeid.train import siamese_task
+    from animeid.train.siamese_training import train_siamese
+
+    losses = iter([1.0, 0.5, 0.9])  # warm-up, fine-tuning epoch 1 (best), fine-tuning epoch 2
+    monkeypatch.setattr(siamese_task.SiameseTask, "validate", lambda self: {"loss": next(losses), "knn_acc": 0.5})
+    meta = train_siamese(data, tmp_path / "m", TINY, log=lambda s: None)
+    assert meta["val"] == {"loss": 0.5, "knn_acc": 0.5, "epoch": 1}
+    assert json.loads((tmp_path / "m" / "model.json").read_text())["val"] == meta["val"]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import shlex
 from pathlib import Path
 
 
@@ -71,7 +72,7 @@ def run_siamese(args) -> int:
                   trainer=_trainer_cfg(args, base.trainer))
     meta = train_siamese(args.data, args.out, cfg, restart=args.restart)
     print(f"validation: {_validation(meta)}; loss curves: {args.out / 'loss_curves.png'}")
-    print(f"next: animeid export {args.out} --name NAME")
+    print(f"next: animeid export {shlex.quote(str(args.out))} --name NAME")   # pastable with spaces in it
     return 0
 
 
@@ -108,10 +109,13 @@ def run_export(args) -> int:
 
 
 def _validation(meta: dict) -> str:
-    """The last validation figures, or why there are none (a NaN loss means no validation split)."""
-    val = meta.get("val") or {}
+    """The validation figures of the kept (best) epoch, or why there are none (a NaN loss means no
+    validation split)."""
+    val = dict(meta.get("val") or {})
+    epoch = val.pop("epoch", None)
     if meta.get("validation_note"):
         return f"none ({meta['validation_note']})"
     if not val or any(math.isnan(v) for v in val.values()):
         return "none (no validation split; the training loss was watched)"
-    return ", ".join(f"{k} {v:.4f}" for k, v in val.items())
+    shown = ", ".join(f"{k} {v:.4f}" for k, v in val.items())
+    return f"{shown} (epoch {epoch}, whose weights were kept)" if epoch else shown

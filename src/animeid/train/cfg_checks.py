@@ -14,6 +14,10 @@ from animeid.number_checks import finite, whole
 MAX_SEED = 2**32 - 1   # as the genre commands; torch refuses seeds past 64 bits
 MAX_DIM = 65536        # 50 times the backbone's 1280 features: more is a typo
 MAX_VIEWS = 100        # every view of every image is cached: more is a typo, or runs out of memory
+# Blocks of each trainable EfficientNet-Lite (len(net._blocks); a test checks them against the
+# networks). Written out so a bad --backbone or --freeze-blocks is refused before torch is imported
+# and before --out is created or --restart deletes checkpoints.
+LITE_BLOCKS = {"efficientnet-lite0": 16, "efficientnet-lite1": 21, "efficientnet-lite2": 21}
 
 
 def _int_at_least(value, low: int, flag: str, high: int | None = None) -> None:
@@ -51,11 +55,18 @@ def check_trainer_cfg(cfg) -> None:
         raise AnimeidError(f"--device {cfg.device!r}: must be auto, cpu, cuda or mps")
 
 
+def check_backbone(backbone, freeze_blocks) -> None:
+    if backbone not in LITE_BLOCKS:
+        raise AnimeidError(f"--backbone {backbone!r}: unknown backbone; trainable backbones: {', '.join(LITE_BLOCKS)}")
+    _int_at_least(freeze_blocks, 0, "--freeze-blocks")
+    whole(freeze_blocks, "--freeze-blocks", 0, LITE_BLOCKS[backbone], why=f" (the blocks of {backbone})")
+
+
 def check_siamese_cfg(cfg) -> None:
     check_trainer_cfg(cfg.trainer)
     _int_at_least(cfg.dim, 1, "--dim", MAX_DIM)
     _positive(cfg.margin, "--margin")
-    _int_at_least(cfg.freeze_blocks, 0, "--freeze-blocks")
+    check_backbone(cfg.backbone, cfg.freeze_blocks)
     _int_at_least(cfg.augmented_views, 0, "--views", MAX_VIEWS)
     _int_at_least(cfg.warmup_epochs, 0, "--warmup-epochs")
     _in_range(cfg.val_fraction, 0.0, 1.0, "--val-fraction")
@@ -68,7 +79,7 @@ def check_siamese_cfg(cfg) -> None:
 
 def check_classifier_cfg(cfg) -> None:
     check_trainer_cfg(cfg.trainer)
-    _int_at_least(cfg.freeze_blocks, 0, "--freeze-blocks")
+    check_backbone(cfg.backbone, cfg.freeze_blocks)
     _int_at_least(cfg.augmented_views, 0, "--views", MAX_VIEWS)
     _in_range(cfg.val_fraction, 0.0, 1.0, "--val-fraction")
     _int_at_least(cfg.batch_size, 1, "batch_size")

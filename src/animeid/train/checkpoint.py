@@ -5,13 +5,32 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
 from animeid.errors import AnimeidError
 
 
+# Below this much free space a failed write is taken for a full disk: torch's writer reports one
+# as "unexpected pos ...", "basic_ios::clear: iostream error" or "file write failed", not as ENOSPC.
+NEARLY_FULL = 1 << 20
+
+
+def _disk_full(folder: Path, exc: BaseException) -> bool:
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    if "No space left" in str(exc):
+        return True
+    try:
+        return shutil.disk_usage(folder).free < NEARLY_FULL
+    except OSError:
+        return False
+
+
 def save_checkpoint(state: dict, path: Path) -> Path:
+    """Any failure while writing is a write failure (torch wraps a full disk in a RuntimeError
+    whose wording changes between versions); the temp file goes, the previous file stays."""
     import torch
 
     path = Path(path)
@@ -21,14 +40,14 @@ def save_checkpoint(state: dict, path: Path) -> Path:
     try:
         torch.save(state, tmp)
         os.replace(tmp, path)
-    except OSError as exc:
-        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+    except (OSError, RuntimeError) as exc:
+        full = _disk_full(path.parent, exc)   # while the partial file still fills the disk
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        if full:
             raise AnimeidError(f"out of disk space writing {path}; the previous checkpoint is intact") from None
-        raise AnimeidError(f"cannot write checkpoint {path}: {exc.strerror or exc}") from None
-    except RuntimeError as exc:  # torch reports a full disk as a RuntimeError from its writer
-        if "No space left" in str(exc) or "file write failed" in str(exc):
-            raise AnimeidError(f"out of disk space writing {path}; the previous checkpoint is intact") from None
-        raise
+        reason = (exc.strerror if isinstance(exc, OSError) else None) or str(exc).splitlines()[0] or type(exc).__name__
+        raise AnimeidError(f"cannot write {path}: {reason}; the previous checkpoint is intact") from None
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)

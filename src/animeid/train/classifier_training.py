@@ -25,7 +25,7 @@ def train_classifier(data: Path, out: Path, cfg: ClassifierCfg = ClassifierCfg()
     from animeid.train.model_file import save_model
     from animeid.train.run_start import check_resumable, start_run
     from animeid.train.siamese_training import lite_input_cfg
-    from animeid.train.trainer import Trainer
+    from animeid.train.trainer import Trainer, kept_metrics
 
     check_classifier_cfg(cfg)
     run = start_run(data, out, restart, cfg, "classifier")
@@ -46,7 +46,7 @@ def train_classifier(data: Path, out: Path, cfg: ClassifierCfg = ClassifierCfg()
     history = trainer.fit()
     model.cpu()
     meta = {"arch": arch, "input": input_cfg.to_dict(), "classes": splits.classes, "cfg": cfg.to_dict(),
-            "history": {"train": history}, "val": history["val_metrics"][-1] if history["val_metrics"] else {},
+            "history": {"train": history}, "val": kept_metrics(history),
             "seconds": round(time.monotonic() - started, 1)}
     save_model(out, model, meta)
     line_curves({"train": history["train_loss"], "val": history["val_loss"]}, out / "loss_curves.png",

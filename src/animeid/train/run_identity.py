@@ -17,12 +17,15 @@ from animeid.errors import AnimeidError
 # Settings a resumed run may change: more (or fewer) epochs continue or shorten the run; the device
 # and the checkpoint interval do not change the sequence of steps.
 RESUMABLE_CHANGES = frozenset({"trainer.epochs", "warmup_epochs", "trainer.device", "trainer.checkpoint_every"})
+# ... except in a stage that started from an earlier one: fine-tuning began from the warm-up's
+# weights, so a longer warm-up would be trained, recorded in the history, and thrown away.
+FIXED_IN_STAGE = {"finetune": frozenset({"warmup_epochs"})}
 
 # Config keys as the user typed them, for the message.
 FLAGS = {"trainer.lr": "--lr", "trainer.steps_per_epoch": "--steps-per-epoch", "trainer.optimizer": "--optimizer",
          "trainer.seed": "--seed", "trainer.step_every": "--step-every", "augmented_views": "--views",
          "val_fraction": "--val-fraction", "freeze_blocks": "--freeze-blocks", "margin": "--margin",
-         "dim": "--dim", "backbone": "--backbone"}
+         "dim": "--dim", "backbone": "--backbone", "warmup_epochs": "--warmup-epochs"}
 
 
 def data_fingerprint(images, dataset) -> str:
@@ -55,8 +58,9 @@ def _classes(names: list[str]) -> str:
     return ", ".join(names[:4]) + (f" ... ({len(names)} classes)" if len(names) > 4 else "")
 
 
-def check_same_run(saved: dict | None, current: dict, checkpoint) -> None:
-    """Refuse to resume `checkpoint` (whose stored identity is `saved`) for another run."""
+def check_same_run(saved: dict | None, current: dict, checkpoint, stage: str | None = None) -> None:
+    """Refuse to resume `checkpoint` (whose stored identity is `saved`) for another run; `stage`
+    is the checkpoint's training stage (see `FIXED_IN_STAGE`)."""
     if saved is None:
         return  # a checkpoint from before identities were stored: nothing to compare
     hint = "use the same data and settings to resume it, pass --restart to start over, or use another --out folder"
@@ -67,8 +71,10 @@ def check_same_run(saved: dict | None, current: dict, checkpoint) -> None:
         raise AnimeidError(f"{checkpoint} was trained on other images of the same classes ({saved.get('images')} "
                            f"images then, {current['images']} now, or changed files); {hint}")
     before, now = _flat(saved.get("cfg") or {}), _flat(current["cfg"])
-    changed = sorted(k for k in set(before) | set(now) if k not in RESUMABLE_CHANGES and before.get(k) != now.get(k))
+    may_change = RESUMABLE_CHANGES - FIXED_IN_STAGE.get(stage, frozenset())
+    changed = sorted(k for k in set(before) | set(now) if k not in may_change and before.get(k) != now.get(k))
     if changed:
         shown = ", ".join(f"{FLAGS.get(k, k)} {before.get(k)!r} -> {now.get(k)!r}" for k in changed[:4])
         more = f" and {len(changed) - 4} more" if len(changed) > 4 else ""
-        raise AnimeidError(f"{checkpoint} was trained with other settings ({shown}{more}); {hint}")
+        why = "; fine-tuning has started from the warm-up" if set(changed) & FIXED_IN_STAGE.get(stage, set()) else ""
+        raise AnimeidError(f"{checkpoint} was trained with other settings ({shown}{more}){why}; {hint}")

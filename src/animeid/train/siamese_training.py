@@ -38,7 +38,7 @@ def train_siamese(data: Path, out: Path, cfg: SiameseCfg = SiameseCfg(), restart
     from animeid.train.run_start import check_resumable, start_run
     from animeid.train.siamese_net import SiameseNet
     from animeid.train.siamese_task import SiameseTask, siamese_val_fraction
-    from animeid.train.trainer import Trainer
+    from animeid.train.trainer import Trainer, kept_metrics
 
     check_siamese_cfg(cfg)
     run = start_run(data, out, restart, cfg, "siamese")
@@ -74,7 +74,7 @@ def train_siamese(data: Path, out: Path, cfg: SiameseCfg = SiameseCfg(), restart
     model.cpu()
     final = histories.get("finetune") or histories.get("warmup")
     meta = {"arch": arch, "input": input_cfg.to_dict(), "classes": splits.classes, "cfg": cfg.to_dict(),
-            "history": histories, "val": final["val_metrics"][-1] if final and final["val_metrics"] else {},
+            "history": histories, "val": kept_metrics(final) if final else {},
             "seconds": round(time.monotonic() - started, 1)}
     if why:
         meta["validation_note"] = why

@@ -56,6 +56,23 @@ def scheduled_lr(cfg: TrainerCfg, epoch: int, plateau_scale: float) -> float:
     return cfg.lr * decay * plateau_scale
 
 
+def best_epoch(history: dict) -> int | None:
+    """Index of the epoch whose weights `fit` kept (the model's figures are that epoch's, not the
+    last one's); a checkpoint from before this was recorded falls back to the lowest watched loss."""
+    if history.get("best_epoch") is not None:
+        return history["best_epoch"]
+    losses = history.get("val_loss") or []
+    return min(range(len(losses)), key=losses.__getitem__) if losses else None
+
+
+def kept_metrics(history: dict) -> dict:
+    """The validation figures of the kept weights, with the (1-based) epoch they come from."""
+    i = best_epoch(history)
+    if i is None or i >= len(history.get("val_metrics") or []):
+        return {}
+    return {**history["val_metrics"][i], "epoch": i + 1}
+
+
 class Trainer:
     def __init__(self, task, cfg: TrainerCfg, checkpoint: Path, arch: dict,
                  log: Callable[[str], None] = print, stop_after_steps: int | None = None,
@@ -99,7 +116,7 @@ class Trainer:
             return False
         state = load_checkpoint(self.checkpoint, self.arch)
         if self.run is not None:
-            check_same_run(state.get("run"), self.run, self.checkpoint)
+            check_same_run(state.get("run"), self.run, self.checkpoint, self.arch.get("stage"))
         try:
             self.task.model.load_state_dict(state["model"])
             self.optimizer.load_state_dict(state["optimizer"])
@@ -150,6 +167,7 @@ class Trainer:
             s["bad_epochs"] = 0
             s["plateau_bad"] = 0
             self.best_model = copy.deepcopy(self.task.model.state_dict())
+            h["best_epoch"] = s["epoch"]
         else:
             s["bad_epochs"] += 1
             s["plateau_bad"] += 1
