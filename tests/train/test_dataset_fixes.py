@@ -80,3 +80,21 @@ def test_pairs_refuse_a_class_left_with_one_readable_image(pictures, tmp_path, c
     assert "trunc.png" in err and err.rstrip().splitlines()[-1].startswith("animeid: error: ")
     assert "class1" in err.rstrip().splitlines()[-1]
     assert not (tmp_path / "p.csv").exists()
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_corrupt_video_is_never_the_episode_held_out(tmp_path, seed):
+    """Unreadable files counted as episodes: 3 good videos + 2 corrupt ones at 0.2 held out
+    round(5 x 0.2) = 1 of all five, so the title often had no test frame at all."""
+    for e in range(3):
+        write_video(tmp_path / "v" / "Gamma" / f"Gamma - {e + 1:02d}.mp4", [600 + 10 * e + s for s in range(3)])
+    for e in (8, 9):
+        (tmp_path / "v" / "Gamma" / f"Gamma - {e:02d}.mp4").write_bytes(b"not a video")
+    out = tmp_path / "f"
+    report = extract_frames_dataset(tmp_path / "v", out, FramesCfg(fps=2, test_fraction=0.2, seed=seed),
+                                    log=lambda s: None)
+    assert report["titles"]["Gamma"]["test"] > 0
+    by_source = {}
+    for r in kept_rows(out):
+        by_source.setdefault(Path(r["source"]).name, set()).add(r["split"])
+    assert sum(s == {"test"} for s in by_source.values()) == 1   # one whole, readable episode

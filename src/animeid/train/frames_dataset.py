@@ -52,13 +52,14 @@ def _frames_of(video: Path, cfg: FramesCfg, warn: Callable[[str], None]):
         warn(f"skipping {exc}")
 
 
-def _duration(video: Path) -> float:
+def _duration(video: Path) -> float | None:
+    """Seconds of `video` (0 when its stream does not say), or None when it does not open."""
     from animeid.media.video import probe
 
     try:
         return probe(video).duration
     except BadVideo:
-        return 0.0
+        return None
 
 
 def _save_frame(rgb: np.ndarray, row: dict, out: Path, n: int, quality: int) -> str:
@@ -77,15 +78,18 @@ def collect_frames(title: str, files: list[Path], cfg: FramesCfg, rng: np.random
                    warn: Callable[[str], None], out: Path) -> list[dict]:
     """All sampled frames of one title with their split, hash, sharpness and drop reason; kept
     frames are written to `out` at once (an episode at 10 fps does not fit in memory)."""
-    by_episode = held_out_episodes(len(files), cfg.test_fraction, rng)
+    durations = {video: _duration(video) for video in files}
+    # only videos that open are episodes: a corrupt one held out would leave the title no test frame
+    episodes = [video for video in files if durations[video] is not None]
+    by_episode = {episodes[i] for i in held_out_episodes(len(episodes), cfg.test_fraction, rng)}
     rows = []
-    for vi, video in enumerate(files):
-        duration = _duration(video)
+    for video in files:
+        duration = durations[video] or 0.0
         intervals = [] if by_episode else held_out_intervals(duration, cfg.test_fraction, cfg.segment_seconds, rng)
         kept = {"train": [], "test": []}
         for t, rgb in _frames_of(video, cfg, warn):
             if by_episode:
-                split = "test" if vi in by_episode else "train"
+                split = "test" if video in by_episode else "train"
             else:
                 split = split_of(t, intervals, cfg.guard_seconds)
             row = {"title": title, "source": str(video), "seconds": round(t, 3), "split": split or "",
