@@ -349,3 +349,38 @@ def test_stopping_a_parallel_build_leaves_no_worker_behind(tmp_path, sig):
     if sig == "SIGINT":
         assert "animeid: interrupted; everything committed so far is kept" in err
         assert "leaked" not in err and "Traceback" not in err, err[-2000:]
+
+
+def test_an_empty_shard_is_not_rebuilt_as_a_whole_library(library, tmp_path):
+    """With more shards than files some shards hold nothing; `animeid index LIB --db DB/shard-00N`
+    (no --shard) made one a whole-library index, and every search and re-index of DB failed."""
+    db = tmp_path / "many"
+    index_shards(library, db, IndexCfg(), 8)
+    empty = next(i for i in range(8) if not _files(shard_folder(db, i)))
+    with pytest.raises(AnimeidError, match=f"holds shard {empty}/8 of its library, not all"):
+        index_library(library, shard_folder(db, empty), IndexCfg(), progress=False)
+    assert not _files(shard_folder(db, empty))
+    assert {f for i in range(8) for f in _files(shard_folder(db, i))} == set(FILES)
+    assert open_index(db).search(frames_at(library / FILES[0], [2.3])[0], k=1)[0].file == FILES[0]
+
+
+def test_another_library_folder_is_refused_by_every_shard_before_any_changes(library, tmp_path):
+    """Each shard checked the library on its own: shards losing nothing moved to the new folder
+    and took its files, the others refused: one index over two libraries."""
+    import shutil
+
+    db = tmp_path / "db"
+    index_shards(library, db, IndexCfg(), 2)
+    before = {i: (_files(shard_folder(db, i)), Index.load(shard_folder(db, i)).store.get_meta("library_root"))
+              for i in range(2)}
+    other = tmp_path / "other"
+    shutil.copytree(library, other)
+    lost = [f for f in FILES if shard_of(f, 2) == 0][0]     # shard 0 loses a file, shard 1 nothing
+    (other / lost).unlink()
+    (other / "Gamma").mkdir()
+    shutil.copy(library / FILES[0], other / "Gamma" / "Gamma - 01.mp4")
+    with pytest.raises(AnimeidError, match="indexing it would drop them"):
+        index_shards(other, db, IndexCfg(), 2)
+    after = {i: (_files(shard_folder(db, i)), Index.load(shard_folder(db, i)).store.get_meta("library_root"))
+             for i in range(2)}
+    assert after == before

@@ -27,6 +27,10 @@ def index_shards(library: Path, db: Path, cfg: IndexCfg, shards: int, strategy=N
     write_plan(db, shards, cfg.embedder)
     wanted = range(shards) if only is None else [only]
     tasks = [ShardTask(Path(library), shard_folder(db, i), i, shards, cfg) for i in wanted]
+    from animeid.scenes.indexer import check_same_library_before_writing
+
+    for task in tasks:   # a library check is the whole library's: no shard changes if one refuses
+        check_same_library_before_writing(task.library, task.db, cfg, (task.shard, task.shards))
     outcomes = (strategy or SequentialStrategy()).run(tasks)
     failures = [o for o in outcomes if isinstance(o, ShardFailure)]
     if failures:

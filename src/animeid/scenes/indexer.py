@@ -141,9 +141,12 @@ def index_library(library: Path, db: Path, cfg: IndexCfg = IndexCfg(), progress:
     with Index.open_for_writing(db, embedder_cfg, cfg.factory) as index:
         store = index.store
         spec = f"{shard[0]}/{shard[1]}" if shard else "all"
-        stored = store.get_meta("shard") or "all"
+        recorded = store.get_meta("shard")
+        stored = recorded or "all"
         files = store.files()
-        if files and stored != spec:
+        # an empty shard (more shards than files, or its files renamed away) still belongs to its
+        # plan: indexing it as a whole library made it "all" and broke every search of the plan
+        if stored != spec and (files or recorded not in (None, "all")):
             raise AnimeidError(f"{db}: this index holds shard {stored} of its library, not {spec}; "
                                "use the same --shard (or another --db)")
         by_rel = {v.relpath: v for v in videos}
@@ -185,6 +188,23 @@ def index_library(library: Path, db: Path, cfg: IndexCfg = IndexCfg(), progress:
         index.flush()
     report.wall_seconds = time.perf_counter() - t0
     return report
+
+
+def check_same_library_before_writing(library: Path, db: Path, cfg: IndexCfg,
+                                      shard: tuple[int, int] | None) -> None:
+    """`_check_same_library` for an index about to be brought up to date, without writing to it:
+    the shards of one library must all refuse another folder before any of them changes, or the
+    shards that lose nothing move to the new folder and the others stay: one index of two libraries."""
+    from animeid.distribute.shard_plan import shard_of
+
+    if not Index.is_index(db):
+        return
+    videos = {v.relpath for v in scan_library(Path(library), cfg.video_extensions) if is_text(v.relpath)
+              and (shard is None or shard_of(v.relpath, shard[1]) == shard[0])}
+    with Index.load(db) as index:
+        files = index.store.files()
+        gone = [rec for rec in files if rec.path not in videos]
+        _check_same_library(index.store, library, db, gone, len(files), cfg.replace_library)
 
 
 def _check_same_library(store, library: Path, db: Path, gone: list, stored_files: int,
