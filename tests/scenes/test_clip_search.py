@@ -98,6 +98,13 @@ def test_what_is_a_clip(tmp_path):
     assert not is_clip(tmp_path / "shot.png")
     assert not is_clip(tmp_path / "broken.gif")         # the image loader explains what is wrong
     assert not is_clip(b"GIF89a") and not is_clip(np.zeros((8, 8, 3), np.uint8))
+    # a picture saved under a video's name is the picture, as an upload of its bytes is; an
+    # animated GIF under a video's name is still a clip
+    Image.fromarray(scene_frame(1, 0.0)).save(tmp_path / "shot.mp4", format="PNG")
+    Image.fromarray(scene_frame(1, 0.0)).save(tmp_path / "shot.mkv", format="JPEG")
+    (tmp_path / "moving.webm").write_bytes((tmp_path / "moving.gif").read_bytes())
+    assert not is_clip(tmp_path / "shot.mp4") and not is_clip(tmp_path / "shot.mkv")
+    assert is_clip(tmp_path / "moving.webm")
 
 
 def test_sampling_slows_down_to_spread_max_frames_over_the_clip(tmp_path):

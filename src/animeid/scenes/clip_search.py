@@ -55,8 +55,22 @@ def is_clip(source) -> bool:
         return False
     suffix = Path(source).suffix.lower()
     if suffix not in _ANIMATED_PICTURES:
-        return suffix in IndexCfg().video_extensions
+        if suffix not in IndexCfg().video_extensions:
+            return False
+        # a picture saved under a video's name is answered as the picture it is, as an upload of
+        # the same bytes is (by its leading bytes): a one-frame "clip" answer differs from it
+        return not _picture_head(source) or _animated(source)
     return _animated(source)
+
+
+def _picture_head(path) -> bool:
+    try:
+        with open(path, "rb") as f:
+            head = f.read(16)
+    except OSError:
+        return False   # the video decoder says what is wrong with it
+    return (head[:3] == b"\xff\xd8\xff" or head[:8] == _PNG_SIGNATURE or head[:6] in (b"GIF87a", b"GIF89a")
+            or head[:2] == b"BM" or _is_webp(head))
 
 
 def _animated(source) -> bool:
