@@ -384,3 +384,16 @@ def test_another_library_folder_is_refused_by_every_shard_before_any_changes(lib
     after = {i: (_files(shard_folder(db, i)), Index.load(shard_folder(db, i)).store.get_meta("library_root"))
              for i in range(2)}
     assert after == before
+
+
+def test_a_new_shard_count_or_embedder_says_which_one_changed(library, tmp_path):
+    """Both said "cannot add N shards built with 'efficientnet-lite0'", naming the same embedder."""
+    from dataclasses import replace
+
+    db = tmp_path / "db"
+    index_shards(library, db, IndexCfg(), 2)
+    with pytest.raises(AnimeidError, match=r"is split into 2 shards, not 3; the count cannot change \(re-run with "
+                                           r"--shards 2"):
+        index_shards(library, db, IndexCfg(), 3)
+    with pytest.raises(AnimeidError, match="built with embedder 'efficientnet-lite0', not 'color-layout'"):
+        index_shards(library, db, replace(IndexCfg(), embedder="color-layout"), 2)

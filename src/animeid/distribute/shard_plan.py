@@ -54,9 +54,12 @@ def write_plan(db: Path, shards: int, embedder: str) -> None:
     plan = db / PLAN_FILE
     if plan.exists():
         stored = read_plan(db)
-        if stored["shards"] != shards or stored["embedder"] != embedder:
-            raise AnimeidError(f"{db}: holds {stored['shards']} shards built with {stored['embedder']!r}; "
-                               f"cannot add {shards} shards built with {embedder!r}")
+        if stored["shards"] != shards:   # every file's shard is its path hash modulo the count
+            raise AnimeidError(f"{db}: is split into {stored['shards']} shards, not {shards}; the count cannot "
+                               f"change (re-run with --shards {stored['shards']}, or index into a new --db)")
+        if stored["embedder"] != embedder:
+            raise AnimeidError(f"{db}: its shards were built with embedder {stored['embedder']!r}, not {embedder!r}; "
+                               "use that --embedder, or index into a new --db")
         return
     # other machines may be creating their shards (or this plan) at the same moment
     if db.exists() and any(not p.name.startswith("shard") for p in db.iterdir()):
