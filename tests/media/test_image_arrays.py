@@ -80,3 +80,12 @@ def test_rgb_array_passes_decoded_pictures_through_untouched(picture, tmp_path):
     (tmp_path / "p.png").write_bytes(_png(picture))
     assert np.array_equal(rgb_array(str(tmp_path / "p.png")), picture)
     assert np.array_equal(rgb_array(Image.fromarray(picture)), picture)
+
+
+def test_paths_the_os_cannot_take_are_bad_images(tmp_path):
+    """A 300-character file name raised OSError (ENAMETOOLONG) out of Path.exists(): a traceback
+    from `genres predict`, `genres train` and `identify`; a NUL byte read as "no such file"."""
+    with pytest.raises(BadImage, match=r"cannot be used as a path \(File name too long\)"):
+        load_image(tmp_path / ("x" * 300 + ".jpg"))
+    with pytest.raises(BadImage, match=r"a\\0b\.jpg: cannot be used as a path \(embedded null byte\)"):
+        load_image(str(tmp_path / "a\0b.jpg"))

@@ -126,6 +126,12 @@ def _as_array(img) -> np.ndarray:
     return out
 
 
+def shown_path(source) -> str:
+    """A path for a message: at most 120 characters, a NUL byte shown as \\0."""
+    text = str(source).replace("\0", "\\0")
+    return text if len(text) <= 120 else text[:60] + "…" + text[-40:]
+
+
 def rgb_array(image) -> np.ndarray:
     """`image` as HxWx3 uint8 RGB: such an array as it is (no copy, no limits: the hot path of
     code that already decoded it), anything else through `load_image`."""
@@ -156,10 +162,17 @@ def load_image(source: ImageInput, limits: ImageLimits = ImageLimits(), short_si
             raise BadImage("an empty path is not an image" if not source else
                            f"{source}: a URL; animeid fetches nothing from the network: download the image and "
                            "give its path")
+        if "\0" in str(source):   # Path.exists() answers False for it: "no such file" would hide why
+            raise BadImage(f"{shown_path(source)}: cannot be used as a path (embedded null byte)")
         path = Path(source)
-        if not path.exists():
+        try:   # a name over 255 bytes raises here, not in the read below
+            exists, is_dir = path.exists(), path.is_dir()
+        except (OSError, ValueError) as exc:
+            raise BadImage(f"{shown_path(source)}: cannot be used as a path "
+                           f"({getattr(exc, 'strerror', None) or exc})") from None
+        if not exists:
             raise BadImage(f"{path}: no such file")
-        if path.is_dir():
+        if is_dir:
             raise BadImage(f"{path}: is a directory, not an image")
         try:
             size = path.stat().st_size
