@@ -195,3 +195,21 @@ def test_min_count_zero_note_and_top_k_one_message():
                      "threshold: Music"]
     with pytest.raises(BadPosterList, match="--top-k 1 keeps a single genre"):
         GenreVocabulary.fit([["A", "B"], ["A", "B"]], top_k=1, min_count=2)
+
+
+def test_genres_differing_only_in_case_are_one_genre(folder):
+    """`action` and `Action` were two genres, each with about half the examples, without a word."""
+    (folder / "p.csv").write_text("image,genres\nimg/p0.png,Action|Drama\nimg/p1.png,action|comedy\n"
+                                  "img/p2.png,Action|Comedy\nimg/p3.png,ACTION|action\nimg/p0.png,action|DRAMA\n")
+    ps = load_poster_set(folder / "p.csv")
+    # most frequent spelling wins, the first seen on a tie ("comedy" and "Comedy" once each)
+    assert ps.genres == [["Action", "Drama"], ["Action", "comedy"], ["Action", "comedy"], ["Action"]]
+    assert any("merged as 'Action': 'action', 'ACTION'" in p for p in ps.problems)
+    assert any("duplicate of" in p for p in ps.problems)   # the last row repeats the first, case aside
+
+
+def test_a_nul_byte_in_an_image_path_is_refused_with_the_item(folder):
+    (folder / "p.json").write_text(json.dumps([{"image": "img/p0.png", "genres": ["A"]},
+                                               {"image": "img/a\u0000b.png", "genres": ["A"]}]))
+    with pytest.raises(BadPosterList, match="p.json item 2: image path .* holds a NUL byte"):
+        load_poster_set(folder / "p.json")

@@ -200,6 +200,8 @@ def load_poster_set(path: Path | str, check_images: bool = True) -> PosterSet:
         if raw is None or not raw.strip():
             out.problems.append(f"{where}: no image path; skipped")
             continue
+        if "\0" in raw:   # no file can have it in its name; resolve() would raise ValueError
+            raise BadPosterList(f"{where}: image path {raw!r} holds a NUL byte; no file can be named so")
         rel = Path(raw.strip())
         full = (root / rel).resolve()
         if rel.is_absolute() or not full.is_relative_to(root):
@@ -214,7 +216,7 @@ def load_poster_set(path: Path | str, check_images: bool = True) -> PosterSet:
             out.problems.append(f"{where}: null genre(s) in the list ignored")
         if full in first_row:
             prev_n, prev_genres = first_row[full]
-            if sorted(prev_genres) != sorted(genres):
+            if sorted(g.casefold() for g in prev_genres) != sorted(g.casefold() for g in genres):
                 raise BadPosterList(f"{where}: duplicates {prev_n} ({rel}) with different genres "
                                     f"{genres} vs {prev_genres}; keep one")
             out.problems.append(f"{where}: duplicate of {prev_n} ({rel}); skipped")
@@ -228,6 +230,7 @@ def load_poster_set(path: Path | str, check_images: bool = True) -> PosterSet:
         out.titles.append(str(rec.get(title_col) or rel.stem) if title_col else rel.stem)
     if not any(first_row[p][1] for p in first_row):
         raise BadPosterList(f"{path}: no row has any genre (column {genre_col!r} is empty everywhere)")
+    _merge_case_variants(out)
     if check_images:
         out = drop_unreadable(out)
     if not out.paths:
@@ -250,3 +253,23 @@ def drop_unreadable(posters: PosterSet) -> PosterSet:
     kept = posters.subset(keep)
     kept.problems = posters.problems
     return kept
+
+
+def _merge_case_variants(posters: PosterSet) -> None:
+    """"action" and "Action" are one genre: kept apart, each spelling had about half the examples
+    (the --min-count filter could drop both) and the scores counted one genre twice. The most
+    frequent spelling (the first seen on a tie) stands for all, with a note naming the merge."""
+    from collections import Counter
+
+    counts = Counter(g for genres in posters.genres for g in genres)
+    spellings: dict[str, list[str]] = {}
+    for g in counts:                               # first-seen order
+        spellings.setdefault(g.casefold(), []).append(g)
+    canonical = {}
+    for variants in spellings.values():
+        best = max(variants, key=lambda v: counts[v])  # max keeps the first of equals
+        canonical.update({v: best for v in variants})
+        if len(variants) > 1:
+            posters.problems.append(f"genres differing only in case merged as {best!r}: "
+                                    + ", ".join(repr(v) for v in variants if v != best))
+    posters.genres = [list(dict.fromkeys(canonical[g] for g in genres)) for genres in posters.genres]
