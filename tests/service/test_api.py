@@ -253,3 +253,14 @@ def test_a_real_form_is_told_to_use_the_query_string(client, tmp_path):
                     headers={"content-type": "application/x-www-form-urlencoded"})
     assert r.status_code == 400 and "a form was sent, not an image" in r.json()["error"]
     assert "?url=/local/path (as a query parameter)" in r.json()["error"]
+
+
+def test_two_files_to_a_one_image_endpoint_are_refused(client, alpha2_jpeg):
+    """Only the first was answered (200), as if it were the answer for both."""
+    files = [("image", ("a.jpg", alpha2_jpeg, "image/jpeg")), ("image", ("b.jpg", alpha2_jpeg, "image/jpeg"))]
+    for route in ("/search", "/genres", "/identify"):
+        r = client.post(route, files=files)
+        if route != "/search" and r.status_code in (404, 503):   # no genre model or gallery behind it here
+            continue
+        assert r.status_code == 400, (route, r.text)
+        assert "2 files sent; this endpoint answers one image per request" in r.json()["error"]

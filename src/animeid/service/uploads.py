@@ -68,8 +68,11 @@ async def _read_images(request: Request, url: str | None, settings: ServiceSetti
         files = [v for _, v in form.multi_items() if isinstance(v, UploadFile)]
         if not files:
             raise ApiError(400, NO_IMAGE)
+        if len(files) > 1 and not many:   # answering the first alone looked like an answer for all
+            raise ApiError(400, f"{len(files)} files sent; this endpoint answers one image per request "
+                                "(send each in its own request)")
         out = []
-        for f in files if many else files[:1]:
+        for f in files:
             data = await f.read()
             if not data:
                 raise ApiError(400, f"uploaded file {f.filename or ''!r} is empty (0 bytes)")
