@@ -4,6 +4,7 @@ scikit-learn, a NaN that passes every `<=` test); the message names what the use
 from __future__ import annotations
 
 import math
+import numbers
 
 from animeid.errors import AnimeidError
 
@@ -33,3 +34,13 @@ def finite(value, name: str, lo: float | None = None, hi: float | None = None, l
             bound = "a finite number"
         raise AnimeidError(f"{name} {value!r}: must be {bound}{why}")
     return float(value)
+
+
+def check_k(k, default: int | None = None) -> int:
+    """The number of answers a search or an identification returns (`default` when `k` is None).
+    `k or default` turned 0 into 5 and passed -1, 2.5 and True on to FAISS; a string failed deep
+    in the search. NumPy integers are whole numbers too (`numbers.Integral`, without importing it)."""
+    k = default if k is None else k
+    if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
+        raise AnimeidError(f"k must be a whole number >= 1, got {k!r}")
+    return int(k)

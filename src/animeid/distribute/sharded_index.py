@@ -17,7 +17,8 @@ from animeid.media.images import ImageInput
 from animeid.scenes.frame_placement import place_top_scene
 from animeid.scenes.hits import SceneHit
 from animeid.scenes.index import Index
-from animeid.scenes.index_checks import check_k, check_title
+from animeid.number_checks import check_k
+from animeid.scenes.index_checks import check_title
 
 
 class ShardedIndex:

@@ -1,6 +1,6 @@
-"""What `Recognizer` accepts as images and as k, checked in one place: a path, bytes, an array or a
-PIL image where one image is meant, a list of them where several are, and the content digest that
-makes enrolling the same picture twice a no-op."""
+"""What `Recognizer` accepts as images, checked in one place: a path, bytes, an array or a PIL image
+where one image is meant, a list of them where several are, and the content digest that makes
+enrolling the same picture twice a no-op."""
 from __future__ import annotations
 
 import os
@@ -49,8 +49,3 @@ def image_list(images, method: str, one: str) -> list:
         raise AnimeidError(f"{method} takes a list of images, not a single {type(images).__name__}; {one}")
     return list(images)
 
-
-def check_k(k: int) -> int:
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise AnimeidError(f"k must be a whole number >= 1, not {k!r}")
-    return int(k)

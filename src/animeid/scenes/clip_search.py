@@ -17,7 +17,7 @@ import numpy as np
 
 from animeid.config import ClipCfg, ImageLimits, IndexCfg
 from animeid.errors import BadVideo, errors_naming
-from animeid.scenes.index_checks import check_k
+from animeid.number_checks import check_k
 from animeid.scenes.hits import SceneHit
 
 

@@ -23,7 +23,8 @@ from animeid.media.images import ImageInput, load_image
 from animeid.output_folders import refuse_dangling_links
 from animeid.scenes.frame_placement import place_top_scene
 from animeid.scenes.hits import SceneHit
-from animeid.scenes.index_checks import check_factory, check_k, check_same_embedder, check_title
+from animeid.number_checks import check_k
+from animeid.scenes.index_checks import check_factory, check_same_embedder, check_title
 from animeid.scenes.refine import thumbnail
 from animeid.scenes.search import search_scenes
 from animeid.scenes.views import query_views

@@ -40,11 +40,3 @@ def check_same_embedder(folder: Path, stored: EmbedderCfg, wanted: EmbedderCfg) 
                                 f"({stored.weights_sha256[:18] or 'none recorded'} vs {wanted.weights_sha256[:18]}); "
                                 "re-index it")
 
-
-def check_k(k, default: int) -> int:
-    """`k` answers (the settings' `default` when None). `k or default` turned 0 into 5 and passed
-    -1, 2.5 and True on to FAISS; a string failed deep in the search."""
-    k = default if k is None else k
-    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-        raise AnimeidError(f"k must be a whole number >= 1, got {k!r}")
-    return k
