@@ -71,13 +71,13 @@ class GenreModel:
         bytes, an array) is refused rather than read item by item, as is a `names` of another length."""
         from animeid.errors import AnimeidError, BadImage, errors_naming
         from animeid.genres.embeddings import embed_images
-        from animeid.media.images import describe, load_image
+        from animeid.media.images import describe, image_list, load_image
 
-        images = _as_list(images, "images", "use predict(image) for one image")
+        images = image_list(images, "predict_many", "use predict(image) for one image")
         if names is None:
             names = [describe(i) for i in images]
         else:
-            names = _as_list(names, "names", "give one name per image")
+            names = image_list(names, "predict_many", "give one name per image", what="names")
             if len(names) != len(images):
                 raise AnimeidError(f"predict_many got {len(images)} image(s) but {len(names)} name(s); "
                                    "give one name per image, or no names")
@@ -157,17 +157,6 @@ class GenreModel:
         return cls(cfg, vocabulary, GenrePredictor.from_state(state, cfg),
                    np.asarray(meta["thresholds"], dtype=np.float64), meta["global_threshold"], meta["embedders"],
                    meta.get("info", {}), int(meta.get("max_predicted", 0)))
-
-
-def _as_list(items, what: str, hint: str) -> list:
-    """`items` as a list, read once. A string, bytes, path or array is itself iterable, so taken
-    as a list it would be read character by character, byte by byte or row by row: refused."""
-    from animeid.errors import AnimeidError
-
-    single = (str, bytes, bytearray, memoryview, os.PathLike, np.ndarray)
-    if isinstance(items, single) or not hasattr(items, "__iter__"):
-        raise AnimeidError(f"predict_many takes a list of {what}, not a single {type(items).__name__}; {hint}")
-    return list(items)
 
 
 def current_embedder_cfgs(names: Sequence[str]) -> list[dict]:

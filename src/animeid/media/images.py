@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Iterator, Union
 import numpy as np
 
 from animeid.config import ImageLimits
-from animeid.errors import BadImage
+from animeid.errors import AnimeidError, BadImage
 
 if TYPE_CHECKING:
     import PIL.Image
@@ -130,6 +130,17 @@ def shown_path(source) -> str:
     """A path for a message: at most 120 characters, a NUL byte shown as \\0."""
     text = str(source).replace("\0", "\\0")
     return text if len(text) <= 120 else text[:60] + "…" + text[-40:]
+
+
+def image_list(items, method: str, one: str, what: str = "images") -> list:
+    """`items` as a list, read once (a generator too). A path, bytes or an array is itself
+    iterable: taken as a list it was read character by character (a warning per letter), byte by
+    byte or row by row, so a single one is refused, naming the call (`method`) and what to do
+    instead (`one`)."""
+    single = (str, bytes, bytearray, memoryview, os.PathLike, np.ndarray)
+    if isinstance(items, single) or hasattr(items, "getpixel") or not hasattr(items, "__iter__"):
+        raise AnimeidError(f"{method} takes a list of {what}, not a single {type(items).__name__}; {one}")
+    return list(items)
 
 
 def rgb_array(image) -> np.ndarray:

@@ -1,13 +1,8 @@
-"""What `Recognizer` accepts as images, checked in one place: a path, bytes, an array or a PIL image
-where one image is meant, a list of them where several are, and the content digest that makes
-enrolling the same picture twice a no-op."""
+"""How `Recognizer` reads an image it is given (a path, bytes, an array or a PIL image), and the
+content digest that makes enrolling the same picture twice a no-op."""
 from __future__ import annotations
 
-import os
-
 import numpy as np
-
-from animeid.errors import AnimeidError
 
 
 def load_source(source) -> np.ndarray:
@@ -38,14 +33,4 @@ def content_digest(source) -> str | None:
     except (OSError, TypeError, ValueError):
         return None
     return h.hexdigest()
-
-
-def image_list(images, method: str, one: str) -> list:
-    """`images` as a list, read once (a generator too). A path, bytes or an array is itself
-    iterable: taken as a list it was read character by character (a warning per letter) or byte
-    by byte, so a single image is refused, naming the call that takes one."""
-    single = (str, bytes, bytearray, memoryview, os.PathLike, np.ndarray)
-    if isinstance(images, single) or hasattr(images, "getpixel") or not hasattr(images, "__iter__"):
-        raise AnimeidError(f"{method} takes a list of images, not a single {type(images).__name__}; {one}")
-    return list(images)
 

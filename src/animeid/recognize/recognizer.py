@@ -22,8 +22,9 @@ from animeid.number_checks import check_k
 from animeid.recognize.calibration import Calibration, calibrate, class_scores
 from animeid.recognize.config import FeatureRecipe, GalleryCfg
 from animeid.recognize.feature_extractor import FeatureExtractor
+from animeid.media.images import image_list
 from animeid.recognize.gallery import DB_FILE, Gallery, check_label
-from animeid.recognize.image_inputs import content_digest, image_list, load_source
+from animeid.recognize.image_inputs import content_digest, load_source
 
 UNKNOWN = "unknown"
 KINDS = ("title", "character")
