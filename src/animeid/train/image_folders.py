@@ -65,23 +65,24 @@ def scan_labelled_folder(folder: Path, classes: list[str] | None = None, min_per
 
 def load_rgb_images(data: LabelledImages) -> tuple[list[np.ndarray], LabelledImages]:
     """Decode every image; corrupt ones are reported on stderr and left out."""
-    images, keep = [], []
-    for i, p in enumerate(data.paths):
-        try:
-            images.append(load_image(p))
-            keep.append(i)
-        except BadImage as exc:
-            print(f"animeid: warning: skipping {exc}", file=sys.stderr)
-    return images, _check_after_skipping(data, keep)
+    images = []
+    return images, _decodable(data, images.append)
 
 
 def readable_images(data: LabelledImages) -> LabelledImages:
     """The images that decode, each corrupt one reported on stderr: a list written for other tools
-    (the pairs CSV) would otherwise hand them a file that training itself skips."""
+    (the pairs CSV) would otherwise hand them a file that training itself skips. The pixels are
+    not kept: a CSV needs only the paths."""
+    return _decodable(data, lambda image: None)
+
+
+def _decodable(data: LabelledImages, take) -> LabelledImages:
+    """`data` without the images that do not decode (each reported on stderr); every decoded
+    image goes to `take`, in order."""
     keep = []
     for i, p in enumerate(data.paths):
         try:
-            load_image(p)
+            take(load_image(p))
             keep.append(i)
         except BadImage as exc:
             print(f"animeid: warning: skipping {exc}", file=sys.stderr)
