@@ -124,19 +124,14 @@ def index_library(library: Path, db: Path, cfg: IndexCfg = IndexCfg(), progress:
                   shard: tuple[int, int] | None = None) -> IndexReport:
     """Bring the index at `db` up to date with `library`; with `shard=(i, n)`, only with the files
     that hash to shard i of n (see animeid.distribute)."""
-    from animeid.distribute.shard_plan import shard_of
     from animeid.features.registry import create_embedder, get_embedder_cfg
 
     t0 = time.perf_counter()
     report = IndexReport()
-    videos = scan_library(Path(library), cfg.video_extensions)
-    for video in videos:
-        if not is_text(video.relpath):
-            report.failed[shown(video.relpath)] = (f"{shown(video.relpath)}: the file name is not valid UTF-8, "
-                                                   "which the index cannot store; rename it")
-    videos = [v for v in videos if is_text(v.relpath)]
-    if shard is not None:
-        videos = [v for v in videos if shard_of(v.relpath, shard[1]) == shard[0]]
+    videos, unstorable = _library_videos(library, cfg, shard)
+    for video in unstorable:
+        report.failed[shown(video.relpath)] = (f"{shown(video.relpath)}: the file name is not valid UTF-8, "
+                                               "which the index cannot store; rename it")
     embedder_cfg = get_embedder_cfg(cfg.embedder)
     with Index.open_for_writing(db, embedder_cfg, cfg.factory) as index:
         store = index.store
@@ -190,17 +185,26 @@ def index_library(library: Path, db: Path, cfg: IndexCfg = IndexCfg(), progress:
     return report
 
 
+def _library_videos(library: Path, cfg: IndexCfg, shard: tuple[int, int] | None):
+    """(the videos of `library` this index (or shard) holds, those whose names it cannot store:
+    not UTF-8, of any shard)."""
+    from animeid.distribute.shard_plan import shard_of
+
+    videos = scan_library(Path(library), cfg.video_extensions)
+    storable = [v for v in videos if is_text(v.relpath)]
+    if shard is not None:
+        storable = [v for v in storable if shard_of(v.relpath, shard[1]) == shard[0]]
+    return storable, [v for v in videos if not is_text(v.relpath)]
+
+
 def check_same_library_before_writing(library: Path, db: Path, cfg: IndexCfg,
                                       shard: tuple[int, int] | None) -> None:
     """`_check_same_library` for an index about to be brought up to date, without writing to it:
     the shards of one library must all refuse another folder before any of them changes, or the
     shards that lose nothing move to the new folder and the others stay: one index of two libraries."""
-    from animeid.distribute.shard_plan import shard_of
-
     if not Index.is_index(db):
         return
-    videos = {v.relpath for v in scan_library(Path(library), cfg.video_extensions) if is_text(v.relpath)
-              and (shard is None or shard_of(v.relpath, shard[1]) == shard[0])}
+    videos = {v.relpath for v in _library_videos(library, cfg, shard)[0]}
     with Index.load(db) as index:
         files = index.store.files()
         gone = [rec for rec in files if rec.path not in videos]
