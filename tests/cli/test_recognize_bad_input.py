@@ -13,14 +13,19 @@ from animeid.cli.main import main
 from tests.recognize.conftest import TEST_CFG  # importing it registers the gallery's test embedder
 
 
+def _colour_gallery(folder, per_label: int, side: int, seed: int):
+    """GALLERY/red and GALLERY/blue: noisy squares of one colour each."""
+    rng = np.random.default_rng(seed)
+    for label, colour in {"red": (200, 40, 40), "blue": (40, 40, 200)}.items():
+        (folder / label).mkdir(parents=True)
+        for j in range(per_label):
+            noisy = np.clip(np.asarray(colour) + rng.normal(0, 25, (side, side, 3)), 0, 255).astype(np.uint8)
+            Image.fromarray(noisy).save(folder / label / f"{j}.png")
+
+
 @pytest.fixture
 def gallery_db(tmp_path):
-    rng = np.random.default_rng(0)
-    for label, colour in {"red": (200, 40, 40), "blue": (40, 40, 200)}.items():
-        (tmp_path / "g" / label).mkdir(parents=True)
-        for j in range(4):
-            noisy = np.clip(np.asarray(colour) + rng.normal(0, 25, (24, 24, 3)), 0, 255).astype(np.uint8)
-            Image.fromarray(noisy).save(tmp_path / "g" / label / f"{j}.png")
+    _colour_gallery(tmp_path / "g", per_label=4, side=24, seed=0)
     db = tmp_path / "db"
     assert main(["enroll", str(tmp_path / "g"), "--db", str(db), "--embedder", TEST_CFG.name, "--quiet"]) == 0
     return db
@@ -136,12 +141,7 @@ def test_a_damaged_embedder_stops_identify_once_with_exit_2(tmp_path, monkeypatc
 
     monkeypatch.setenv("ANIMEID_EMBEDDERS", str(tmp_path / "embedders"))
     assert main(["embedders", "add", "tower", str(_graph(tmp_path / "tower.onnx"))]) == 0
-    rng = np.random.default_rng(1)
-    for label, colour in {"red": (200, 40, 40), "blue": (40, 40, 200)}.items():
-        (tmp_path / "g" / label).mkdir(parents=True)
-        for j in range(3):
-            noisy = np.clip(np.asarray(colour) + rng.normal(0, 25, (40, 40, 3)), 0, 255).astype(np.uint8)
-            Image.fromarray(noisy).save(tmp_path / "g" / label / f"{j}.png")
+    _colour_gallery(tmp_path / "g", per_label=3, side=40, seed=1)
     db = tmp_path / "db"
     assert main(["enroll", str(tmp_path / "g"), "--db", str(db), "--embedder", "tower", "--quiet"]) == 0
     graph = tmp_path / "embedders" / "tower" / "model.onnx"

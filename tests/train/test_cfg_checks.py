@@ -1,6 +1,8 @@
 """Bad numeric training options: one `animeid: error:` line and exit 2 before anything is written
 (they used to surface as ZeroDivisionError, AttributeError, RuntimeError, AssertionError or, for
-`--epochs 0`, as an untrained model saved over a trained one); and `--device` names checked."""
+`--epochs 0`, as an untrained model saved over a trained one); `--device`, `--backbone` and
+`--freeze-blocks` checked before `--out` is created or `--restart` deletes anything."""
+import json
 import sys
 from pathlib import Path
 
@@ -13,7 +15,7 @@ from make_media import write_image_classes  # noqa: E402
 
 from animeid.cli.main import main  # noqa: E402
 from animeid.errors import AnimeidError  # noqa: E402
-from animeid.train.cfg_checks import check_classifier_cfg, check_siamese_cfg  # noqa: E402
+from animeid.train.cfg_checks import LITE_BLOCKS, check_classifier_cfg, check_siamese_cfg  # noqa: E402
 from animeid.train.config import ClassifierCfg, SiameseCfg, TrainerCfg  # noqa: E402
 from animeid.train.device import resolve_device  # noqa: E402
 
@@ -87,3 +89,38 @@ def test_defaults_pass_and_api_calls_are_checked_too():
         check_classifier_cfg(ClassifierCfg(trainer=TrainerCfg(epochs=0)))
     with pytest.raises(AnimeidError, match="images_per_class 1"):
         check_siamese_cfg(SiameseCfg(images_per_class=1))
+
+
+# A bad --backbone or --freeze-blocks is refused before --out is created and before --restart
+# deletes checkpoints: both were only caught when the network was built, after both.
+
+@pytest.mark.parametrize("kind", ["siamese", "classifier"])
+def test_unknown_backbone_leaves_no_folder(data, tmp_path, capsys, kind):
+    out = tmp_path / "fresh"
+    assert main(["train", kind, str(data), "--out", str(out), "--backbone", "efficientnet-lite9", "--epochs", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("animeid: error: ") and err.count("\n") == 1, err
+    assert "--backbone 'efficientnet-lite9': unknown backbone; trainable backbones: efficientnet-lite0" in err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("kind, ckpts", [("siamese", ["finetune.ckpt", "warmup.ckpt"]), ("classifier", ["train.ckpt"])])
+def test_restart_with_too_many_frozen_blocks_keeps_the_checkpoints(data, tmp_path, capsys, kind, ckpts):
+    out = tmp_path / "m"
+    out.mkdir()
+    (out / "model.json").write_text(json.dumps({"arch": {"kind": kind}, "input": {}, "classes": [], "cfg": {},
+                                                "history": {}}))
+    for name in ckpts:
+        (out / name).write_bytes(b"run")
+    assert main(["train", kind, str(data), "--out", str(out), "--restart", "--freeze-blocks", "99"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("animeid: error: ") and err.count("\n") == 1, err
+    assert "--freeze-blocks 99: must be a whole number from 0 to 16 (the blocks of efficientnet-lite0)" in err
+    assert sorted(p.name for p in out.iterdir()) == sorted(["model.json", *ckpts])
+
+
+def test_block_counts_match_the_networks():
+    pytest.importorskip("efficientnet_lite_pytorch")
+    from efficientnet_lite_pytorch import EfficientNet
+
+    assert {v: len(EfficientNet.from_name(v, num_classes=10)._blocks) for v in LITE_BLOCKS} == LITE_BLOCKS
