@@ -267,3 +267,56 @@ def test_a_held_gallery_sees_what_another_process_enrols_and_removes(tmp_path, c
     assert held.gallery.vector_index().ntotal == len(held.gallery) == 17
     assert held.identify(blue)[0]["label"] == "ブルー.v2 (blue)"
     held.close()
+
+
+def test_the_score_is_the_same_whatever_k(tmp_path, colour_gallery, test_cfg, rng, colours):
+    """The score weighs the top label's lead over the runner-up: `k=1` must not cut the runner-up
+    off before the lead is measured, or the one answer of `--k 1` scores higher than the same
+    answer among five."""
+    rec = Recognizer.create(tmp_path / "db", "character", cfg=test_cfg)
+    enrol_folder(rec, colour_gallery)
+    assert rec.calibration.margin_weight > 0  # else this test would not see the runner-up at all
+    for rgb in ((150, 90, 60), (30, 40, 220), (200, 60, 40)):
+        query = colours(rng, rgb, 1)[0]
+        top_of_five = next(r for r in rec.identify(query, k=5) if r["label"] != UNKNOWN)
+        one = rec.identify(query, k=2)  # the label (or unknown and the label)
+        assert next(r for r in one if r["label"] != UNKNOWN) == top_of_five
+        alone = rec.identify(query, k=1)[0]
+        assert alone in (top_of_five, {"label": UNKNOWN, "score": round(1 - top_of_five["score"], 4)})
+
+
+def test_a_gallery_calibrated_before_margins_answers_as_it_did(tmp_path, colour_gallery, test_cfg, rng, colours):
+    """A stored calibration without `margin_weight` (galleries from before 2026-11-25) scores from
+    the similarity alone, exactly as then, until the next enrol refits it."""
+    from animeid.recognize.calibration import Calibration
+
+    db = tmp_path / "db"
+    rec = Recognizer.create(db, "character", cfg=test_cfg)
+    enrol_folder(rec, colour_gallery)
+    old = {k: v for k, v in rec.calibration.to_dict().items() if k != "margin_weight"}
+    rec.gallery.set_meta("calibration", old)
+    query = colours(rng, (30, 40, 220), 1)[0]
+    answer = rec.identify(query, k=1)[0]
+    expected = Calibration.from_dict(old)
+    assert expected.margin_weight == 0.0
+    # the similarity alone: the top label's mean of its best per_class neighbour similarities
+    vec = rec.features.extract([query])[0]
+    _, vecs, labels = rec.gallery.all_items()
+    sims = np.sort(vecs[np.array(labels) == answer["label"]] @ vec)[::-1][:test_cfg.per_class]
+    assert answer["score"] == round(float(expected.score(sims.mean())), 4)
+
+
+def test_a_duplicate_upload_is_named_not_dumped_into_the_warning(tmp_path, colour_gallery, test_cfg):
+    """An upload has no file name: the warning that it is already enrolled used to hold the repr of
+    its bytes (a 454 KB PNG made a 1.6 MB answer from POST /enroll)."""
+    rec = Recognizer.create(tmp_path / "db", "character", cfg=test_cfg)
+    enrol_folder(rec, colour_gallery)
+    warnings = []
+    png = sorted((colour_gallery / "red").iterdir())[0]
+    assert rec.enroll("crimson", [png.read_bytes()], warn=warnings.append) == 1
+    (line,) = [w for w in warnings if "already enrolled as 'red'" in w]
+    assert line.startswith("<bytes crimson#0>: ") and len(line) < 120
+    # a path is named as given
+    warnings.clear()
+    assert rec.enroll("scarlet", [str(png)], warn=warnings.append) == 1
+    assert any(w.startswith(f"{png}: the same image is already enrolled as") for w in warnings)

@@ -38,7 +38,10 @@ def test_lists_and_generators_of_one_image_work(rec, colour_gallery):
     assert rec.labels()["lime"] == 1 and rec.labels()["olive"] == 2
     assert any("already enrolled as 'green'" in w for w in warnings)
     answers = rec.identify_many(str(p) for p in green[:2])
-    assert len(answers) == 2 and all(a[0]["label"] in ("green", "olive", "lime") for a in answers)
+    # three labels now hold the same pictures: the best named label is one of them (tied, so
+    # none leads the runner-up, and the answer may well be "unknown" first)
+    named = [next(r["label"] for r in a if r["label"] != "unknown") for a in answers]
+    assert len(answers) == 2 and all(label in ("green", "olive", "lime") for label in named)
 
 
 def test_identify_many_is_all_or_nothing_and_names_the_failing_input(rec, colour_gallery, tmp_path):

@@ -62,6 +62,9 @@ class GalleryCfg:
     calibration_queries: int = 3000
     # Threshold used when the gallery cannot simulate an unknown (a single label).
     default_threshold: float = 0.5
+    # Calibrate on the top label's margin over the runner-up as well as its similarity; off is
+    # the similarity-only calibration, kept as the baseline `bench/open_set.py` measures against.
+    calibration_margin: bool = True
     face_margin: float = 0.35
     factory: str = "auto"
     hnsw_above: int = 20000

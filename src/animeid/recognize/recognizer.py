@@ -19,7 +19,7 @@ import numpy as np
 from animeid.errors import AnimeidError, BadImage, IncompatibleIndex
 from animeid.file_names import shown
 from animeid.number_checks import check_k
-from animeid.recognize.calibration import Calibration, calibrate, class_scores
+from animeid.recognize.calibration import Calibration, calibrate, class_scores, label_margins
 from animeid.recognize.config import FeatureRecipe, GalleryCfg
 from animeid.recognize.feature_extractor import FeatureExtractor
 from animeid.media.images import image_list
@@ -219,18 +219,20 @@ class Recognizer:
                 continue
             if digest is not None:
                 seen.add(digest)
+            if names is not None:
+                source = typed = shown(str(names[i]))
+            elif isinstance(src, (str, Path)):
+                source = shown(str(Path(src).resolve()))  # the same file from any working folder
+                typed = shown(str(src))
+            else:  # bytes, arrays, PIL images: no name of their own (their repr is the whole picture)
+                source = typed = f"<{type(src).__name__} {label}#{i}>"
             if holders:
-                warn(f"{names[i] if names is not None else src}: the same image is already enrolled as "
-                     f"{', '.join(map(repr, holders))}; enrolled as {label!r} too")
+                warn(f"{typed}: the same image is already enrolled as {', '.join(map(repr, holders))}; "
+                     f"enrolled as {label!r} too")
             fallbacks += fell_back
             pixels.append(img)
             digests.append(digest)
-            if names is not None:
-                sources.append(shown(str(names[i])))
-            elif isinstance(src, (str, Path)):
-                sources.append(shown(str(Path(src).resolve())))  # the same file from any working folder
-            else:  # bytes, arrays, PIL images: no name of their own
-                sources.append(f"<{type(src).__name__} {label}#{i}>")
+            sources.append(source)
         if already:
             warn(f"label {label!r}: {already} image(s) already enrolled; skipped")
         if not pixels:
@@ -307,7 +309,8 @@ class Recognizer:
 
         groups = [source_group(src) for src in self.gallery.sources()]
         calibration = calibrate(vecs, labels, c.calibration_folds, c.neighbours, c.per_class,
-                                c.calibration_queries, c.default_threshold, groups=groups)
+                                c.calibration_queries, c.default_threshold, groups=groups,
+                                margin=c.calibration_margin)
         self.gallery.set_meta("calibration", calibration.to_dict())
         return self.calibration
 
@@ -323,8 +326,11 @@ class Recognizer:
         out = []
         for row_sims, row_ids in zip(sims, ids):
             keep = row_ids >= 0
-            ranked = class_scores(row_sims[keep], self.gallery.labels_of(row_ids[keep]), self.cfg.per_class)[:k]
-            scores = cal.score(np.array([s for _, s in ranked]))
+            ranked = class_scores(row_sims[keep], self.gallery.labels_of(row_ids[keep]), self.cfg.per_class)
+            # margins over the whole ranking: with k=1 the runner-up is still the runner-up
+            margins = label_margins(ranked, float(row_sims[keep].min()))[:k] if ranked else None
+            ranked = ranked[:k]
+            scores = cal.score(np.array([s for _, s in ranked]), margins)
             results = [{"label": lab, "score": round(float(p), 4)} for (lab, _), p in zip(ranked, scores)]
             if results and results[0]["score"] < cal.threshold:
                 results.insert(0, {"label": UNKNOWN, "score": round(1.0 - results[0]["score"], 4)})
