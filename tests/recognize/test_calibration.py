@@ -242,3 +242,14 @@ def test_single_label_gallery_falls_back_to_its_least_similar_right_answer():
     ("plain.png", "plain.png")])
 def test_only_a_number_after_the_last_at_sign_marks_a_video_frame(source, group):
     assert cal.source_group(source) == group
+
+
+def test_a_small_gallery_calibrates_on_the_similarity_alone():
+    """Under MARGIN_MIN_RIGHT right held-out answers the margin gets no slope: a two-feature fit on
+    a handful of answers chased noise (a title gallery of one clip per title fitted a negative
+    similarity slope and answered every cross-episode frame "unknown")."""
+    rng = np.random.default_rng(7)
+    x, labels = clusters(rng, unit(rng, 3, dim=32), 5, spread=0.6)   # 15 items: at most 15 right
+    c = cal.calibrate(x, labels, folds=5, neighbours=16, per_class=3)
+    assert c.known_queries <= 15 < cal.MARGIN_MIN_RIGHT
+    assert c.margin_weight == 0.0 and c.a > 0 and not c.fallback

@@ -206,6 +206,12 @@ def heldout_top_scores(vectors: np.ndarray, labels: list[str], folds: int, neigh
                          np.asarray(unknown_raw), np.asarray(unknown_margin))
 
 
+# Right held-out answers needed before the margin gets a slope of its own: with a handful (a title
+# gallery of one clip per title), the two-feature fit chased noise and could even give similarity a
+# negative slope (bench/title_frames.py: 9 held-out queries, 7 right).
+MARGIN_MIN_RIGHT = 20
+
+
 def calibrate(vectors: np.ndarray, labels: list[str], folds: int = 5, neighbours: int = 32,
               per_class: int = 3, max_queries: int = 3000, default_threshold: float = 0.5,
               seed: int = 0, groups: list[str] | None = None, margin: bool = True) -> Calibration:
@@ -217,10 +223,11 @@ def calibrate(vectors: np.ndarray, labels: list[str], folds: int = 5, neighbours
     if margin:
         features.append(np.concatenate([h.known_margin, h.unknown_margin]))
     outcome = np.concatenate([ok, np.zeros(len(unknown_raw), dtype=bool)])
-    slopes, b = fit_platt(np.column_stack(features), outcome)
-    if margin and slopes[1] < 0:
-        # a larger lead over the runner-up cannot mean a less likely answer: the folds show the
-        # margin carries nothing here, so the similarity alone is fitted
+    margin = margin and ok.sum() >= MARGIN_MIN_RIGHT
+    slopes, b = fit_platt(np.column_stack(features[:2] if margin else features[:1]), outcome)
+    if margin and (slopes[0] <= 0 or slopes[1] < 0):
+        # more similar, or a larger lead over the runner-up, cannot mean a less likely answer:
+        # the folds cannot tell the two apart here, so the similarity alone is fitted
         slopes, b = fit_platt(features[0], outcome)
     a, margin_weight = slopes[0], (slopes[1] if len(slopes) > 1 else 0.0)
     cal = Calibration(float(a), b, default_threshold, margin_weight=float(margin_weight))
