@@ -64,16 +64,19 @@ def client(make_settings):
 
 
 class LiveServer:
-    """uvicorn serving `app` from a thread on a socket bound to a free loopback port."""
+    """uvicorn serving `app` (from `create_app`) from a thread on a socket bound to a free loopback
+    port, configured as `animeid serve` configures it."""
 
     def __init__(self, app):
         import uvicorn
+
+        from animeid.service.run import uvicorn_config
 
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+        self.server = uvicorn.Server(uvicorn_config(app, app.state.settings, log_level="warning", lifespan="on"))
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
 
     def __enter__(self) -> "LiveServer":

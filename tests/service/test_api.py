@@ -105,7 +105,7 @@ def test_upload_limit_is_413_json(make_settings, alpha2_jpeg):
 
     with TestClient(create_app(make_settings(max_upload_bytes=64 * 1024))) as c:
         big = b"\xff" * (64 * 1024 + 1)
-        _is_json_error(c.post("/search", content=big), 413, "limit")
+        _is_json_error(c.post("/search", content=big), 413, "larger than the 64 KB limit")   # was "0 MB"
         _is_json_error(c.post("/search", files={"image": ("big.jpg", big, "image/jpeg")}), 413, "limit")
         assert c.post("/search", content=alpha2_jpeg).status_code == 200  # below the limit still works
 
@@ -154,6 +154,12 @@ def test_preview_links_refuse_tampering_expiry_and_unknown_ids(client, alpha2_jp
     _is_json_error(client.get(f"/preview/999999?{missing}"), 404, "no scene with id 999999")
 
 
+@pytest.mark.parametrize("suffix", ["", "/video"])
+def test_a_non_ascii_preview_token_is_403_not_500(client, suffix):
+    r = client.get(f"/preview/3{suffix}?t=1&from=1&to=1&expires=99999999999&token=%C3%A9")
+    _is_json_error(r, 403, "token is invalid")
+
+
 def test_identify_and_genres_answer_503_when_not_configured(client, alpha2_jpeg):
     _is_json_error(client.post("/identify", content=alpha2_jpeg), 503, "--gallery")
     _is_json_error(client.post("/genres", content=alpha2_jpeg), 503, "--genre-model")
@@ -175,6 +181,15 @@ def test_writes_need_the_api_key(client, alpha2_jpeg):
                    400, "label")
 
 
+def test_enroll_without_an_image_gets_its_own_hint(client):
+    """/enroll reads no `?url=`: the search endpoints' hint sent people to it."""
+    for kwargs in ({}, {"data": {"note": "no file"}, "files": {}}):
+        r = client.post("/enroll?label=Alice", headers={"X-API-Key": API_KEY}, **kwargs)
+        _is_json_error(r, 400, "multipart file field")
+        assert "url" not in r.json()["error"] and "images" in r.json()["error"]
+    _is_json_error(client.post("/search", content=b""), 400, "?url=/local/path")   # still offered there
+
+
 def test_writes_are_disabled_without_a_configured_key(make_settings, alpha2_jpeg, monkeypatch):
     from fastapi.testclient import TestClient
 
@@ -188,6 +203,16 @@ def test_writes_are_disabled_without_a_configured_key(make_settings, alpha2_jpeg
                        403, "writes are disabled")
         assert c.get("/health").json()["capabilities"]["writes"] is False
         assert c.post("/search", content=alpha2_jpeg).status_code == 200   # reads stay open
+
+
+def test_a_configured_key_with_a_trailing_newline_still_opens_writes(make_settings, alpha2_jpeg):
+    from fastapi.testclient import TestClient
+
+    from animeid.service.app import create_app
+
+    with TestClient(create_app(make_settings(api_key=API_KEY + "\n")), raise_server_exceptions=False) as c:
+        r = c.post("/enroll?label=A", content=alpha2_jpeg, headers={"X-API-Key": API_KEY})
+        _is_json_error(r, 503, "--gallery")     # past the key check, on to the (missing) gallery
 
 
 def test_page_docs_and_unknown_routes(client):
@@ -205,6 +230,17 @@ def test_page_docs_and_unknown_routes(client):
             "/preview/{entry_id}/video", "/enroll", "/labels/{label}"} <= set(paths)
     _is_json_error(client.get("/no/such/page"), 404, "Not Found")
     _is_json_error(client.get("/search"), 405, "Method Not Allowed")
+
+
+def test_get_routes_answer_head_for_uptime_checkers(client, alpha2_jpeg):
+    hit = client.post("/search?k=1", content=alpha2_jpeg).json()["results"][0]
+    for path in ["/", "/health", "/titles", "/openapi.json", "/docs", "/static/app.js", hit["thumbnail"]]:
+        get, head = client.get(path), client.head(path)
+        assert head.status_code == 200 == get.status_code, path
+        assert head.content == b"" and head.headers["content-type"] == get.headers["content-type"], path
+    assert client.head("/search").status_code == 405          # HEAD only where GET is answered
+    paths = client.get("/openapi.json").json()["paths"]
+    assert all("head" not in ops for ops in paths.values())   # not listed twice in the API docs
 
 
 def test_local_paths_can_be_disabled_or_confined(make_settings, scene_library, alpha2_jpeg, tmp_path):

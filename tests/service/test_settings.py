@@ -80,7 +80,7 @@ def test_an_unreadable_config_file_is_a_one_line_error(tmp_path, monkeypatch):
     ("max_image_pixels = 10", "max_image_pixels must be at least 4096"),
     ('allow_local_paths = "no"', "allow_local_paths must be true or false"),
     ("preview_dir = 5", "preview_dir must be a folder path"),
-    ('api_key = ""', "api_key must be a non-empty string"),
+    ("api_key = 5", "api_key must be a non-empty string"),     # "" is no key: see the whitespace test
     ("clip_min_s = 5.0\nclip_max_s = 4.0", "clip_max_s (4.0) must be at least clip_min_s (5.0)"),
     ("serve = 3", "'serve' must be a table"),
 ])
@@ -119,3 +119,22 @@ def test_a_bad_key_from_the_environment_names_the_variable(monkeypatch):
     monkeypatch.setenv("ANIMEID_API_KEY", "short")
     with pytest.raises(AnimeidError, match="^ANIMEID_API_KEY: the API key must be at least 8 characters"):
         load_settings()
+
+
+def test_api_key_surrounding_whitespace_is_stripped(tmp_path, monkeypatch):
+    """A key read from a file keeps its newline (`ANIMEID_API_KEY=$(cat key)` does not, `$'key\\n'`
+    does); HTTP strips header values, so every write was a 403 "wrong API key"."""
+    monkeypatch.setenv("ANIMEID_API_KEY", "secret-key-1\n")
+    assert load_settings().api_key == "secret-key-1"
+    cfg = tmp_path / "serve.toml"
+    cfg.write_text('api_key = " \\tfrom-file-key\\r\\n"\n')
+    monkeypatch.setenv("ANIMEID_API_KEY", " \n")      # nothing left: as if unset, the file's key counts
+    assert load_settings(cfg).api_key == "from-file-key"
+    monkeypatch.delenv("ANIMEID_API_KEY")
+    cfg.write_text('api_key = "  \\n"\n')
+    assert load_settings(cfg).api_key is None             # no key: writes are disabled, /health says so
+    cfg.write_text('api_key = ""\n')
+    assert load_settings(cfg).api_key is None
+    assert load_settings(api_key=" explicit-key ").api_key == "explicit-key"
+    with pytest.raises(AnimeidError, match="at least 8 characters"):
+        load_settings(api_key="  short  ")

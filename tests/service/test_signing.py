@@ -36,3 +36,10 @@ def test_token_is_hmac_sha256_of_the_canonical_message():
 
     expected = hmac.new(b"k", b"3|thumbnail|1.000|0.500|2.000|50", hashlib.sha256).hexdigest()[:32]
     assert signing.sign("k", 3, "thumbnail", 1.0, 0.5, 2.0, 50) == expected
+
+
+def test_a_non_ascii_token_is_refused_as_invalid():
+    """`hmac.compare_digest` raises TypeError on a non-ASCII str: `token=%C3%A9` was a 500."""
+    for token in ("é", "\udcff", "ü" * 32, ""):
+        assert signing.check(SECRET, 7, "video", 1.0, 1.0, 1.0, 2000, token, now=1000.0) == \
+            "preview link token is invalid"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import select
 import socket
 import time
@@ -122,3 +123,19 @@ def test_bytes_held_by_uploads_are_budgeted():
     assert "busy" in busy["body"]["error"] and busy["headers"][b"retry-after"] == b"1"
     assert limited.held == 0                        # everything given back once answered
     assert [a["status"] for a in _run_asgi(limited, [b"x" * 1000] * 2)] == [200, 200]
+
+
+def test_a_busy_answer_says_how_much_is_held_in_units_that_fit():
+    """With a small limit the budget is a few KB: "0 MB of uploads already in memory" was false."""
+    async def app(scope, receive, send):
+        while (await receive()).get("more_body"):
+            pass
+        await asyncio.sleep(0.2)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    limited = BodyLimit(app, max_bytes=4096, max_held_bytes=6144)
+    answers = _run_asgi(limited, [b"x" * 4096] * 3)
+    busy = [a["body"]["error"] for a in answers if a["status"] == 503]
+    pattern = r"server busy: [1-9][0-9.]* KB of uploads already in memory"
+    assert busy and all(re.fullmatch(pattern, e) for e in busy), busy

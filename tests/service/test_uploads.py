@@ -44,3 +44,13 @@ def test_an_unreadable_file_is_400(client, tmp_path, alpha2_jpeg):
     shot.write_bytes(alpha2_jpeg)
     shot.chmod(0)
     _error(client.post("/search", params={"url": str(shot)}), 400, "cannot read")
+
+
+def test_a_tilde_path_is_relative_not_the_home_folder(client, monkeypatch, tmp_path, alpha2_jpeg):
+    """`~` is a shell's expansion: `?url=~/.bashrc` read the server user's home, while the docs
+    say a path that is not absolute is a 400."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / "shot.jpg").write_bytes(alpha2_jpeg)
+    _error(client.post("/search", params={"url": "~/shot.jpg"}), 400, "absolute local path")
+    _error(client.post("/search", params={"url": "~"}), 400, "absolute local path")
+    assert client.post("/search", params={"url": str(tmp_path / "shot.jpg")}).status_code == 200

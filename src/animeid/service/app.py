@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
 from animeid.service import signing
@@ -167,7 +168,18 @@ def create_app(settings: ServiceSettings, backends: Backends | None = None) -> F
         async with pool.ticket():
             return await pool.run(backends.delete_label, label)
 
+    _answer_head_like_get(app)
     return app
+
+
+def _answer_head_like_get(app: FastAPI) -> None:
+    """HEAD on every GET route (uptime checkers send HEAD; FastAPI answers it 405): the same
+    endpoint, whose body the server drops. Kept out of the OpenAPI schema, where each route would
+    otherwise be listed twice under one operation id."""
+    for route in list(app.routes):
+        if isinstance(route, APIRoute) and "GET" in route.methods:
+            app.add_api_route(route.path, route.endpoint, methods=["HEAD"], include_in_schema=False,
+                              response_class=route.response_class, dependencies=route.dependencies)
 
 
 def _check_link(settings: ServiceSettings, entry_id: int, kind: str, t: float, t_from: float, t_to: float,

@@ -142,7 +142,10 @@ class Backends:
 
     # --- previews -----------------------------------------------------------------------
     def _entry_video(self, entry_id: int):
-        """The video and file record of a search result's entry; with shards, the shard's own."""
+        """The video, its file record and the cache key of its previews, for a search result's
+        entry (with shards, the shard's own). The key joins the fingerprint stored at indexing with
+        the file's identity on disk now: an episode replaced since (same path, not re-indexed)
+        must not be served the old file's cached previews."""
         found = self._require_index().locate(entry_id)
         rec = file = None
         if found is not None:
@@ -153,23 +156,27 @@ class Backends:
         if rec is None or file is None:
             raise not_found(f"no scene with id {entry_id} in this index")
         video = index.video_path(rec.path)
-        if video is None:
+        try:
+            identity = previews.file_identity(video) if video is not None else None
+        except OSError:   # removed between the two looks
+            identity = None
+        if identity is None:
             raise not_found(f"the video of scene {entry_id} ({rec.path}) is no longer in the library")
-        return video, file
+        return video, file, f"{file.fingerprint[:20]}-{identity}"
 
     def thumbnail(self, entry_id: int, t: float) -> Path:
-        video, file = self._entry_video(entry_id)
+        video, _, key = self._entry_video(entry_id)
         s = self.settings
-        name = f"{file.fingerprint[:20]}-{t:.3f}-{s.thumbnail_short_side}.jpg"
+        name = f"{key}-{t:.3f}-{s.thumbnail_short_side}.jpg"
         return previews.cached_file(s.previews_folder(), name,
                                     lambda tmp: tmp.write_bytes(previews.thumbnail_jpeg(video, t, s.thumbnail_short_side)),
                                     s.preview_max_cache_bytes)
 
     def scene_clip(self, entry_id: int, t: float, t_from: float, t_to: float) -> Path:
-        video, file = self._entry_video(entry_id)
+        video, file, key = self._entry_video(entry_id)
         s = self.settings
         t0, t1 = previews.clip_span(t, t_from, t_to, file.duration, s.clip_pad_s, s.clip_min_s, s.clip_max_s)
-        name = f"{file.fingerprint[:20]}-{t0:.3f}-{t1:.3f}-{s.clip_short_side}.mp4"
+        name = f"{key}-{t0:.3f}-{t1:.3f}-{s.clip_short_side}.mp4"
         return previews.cached_file(s.previews_folder(), name,
                                     lambda tmp: previews.scene_clip_mp4(video, t0, t1, s.clip_short_side, tmp),
                                     s.preview_max_cache_bytes)

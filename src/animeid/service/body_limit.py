@@ -12,12 +12,23 @@ from __future__ import annotations
 
 import json
 
+from animeid.service.settings import MB
 from animeid.service.worker_pool import ServerBusy
+
+
+def size_text(n: int) -> str:
+    """`n` bytes for a person: "25 MB", "1.5 MB", "64 KB". Whole megabytes said "0 MB" of a small
+    limit or of the few KB a small budget holds."""
+    if n < 1024:
+        return f"{n} bytes"
+    value, unit = (n / MB, "MB") if n >= MB else (n / 1024, "KB")
+    shown = f"{value:.1f}".removesuffix(".0") if value < 10 else f"{value:.0f}"
+    return f"{shown} {unit}"
 
 
 class BodyTooLarge(Exception):
     def __init__(self, limit: int):
-        super().__init__(f"upload larger than the {limit // (1024 * 1024)} MB limit")
+        super().__init__(f"upload larger than the {size_text(limit)} limit")
         self.limit = limit
 
 
@@ -47,8 +58,7 @@ class BodyLimit:
                 if seen > self.max_bytes:
                     raise BodyTooLarge(self.max_bytes)
                 if self.max_held_bytes is not None and self.held + chunk > self.max_held_bytes:
-                    raise ServerBusy(f"server busy: {self.held // (1024 * 1024)} MB of uploads already "
-                                     "in memory")
+                    raise ServerBusy(f"server busy: {size_text(self.held)} of uploads already in memory")
                 self.held += chunk
                 mine += chunk
             return message

@@ -1,5 +1,5 @@
 """Every failure answers JSON `{"error": "...", "status": N}` with one line a person can act on;
-never an HTML page or a traceback (those go to the server log only)."""
+never an HTML page or a traceback (those go to the server log only, once each)."""
 from __future__ import annotations
 
 import logging
@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from animeid.errors import AnimeidError
 from animeid.service.api_error import ApiError
@@ -54,7 +55,41 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException):
         return error_response(exc.status_code, str(exc.detail), getattr(exc, "headers", None))
 
-    @app.exception_handler(Exception)
-    async def _bug(request: Request, exc: Exception):
-        log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return error_response(500, f"internal error ({type(exc).__name__}); see the server log")
+    @app.exception_handler(ClientDisconnect)
+    async def _gone(request: Request, exc: ClientDisconnect):
+        # the client's doing, not a bug: one line, and an answer nobody is left to read
+        log.warning("%s %s: the client closed the connection before its upload arrived", request.method,
+                    request.url.path)
+        return error_response(400, "the connection closed before the upload arrived")
+
+    # Last, so it wraps every other middleware: only Starlette's own ServerErrorMiddleware is outside.
+    app.add_middleware(AnswerBugs)
+
+
+class AnswerBugs:
+    """Any other exception is a bug: logged once with its traceback, answered 500 JSON. Not an
+    `exception_handler(Exception)`: Starlette runs that one in ServerErrorMiddleware, which then
+    re-raises, and uvicorn logged every bug a second time ("Exception in ASGI application")."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        started = False
+
+        async def tracking_send(message):
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            if started:
+                raise   # too late for an answer: uvicorn logs it (once) and drops the connection
+            log.exception("unexpected error on %s %s", scope["method"], scope["path"])
+            response = error_response(500, f"internal error ({type(exc).__name__}); see the server log")
+            await response(scope, receive, send)

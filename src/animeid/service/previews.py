@@ -1,9 +1,11 @@
 """Scene previews cut from the indexed videos: a JPEG at the matched second and a short muted
 H.264 MP4 of the matched scene (what browsers play everywhere). Both are made on first request
-and cached on disk under a key that includes the video's fingerprint, so a re-encoded episode
-never serves a stale preview; the cache is trimmed oldest-first past its size budget."""
+and cached on disk under a key that includes the video's fingerprint and its identity on disk
+now (`file_identity`), so a re-encoded or replaced episode never serves a stale preview, even
+before it is re-indexed; the cache is trimmed oldest-first past its size budget."""
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import tempfile
@@ -31,6 +33,14 @@ def clip_span(t: float, t_from: float, t_to: float, duration: float | None, pad:
     if duration and hi > duration:
         lo, hi = max(0.0, lo - (hi - duration)), duration
     return round(lo, 3), round(hi, 3)
+
+
+def file_identity(path: Path) -> str:
+    """A short digest of what one `stat` tells of the file as it is now. The fingerprint stored at
+    indexing does not change when the file is overwritten; size and mtime do, and the inode and
+    ctime also catch a replacement that keeps the old size and mtime (`cp -p`, `rsync -a`)."""
+    st = path.stat()
+    return hashlib.sha1(f"{st.st_size}-{st.st_mtime_ns}-{st.st_ino}-{st.st_ctime_ns}".encode()).hexdigest()[:12]
 
 
 def thumbnail_jpeg(video: Path, t: float, short_side: int, quality: int = 85) -> bytes:

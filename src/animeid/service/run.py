@@ -29,14 +29,24 @@ def serve(db: Path | str | None, host: str = "127.0.0.1", port: int = 8000, *, g
     sock = bind_socket(host, port)
     try:
         app = create_app(settings)
-        # uvicorn's own cap on open connections is a second guard behind the worker pool's queue.
-        config_ = uvicorn.Config(app, host=host, port=port, log_level=log_level, timeout_keep_alive=10,
-                                 limit_concurrency=max(256, settings.workers + settings.queue_limit + 32))
+        config_ = uvicorn_config(app, settings, host=host, port=port, log_level=log_level)
         if banner:
             print(banner, flush=True)
         uvicorn.Server(config_).run(sockets=[sock])
     finally:
         sock.close()
+
+
+def uvicorn_config(app, settings, **options):
+    """How uvicorn runs the service (`serve`, `demo`, and the tests' live servers): a deadline on
+    each request's head (`header_deadline`), and uvicorn's own cap on open connections as a second
+    guard behind the worker pool's queue."""
+    import uvicorn
+
+    from animeid.service.header_deadline import with_header_deadline
+
+    return uvicorn.Config(app, http=with_header_deadline(settings.header_timeout_s), timeout_keep_alive=10,
+                          limit_concurrency=max(256, settings.workers + settings.queue_limit + 32), **options)
 
 
 def bind_socket(host: str, port: int) -> socket.socket:

@@ -42,6 +42,10 @@ class ServiceSettings:
     # An upload must arrive within this; a client trickling its body is answered 408 and cut off,
     # so a few slow clients cannot hold the server's connections and memory forever.
     upload_timeout_s: float = 30.0
+    # A connection must complete each request's head (request line and headers, a few hundred
+    # bytes) within this, or it is closed: half-open connections cannot fill uvicorn's cap on
+    # connections and lock everyone out (see `header_deadline`).
+    header_timeout_s: float = 10.0
     # Decoded pixels per image. Lower than the library's own cap (`ImageLimits`): a small PNG can
     # declare 60 MP and cost ~200 MB per copy while decoding; screenshots and posters are far smaller.
     max_image_pixels: int = 40_000_000
@@ -74,7 +78,8 @@ _RULES: dict[str, tuple[str, float | None]] = {
     "preview_ttl_s": ("int", 1), "preview_max_cache_bytes": ("int", 0),
     "thumbnail_short_side": ("int", 16), "clip_short_side": ("int", 16),
     "clip_pad_s": ("float", 0.0), "clip_min_s": ("float", 0.1), "clip_max_s": ("float", 0.1),
-    "max_k": ("int", 1), "upload_timeout_s": ("float", 0.1), "max_image_pixels": ("int", 64 * 64),
+    "max_k": ("int", 1), "upload_timeout_s": ("float", 0.1), "header_timeout_s": ("float", 0.1),
+    "max_image_pixels": ("int", 64 * 64),
     "local_url_roots": ("paths", None), "allow_local_paths": ("bool", None), "frame_placement": ("bool", None),
 }
 
@@ -88,10 +93,15 @@ def load_settings(config_file: Path | None = None, **overrides) -> ServiceSettin
     if config_file is not None:
         values.update(_read_toml(Path(config_file)))
         origin.update(dict.fromkeys(values, f"{config_file}: "))
+    _strip_api_key(values)
     for name, var in (("api_key", "ANIMEID_API_KEY"), ("preview_secret", "ANIMEID_PREVIEW_SECRET")):
-        if os.environ.get(var):
-            values[name], origin[name] = os.environ[var], f"{var}: "
+        value = os.environ.get(var, "")
+        if name == "api_key":
+            value = value.strip()
+        if value:
+            values[name], origin[name] = value, f"{var}: "
     given = {k: v for k, v in overrides.items() if v is not None}
+    _strip_api_key(given)
     values.update(given)
     origin.update(dict.fromkeys(given, ""))
     known = {f.name for f in fields(ServiceSettings)}
@@ -103,6 +113,18 @@ def load_settings(config_file: Path | None = None, **overrides) -> ServiceSettin
     settings = replace(ServiceSettings(), **values)
     _check(settings, origin)
     return settings
+
+
+def _strip_api_key(values: dict) -> None:
+    """The API key without surrounding whitespace, and none at all when only whitespace is left. A
+    key read from a file keeps its newline, while HTTP strips it from the header a client sends:
+    every write would be refused as "wrong API key" while /health says writes are on."""
+    key = values.get("api_key")
+    if isinstance(key, str):
+        if key.strip():
+            values["api_key"] = key.strip()
+        else:
+            del values["api_key"]
 
 
 def _checked(name: str, value, where: str):

@@ -30,6 +30,8 @@ def check(secret: str, entry_id: int, kind: str, t: float, t_from: float, t_to: 
     if int(expires) < (time.time() if now is None else now):
         return "preview link expired; search again for a fresh one"
     expected = sign(secret, entry_id, kind, t, t_from, t_to, expires)
-    if not hmac.compare_digest(expected, str(token)):
+    # as bytes: `compare_digest` raises TypeError on a str that is not ASCII (`token=%C3%A9`)
+    given = str(token).encode("utf-8", "replace")
+    if not hmac.compare_digest(expected.encode(), given):
         return "preview link token is invalid"
     return None

@@ -10,9 +10,13 @@ from fastapi import Request
 from starlette.datastructures import UploadFile
 
 from animeid.service.api_error import ApiError
+from animeid.service.body_limit import size_text
 from animeid.service.settings import ServiceSettings
 
-NO_IMAGE = "no image: send a multipart file field (e.g. 'image'), the image as the raw body, or ?url=/local/path"
+# How to send what an endpoint reads, for the 400 when nothing usable came: /enroll (`many`) takes
+# several pictures and no ?url=, so the search endpoints' hint would send people astray there.
+SEND_IMAGE = "send a multipart file field (e.g. 'image'), the image as the raw body, or ?url=/local/path"
+SEND_IMAGES = "send the pictures as multipart file fields (e.g. 'images'), or one picture as the raw body"
 
 
 def local_path(url: str, settings: ServiceSettings) -> Path:
@@ -24,7 +28,8 @@ def local_path(url: str, settings: ServiceSettings) -> Path:
         raise ApiError(400, f"?url= must be a local file path; this server makes no outgoing requests "
                             f"({parsed.scheme}:// refused)")
     try:
-        path = Path(unquote(parsed.path) if parsed.scheme == "file" else url).expanduser()
+        # no `~` expansion: that is the shell's, and `~/x` is no more absolute than `x`
+        path = Path(unquote(parsed.path) if parsed.scheme == "file" else url)
         if not path.is_absolute():
             raise ApiError(400, f"?url= must be an absolute local path, got {url!r}")
         path = path.resolve()
@@ -41,13 +46,14 @@ def local_path(url: str, settings: ServiceSettings) -> Path:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise ApiError(400, f"?url= {url[:200]!r} cannot be used as a path ({reason})") from None
     if size > settings.max_upload_bytes:
-        raise ApiError(413, f"{path}: larger than the {settings.max_upload_bytes // (1024 * 1024)} MB limit")
+        raise ApiError(413, f"{path}: larger than the {size_text(settings.max_upload_bytes)} limit")
     return path
 
 
 async def read_images(request: Request, url: str | None, settings: ServiceSettings,
                       many: bool = False) -> list[bytes | Path]:
-    """The request's image(s); a single one unless `many`. Raises 400 when there is none, and 408
+    """The request's image(s); a single one unless `many` (/enroll's pictures; the 400 for none
+    then says how to send several, and no `url` is taken). Raises 400 when there is none, and 408
     when the upload has not fully arrived within `settings.upload_timeout_s`: callers read it
     before queueing for a worker, and the deadline keeps a trickling client from holding even its
     connection for long."""
@@ -62,12 +68,13 @@ async def _read_images(request: Request, url: str | None, settings: ServiceSetti
                        many: bool) -> list[bytes | Path]:
     if url:
         return [local_path(url, settings)]
+    how = SEND_IMAGES if many else SEND_IMAGE
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):
         form = await request.form(max_files=64 if many else 4)
         files = [v for _, v in form.multi_items() if isinstance(v, UploadFile)]
         if not files:
-            raise ApiError(400, NO_IMAGE)
+            raise ApiError(400, f"no image: {how}")
         if len(files) > 1 and not many:   # answering the first alone looked like an answer for all
             raise ApiError(400, f"{len(files)} files sent; this endpoint answers one image per request "
                                 "(send each in its own request)")
@@ -80,12 +87,11 @@ async def _read_images(request: Request, url: str | None, settings: ServiceSetti
         return out
     body = await request.body()
     if not body:
-        raise ApiError(400, NO_IMAGE)
+        raise ApiError(400, f"no image: {how}")
     if content_type.startswith("application/x-www-form-urlencoded") and _looks_like_form(body):
         # `curl -d url=/x.jpg`: form fields are not read, and decoding them as an image would only
         # say "not a readable image"
-        raise ApiError(400, f"a form was sent, not an image; {NO_IMAGE[len('no image: '):]} (as a query "
-                            "parameter)")
+        raise ApiError(400, f"a form was sent, not an image; {how}" + ("" if many else " (as a query parameter)"))
     # `curl --data-binary @shot.jpg` labels the raw bytes as a form: they are still the image
     return [body]
 
