@@ -125,6 +125,13 @@ def test_pixel_limit_is_checked_from_the_header_before_decoding():
         load_image(header_only, ImageLimits(max_pixels=40_000_000))
     with pytest.raises(BadImage, match="not a readable image"):
         load_image(header_only)      # within the library's 64 MP default: decoding fails on the truncation
+    # past twice Pillow's own bomb limit, Pillow refuses at open, before our check sees the size:
+    # the error still names the size and the limit, as for a smaller image
+    bomb = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 30000, 30000, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"\0" * 100)))
+    with pytest.raises(BadImage, match=r"^<\d+ bytes>: image is 900,000,000 pixels, above the 40,000,000-pixel "
+                                       r"limit \(decompression bomb guard\)$"):
+        load_image(bomb, ImageLimits(max_pixels=40_000_000))
 
 
 def test_short_side_shrinks_before_the_array_is_made():

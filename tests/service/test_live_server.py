@@ -90,6 +90,9 @@ def test_animeid_serve_command_starts_and_answers(db_fixture, request):
                     pytest.fail(f"server did not start: {proc.stdout.read()}")
                 time.sleep(0.2)
         assert health["index"]["titles"] == 2 and health["capabilities"]["search"] is True
+        # on loopback it answers only to loopback names: a rebound name is refused (test_host_check.py)
+        rebound = httpx.get(f"http://127.0.0.1:{port}/health", headers={"Host": "attacker.example:80"}, timeout=5)
+        assert rebound.status_code == 400 and "DNS rebinding" in rebound.json()["error"]
     finally:
         proc.terminate()
         proc.wait(timeout=20)

@@ -138,3 +138,11 @@ def test_api_key_surrounding_whitespace_is_stripped(tmp_path, monkeypatch):
     assert load_settings(api_key=" explicit-key ").api_key == "explicit-key"
     with pytest.raises(AnimeidError, match="at least 8 characters"):
         load_settings(api_key="  short  ")
+
+
+def test_a_non_ascii_api_key_is_refused(monkeypatch):
+    """Headers arrive as Latin-1 bytes: a key with other characters could never be matched, and
+    every write would be a 403 "wrong API key"."""
+    monkeypatch.setenv("ANIMEID_API_KEY", "clé-secrète-123")
+    with pytest.raises(AnimeidError, match="^ANIMEID_API_KEY: the API key must be ASCII"):
+        load_settings()

@@ -54,3 +54,12 @@ def test_a_tilde_path_is_relative_not_the_home_folder(client, monkeypatch, tmp_p
     _error(client.post("/search", params={"url": "~/shot.jpg"}), 400, "absolute local path")
     _error(client.post("/search", params={"url": "~"}), 400, "absolute local path")
     assert client.post("/search", params={"url": str(tmp_path / "shot.jpg")}).status_code == 200
+
+
+def test_a_file_url_naming_another_host_is_refused(client, alpha2_jpeg, tmp_path):
+    """`file://etc/passwd` names the host "etc"; its path alone read /passwd."""
+    shot = tmp_path / "shot.jpg"
+    shot.write_bytes(alpha2_jpeg)
+    _error(client.post("/search", params={"url": "file://etc/passwd"}), 400, "file:// URL on another host")
+    assert client.post("/search", params={"url": f"file://{shot}"}).status_code == 200
+    assert client.post("/search", params={"url": f"file://localhost{shot}"}).status_code == 200

@@ -213,10 +213,13 @@ def load_image(source: ImageInput, limits: ImageLimits = ImageLimits(), short_si
             img.load()
     except BadImage as exc:
         raise BadImage(f"{name}: {exc}") from None
-    except Image.DecompressionBombWarning:
-        raise BadImage(f"{name}: image too large (decompression bomb guard)") from None
-    except Image.DecompressionBombError:
-        raise BadImage(f"{name}: image too large (decompression bomb guard)") from None
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
+        # Pillow refuses before `_check_pixels` sees the size; its message has the pixel count, so
+        # the error reads like the one for a smaller image over the limit
+        declared = re.search(r"Image size \((\d+) pixels\)", str(exc))
+        size = f"{int(declared.group(1)):,} pixels, " if declared else ""
+        raise BadImage(f"{name}: image is {size}above the {limits.max_pixels:,}-pixel limit "
+                       "(decompression bomb guard)") from None
     except Exception as exc:  # PIL raises many types for hostile input
         reason = re.sub(r"<_io\.BytesIO object at 0x[0-9a-f]+>", "data", str(exc))
         raise BadImage(f"{name}: not a readable image ({type(exc).__name__}: {reason})") from None

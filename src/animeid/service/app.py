@@ -19,6 +19,7 @@ from animeid.service import signing
 from animeid.service.api_error import ApiError
 from animeid.service.backends import Backends
 from animeid.service.body_limit import BodyLimit
+from animeid.service.host_check import LoopbackHostOnly
 from animeid.service.http_errors import install_error_handlers
 from animeid.service.settings import ServiceSettings
 from animeid.service.uploads import read_image, read_images
@@ -56,6 +57,8 @@ def create_app(settings: ServiceSettings, backends: Backends | None = None) -> F
     # bytes held caps their memory at what `workers + queue_limit` full-size uploads would take.
     app.add_middleware(BodyLimit, max_bytes=settings.max_upload_bytes,
                        max_held_bytes=(settings.workers + settings.queue_limit) * settings.max_upload_bytes)
+    if settings.check_host:
+        app.add_middleware(LoopbackHostOnly, allowed_hosts=settings.allowed_hosts)
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     if docs_assets:

@@ -26,6 +26,8 @@ def serve(db: Path | str | None, host: str = "127.0.0.1", port: int = 8000, *, g
                              max_upload_bytes=int(upload_limit_mb * MB) if upload_limit_mb else None)
     if not _is_loopback(host) and not settings.local_url_roots:
         settings = replace(settings, allow_local_paths=False)
+    if _is_loopback(host):
+        settings = replace(settings, check_host=True)
     sock = bind_socket(host, port)
     try:
         app = create_app(settings)

@@ -54,6 +54,11 @@ class ServiceSettings:
     # ...and only while this is on: `serve` turns it off on a non-loopback address without roots,
     # so a public server is not an oracle for which files exist on its disk.
     allow_local_paths: bool = True
+    # Host names a server on a loopback address answers to besides localhost, 127.0.0.1 and [::1]
+    # (a reverse proxy passing its public name). `serve` on a loopback address turns `check_host`
+    # on: a page elsewhere whose name resolves to 127.0.0.1 (DNS rebinding) gets a 400.
+    allowed_hosts: tuple[str, ...] = ()
+    check_host: bool = False
     # Place each screenshot's best answer on its exact frame by decoding the library's video around
     # it (README, "Frame placement"): ~0.1-0.5 s of worker time per screenshot, by source size.
     frame_placement: bool = True
@@ -80,6 +85,7 @@ _RULES: dict[str, tuple[str, float | None]] = {
     "clip_pad_s": ("float", 0.0), "clip_min_s": ("float", 0.1), "clip_max_s": ("float", 0.1),
     "max_k": ("int", 1), "upload_timeout_s": ("float", 0.1), "header_timeout_s": ("float", 0.1),
     "max_image_pixels": ("int", 64 * 64),
+    "allowed_hosts": ("names", None), "check_host": ("bool", None),
     "local_url_roots": ("paths", None), "allow_local_paths": ("bool", None), "frame_placement": ("bool", None),
 }
 
@@ -146,6 +152,10 @@ def _checked(name: str, value, where: str):
         if not isinstance(value, bool):
             raise bad("true or false")
         return value
+    if kind == "names":
+        if not isinstance(value, (list, tuple)) or not all(isinstance(n, str) and n.strip() for n in value):
+            raise bad('a list of host names, e.g. ["animeid.example.org"]')
+        return tuple(n.strip() for n in value)
     if kind == "paths":
         # a bare string would be iterated letter by letter: "/srv" would allow "/"
         if not isinstance(value, (list, tuple)) or not all(isinstance(p, (str, os.PathLike)) and str(p)
@@ -217,6 +227,10 @@ def _check(s: ServiceSettings, origin: dict[str, str]) -> None:
         raise AnimeidError(f"{s.gallery}: exists and is not a gallery folder")
     if s.api_key is not None and len(s.api_key) < 8:
         raise AnimeidError(f"{origin.get('api_key', '')}the API key must be at least 8 characters long")
+    if s.api_key is not None and not s.api_key.isascii():
+        # headers arrive as Latin-1 bytes and were compared with the key's UTF-8: no client could match
+        raise AnimeidError(f"{origin.get('api_key', '')}the API key must be ASCII (letters, digits, "
+                           "punctuation): no client's header could match it")
     if s.clip_max_s < s.clip_min_s:
         where = origin.get("clip_max_s") or origin.get("clip_min_s", "")
         raise AnimeidError(f"{where}clip_max_s ({s.clip_max_s}) must be at least clip_min_s ({s.clip_min_s})")

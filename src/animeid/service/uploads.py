@@ -27,6 +27,10 @@ def local_path(url: str, settings: ServiceSettings) -> Path:
     if parsed.scheme and parsed.scheme not in ("file",) and len(parsed.scheme) > 1:
         raise ApiError(400, f"?url= must be a local file path; this server makes no outgoing requests "
                             f"({parsed.scheme}:// refused)")
+    if parsed.scheme == "file" and parsed.netloc not in ("", "localhost"):
+        # file://etc/passwd names the host "etc": its path alone would read /passwd
+        raise ApiError(400, f"?url= {url[:200]!r}: a file:// URL on another host ({parsed.netloc!r}); "
+                            "give file:///absolute/path or the path itself")
     try:
         # no `~` expansion: that is the shell's, and `~/x` is no more absolute than `x`
         path = Path(unquote(parsed.path) if parsed.scheme == "file" else url)
