@@ -52,11 +52,11 @@ def test_non_positive_rate_is_refused(tmp_path):
 
 @pytest.mark.parametrize("fmt", ["yuv420p10le", "nv12", "yuv444p12le"])
 def test_miniature_reads_8_and_high_bit_luma_alike(fmt):
-    from animeid.media.video import _miniature
+    from animeid.media.frame_pixels import miniature
 
     frame = av.VideoFrame.from_ndarray(scene_frame(3, 0.0), format="rgb24")
-    reference = _miniature(frame.reformat(format="yuv420p"))
-    other = _miniature(frame.reformat(format=fmt))
+    reference = miniature(frame.reformat(format="yuv420p"))
+    other = miniature(frame.reformat(format=fmt))
     assert other.shape == reference.shape == (18, 32)
     # the same picture: well under the 12-level change that adds a sample
     assert float(np.abs(other - reference).mean()) < 1.0

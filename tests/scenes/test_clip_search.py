@@ -286,3 +286,17 @@ def test_aligning_correlates_each_frame_with_each_entry_once(scene_db, tmp_path,
     assert answer.hits[0].scene.file == "Alpha/Alpha - 02.mp4" and abs(answer.hits[0].scene.at - 0.3) <= 0.5
     assert built and len(built) == len(set(built)) <= 2 * answer.sampled
     assert len(scored) == len(set(scored))
+
+
+def test_a_clip_whose_video_starts_after_its_audio_is_sampled_from_its_first_frame(tmp_path):
+    """Decoding counts seconds from the container's start (as players do), and a Matroska clip's
+    video track can begin seconds after its audio: the window is measured from the first frame,
+    and times are the clip's own, from 0."""
+    from tests.media.quirky_videos import FPS, write_video
+
+    clip = tmp_path / "late.mkv"
+    write_video(str(clip), 3 * FPS, fmt="matroska", first_pts_s=5.0, audio_s=(0.0, 8.0))
+    frames = sample_clip(clip, ClipCfg(), short_side=64)
+    times = [t for t, _ in frames]
+    assert times[0] == pytest.approx(0.0) and 2.0 <= times[-1] < 3.0
+    assert len(frames) >= 5

@@ -16,7 +16,7 @@ from animeid.scenes.index import META_DB, Index
 from animeid.scenes.indexer import index_library
 from animeid.store.metadata import MetadataStore
 from tests.scenes.test_frame_correlation import texture
-from tests.videos import scene_frame, write_clip
+from tests.videos import scene_frame, write_clip, write_frames
 
 SCENE = SceneHit("T", 1, "T/ep.mp4", 0.0, 0.375, 1.0, 0.9, 7)
 
@@ -166,3 +166,21 @@ def test_a_screenshot_found_in_none_of_the_frames_leaves_the_answer_alone():
     scene = replace(SCENE, at=times[12])
     assert place_on_frames(scene, times, frames, elsewhere, tie=0.002) == scene
     assert place_on_frames(scene, times, frames, elsewhere, tie=0.002, min_ncc=-1.0).at != scene.at
+
+
+def test_frames_of_an_extreme_shape_are_squashed_not_allocated_whole(tmp_path, monkeypatch):
+    """A 2x1000 video at 160 px wide is 160x80000 a frame: the window took ~18 GB. Frames are
+    placed no taller than TALLEST_FRAME times their width (the template is scaled to the frame
+    anyway), here on a 16x160 video whose frames would be ten times taller than wide."""
+    from animeid.scenes import frame_placement
+
+    tall = [np.ascontiguousarray(np.repeat(scene_frame(5, i / 10), 10, axis=0)[:160, :16]) for i in range(20)]
+    video = write_frames(tmp_path / "tall.mp4", tall, fps=10)
+    shapes = []
+    monkeypatch.setattr(frame_placement, "_unchanged_video", lambda index, hit: video)
+    monkeypatch.setattr(frame_placement, "place_on_frames", lambda scene, times, frames, *a: shapes.append(frames.shape))
+    scene = replace(SCENE, at=1.0)
+    grey = np.asarray(Image.fromarray(tall[10]).convert("L"))
+    frame_placement.place_top_scene(None, [scene], grey, SearchCfg())
+    cfg = SearchCfg()
+    assert shapes and shapes[0][1:] == (frame_placement.TALLEST_FRAME * cfg.frame_width, cfg.frame_width)

@@ -13,14 +13,22 @@ from animeid.config import IndexCfg
 
 
 def frame_times(path: Path) -> list[float]:
-    """Presentation time of every frame, counted from the first (as `iter_frames` counts)."""
-    import av
+    """Presentation time of every frame, counted from the origin players show as 0:00 (the first
+    frame's when nothing says), as `iter_frames` counts."""
+    from animeid.media.video import open_video, time_origin, video_stream
 
-    with av.open(str(path)) as container:
-        stream = container.streams.video[0]
+    container = open_video(path)
+    try:
+        stream = video_stream(container, path)
         tb = float(stream.time_base)
+        origin = time_origin(container, stream)
         pts = [f.pts for f in container.decode(stream) if f.pts is not None]
-    return [(p - pts[0]) * tb for p in pts] if pts else []
+    finally:
+        container.close()
+    if not pts:
+        return []
+    origin = pts[0] if origin is None else origin
+    return [max(0.0, (p - origin) * tb) for p in pts]
 
 
 def sampled_times(path: Path, cfg: IndexCfg) -> set[float]:

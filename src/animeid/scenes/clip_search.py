@@ -155,7 +155,7 @@ def sample_clip(path: str | os.PathLike, cfg: ClipCfg, short_side: int | None,
     not have (`limits`) are refused alike: a clip must not be a way around the decompression-bomb
     guard, nor a 4-pixel video answered with noise. Decoded by FFmpeg (PyAV), but an animated WebP,
     which FFmpeg cannot decode, by Pillow (`clip_frames_pillow`)."""
-    from animeid.media.video import _open, iter_frames
+    from animeid.media.video import _open, iter_frames, video_stream
 
     path = Path(path)
     try:
@@ -173,7 +173,7 @@ def sample_clip(path: str | os.PathLike, cfg: ClipCfg, short_side: int | None,
     else:
         container = _open(path)  # BadVideo for a missing, empty or unreadable file, or one without video
         try:
-            ctx = container.streams.video[0].codec_context
+            ctx = video_stream(container, path).codec_context
             w, h = ctx.width, ctx.height
             if w and h:
                 _check_size(path, w, h, limits)
@@ -185,10 +185,13 @@ def sample_clip(path: str | os.PathLike, cfg: ClipCfg, short_side: int | None,
     frames: list[tuple[float, np.ndarray]] = []
     stream = frames_of(path, fps=fps, short_side=short_side)
     try:
+        first = None
         for t, rgb in stream:
-            if t >= (window or cfg.max_seconds):  # the window's end is the first frame beyond it
+            # decoding counts from the container's start, which a video track can begin after
+            first = t if first is None else first
+            if t - first >= (window or cfg.max_seconds):  # the window's end is the first frame beyond it
                 break
-            frames.append((t, rgb))
+            frames.append((t - first, rgb))
             if len(frames) == cfg.max_frames:  # not another frame decoded up to the next instant
                 break
     finally:
@@ -212,8 +215,10 @@ def _window(container, cfg: ClipCfg, pixels_per_frame: int) -> float:
     and 2 frames a second over a misjudged length cover only the first 8 s."""
     import av
 
+    from animeid.media.video import video_stream
+
     def packet_times():
-        stream = container.streams.video[0]
+        stream = video_stream(container)
         tb = stream.time_base
         try:
             for packet in container.demux(stream):

@@ -24,6 +24,12 @@ from animeid.scenes.search import tied_run
 
 log = logging.getLogger(__name__)
 
+# Frames are decoded `SearchCfg.frame_width` wide and squashed to at most this many times that
+# high. The screenshot's template is scaled to the frame's shape anyway, so squashing costs nothing
+# but detail; a library file of an extreme shape (2x1000 pixels: 160x80000 a frame) would
+# otherwise take tens of GB for one window.
+TALLEST_FRAME = 4
+
 
 def place_top_scene(index, hits: list[SceneHit], query_grey: np.ndarray | None, cfg: SearchCfg) -> list[SceneHit]:
     """`hits` with the first one placed on its frame (see the module's docstring). `index` is an
@@ -36,7 +42,8 @@ def place_top_scene(index, hits: list[SceneHit], query_grey: np.ndarray | None, 
     top = hits[0]
     try:
         window = grey_frames_between(path, max(0.0, top.at - cfg.frame_window_s), top.at + cfg.frame_window_s,
-                                     cfg.frame_width, cfg.frame_fps, cfg.frame_max_decoded_pixels)
+                                     cfg.frame_width, cfg.frame_fps, cfg.frame_max_decoded_pixels,
+                                     max_height=TALLEST_FRAME * cfg.frame_width)
     except (BadVideo, OSError) as exc:   # a damaged library file must not cost the answer the index gave
         log.debug("frame placement skipped: %s", exc)
         return hits

@@ -19,7 +19,7 @@ from animeid.config import IndexCfg
 from animeid.errors import AnimeidError, BadVideo
 from animeid.file_names import is_text, shown
 from animeid.media.borders import trim_borders
-from animeid.media.video import fingerprint, iter_frames, probe
+from animeid.media.video import DecodeReport, fingerprint, iter_frames, probe
 from animeid.scenes.index import Index
 from animeid.scenes.library import LibraryVideo, scan_library
 from animeid.scenes.refine import thumbnail
@@ -56,26 +56,39 @@ _END = object()
 def _producer(jobs: list[_Job], cfg: IndexCfg, out: queue.Queue, stop: threading.Event) -> None:
     for n, job in enumerate(jobs):
         try:
-            last = None
+            decoding = DecodeReport()
             for t, rgb in iter_frames(job.video.path, cfg.fps, cfg.decode_short_side, start=job.start,
-                                    motion_fps=cfg.motion_fps, motion_diff=cfg.motion_diff):
+                                    motion_fps=cfg.motion_fps, motion_diff=cfg.motion_diff, report=decoding):
                 if stop.is_set():
                     return
                 img = trim_borders(rgb)
                 out.put((n, t, (img, thumbnail(img))))
-                last = t
-            end = job.start + job.duration
-            # decoding keeps what a truncated file holds, as players do; the user should know
-            if job.duration > 0 and (last is None or last < end - max(2.0 / cfg.fps, 1.0)):
-                got = "nothing" if last is None else f"only up to {last:.1f} s"
-                out.put((n, "warning", f"{job.video.relpath}: decoded {got} of its {end:.1f} s "
-                                       "(truncated or damaged file?); indexed what decoded"))
-            out.put((n, "end", None))
+            for warning in _decoding_warnings(job, decoding, cfg.fps):
+                out.put((n, "warning", warning))
+            # what decoded, for a file whose length nothing said (0 s would be reported otherwise)
+            out.put((n, "end", max(0.0, decoding.decoded_until - job.start)))
         except BadVideo as exc:
             out.put((n, "error", str(exc)))
         except Exception as exc:  # keep the consumer alive; report per file
             out.put((n, "error", f"{job.video.relpath}: {type(exc).__name__}: {exc}"))
     out.put(_END)
+
+
+def _decoding_warnings(job: _Job, decoding: DecodeReport, fps: float) -> list[str]:
+    """Decoding skips damage and keeps what a truncated file holds, as players do; the user should
+    know. Truncation is judged against the video track's own end, and not at all when it is unknown."""
+    warnings = []
+    if decoding.skipped_packets:
+        warnings.append(f"{job.video.relpath}: damaged: {decoding.damage()}; indexed the rest")
+    elif decoding.gaps:   # a variable frame rate holding one picture that long looks the same
+        warnings.append(f"{job.video.relpath}: {decoding.damage()} (damaged, or one picture held that long); "
+                        "indexed the rest")
+    end = job.start + job.duration
+    if job.duration > 0 and decoding.decoded_until < end - max(2.0 / fps, 1.0):
+        got = f"only up to {decoding.decoded_until:.1f} s" if decoding.decoded_until > job.start else "nothing"
+        warnings.append(f"{job.video.relpath}: decoded {got} of its {end:.1f} s "
+                        "(truncated or damaged file?); indexed what decoded")
+    return warnings
 
 
 class _FileState:
@@ -308,7 +321,7 @@ def _run_jobs(index: Index, embedder, jobs: list[_Job], cfg: IndexCfg, report: I
                     checkpoint(n, finished=False)
                 else:
                     checkpoint(n, finished=True)
-                    report.video_seconds += jobs[n].duration
+                    report.video_seconds += jobs[n].duration or payload
                 done_seconds += jobs[n].duration
                 bar.n = min(done_seconds, bar.total)
                 bar.refresh()

@@ -75,11 +75,12 @@ def scene_clip_mp4(video: Path, t0: float, t1: float, short_side: int, out: Path
     """Re-encode [t0, t1] of `video` as a small muted MP4 at `out`."""
     import av
 
-    from animeid.media.video import _open, decode_from
+    from animeid.media.frame_pixels import displayed_size, quarter_turns, rgb
+    from animeid.media.video import _open, decode_from, video_stream
 
     src = _open(video)
     try:
-        stream = src.streams.video[0]
+        stream = video_stream(src, video)
         stream.thread_type = "AUTO"
         rate = Fraction(float(stream.average_rate or stream.guessed_rate or 12)).limit_denominator(1001)
         rate = min(rate, Fraction(30))
@@ -95,12 +96,17 @@ def scene_clip_mp4(video: Path, t0: float, t1: float, short_side: int, out: Path
                 if ft > t1:
                     break
                 if ost is None:
+                    turns = quarter_turns(frame)   # a rotation in the track header: shown as players show it
                     ost = dst.add_stream(codec, rate=rate)
-                    ost.width, ost.height = _even_size(frame.width, frame.height, short_side)
+                    ost.width, ost.height = _even_size(*displayed_size(frame, turns), short_side)
                     ost.pix_fmt = "yuv420p"
                     if codec == "libx264":
                         ost.options = {"preset": "veryfast", "crf": "28", "tune": "animation"}
-                out_frame = frame.reformat(width=ost.width, height=ost.height, format="yuv420p")
+                if turns:
+                    upright = rgb(frame, (ost.width, ost.height), turns)
+                    out_frame = av.VideoFrame.from_ndarray(upright, format="rgb24").reformat(format="yuv420p")
+                else:
+                    out_frame = frame.reformat(width=ost.width, height=ost.height, format="yuv420p")
                 out_frame.pts = n
                 out_frame.time_base = Fraction(1) / rate
                 for packet in ost.encode(out_frame):
