@@ -219,17 +219,17 @@ def calibrate(vectors: np.ndarray, labels: list[str], folds: int = 5, neighbours
     known_raw, ok, unknown_raw = h.known_raw, h.known_ok, h.unknown_raw
     if not ok.any() or len(unknown_raw) == 0:
         return _fallback(known_raw, ok, unknown_raw)
-    features = [np.concatenate([known_raw, unknown_raw])]
-    if margin:
-        features.append(np.concatenate([h.known_margin, h.unknown_margin]))
+    similarity = np.concatenate([known_raw, unknown_raw])
     outcome = np.concatenate([ok, np.zeros(len(unknown_raw), dtype=bool)])
-    margin = margin and ok.sum() >= MARGIN_MIN_RIGHT
-    slopes, b = fit_platt(np.column_stack(features[:2] if margin else features[:1]), outcome)
-    if margin and (slopes[0] <= 0 or slopes[1] < 0):
-        # more similar, or a larger lead over the runner-up, cannot mean a less likely answer:
-        # the folds cannot tell the two apart here, so the similarity alone is fitted
-        slopes, b = fit_platt(features[0], outcome)
-    a, margin_weight = slopes[0], (slopes[1] if len(slopes) > 1 else 0.0)
+    (a,), b = fit_platt(similarity, outcome)
+    margin_weight = 0.0
+    if margin and ok.sum() >= MARGIN_MIN_RIGHT:
+        lead = np.concatenate([h.known_margin, h.unknown_margin])
+        (a2, m2), b2 = fit_platt(np.column_stack([similarity, lead]), outcome)
+        # more similar, or a larger lead over the runner-up, cannot mean a less likely answer: such
+        # a fit chased noise, and the similarity alone stands
+        if a2 > 0 and m2 >= 0:
+            a, margin_weight, b = a2, m2, b2
     cal = Calibration(float(a), b, default_threshold, margin_weight=float(margin_weight))
     p_known, p_unknown = cal.score(known_raw, h.known_margin), cal.score(unknown_raw, h.unknown_margin)
     t = learn_threshold(p_known, ok, p_unknown, default_threshold)
