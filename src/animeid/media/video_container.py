@@ -87,16 +87,39 @@ def time_origin(container, stream) -> float | None:
 def decoded_origin(container, stream, most_packets: int = 1000) -> float:
     """`time_origin`, or when neither the container nor the stream says, the timestamp of the first
     frame that decodes (decoding up to it: the container is left past it, to be sought)."""
-    import av
-
     origin = time_origin(container, stream)
     if origin is not None:
         return origin
+    first = first_decoded_pts(container, stream, most_packets)   # a damaged first packet is skipped
+    return 0 if first is None else first
+
+
+def first_frame_offset(path: Path) -> float:
+    """Seconds from the time origin (`time_origin`) to the first frame that decodes: 0 for nearly
+    every file, more for a video track that starts after the audio or a recording cut in the middle
+    of a group of pictures. Indexes built before 2026-11-25 counted a file's seconds from its first
+    decoded frame: this is by how much their seconds for that file are early."""
+    container = open_video(path)
+    try:
+        stream = video_stream(container, path)
+        origin = time_origin(container, stream)
+        if origin is None or not stream.time_base:
+            return 0.0   # the first decoded frame is the origin, as it was
+        first = first_decoded_pts(container, stream)
+        return max(0.0, float((first - origin) * stream.time_base)) if first is not None else 0.0
+    finally:
+        container.close()
+
+
+def first_decoded_pts(container, stream, most_packets: int = 1000):
+    """The timestamp of the first frame that decodes, or None when none does within `most_packets`."""
+    import av
+
     try:
         for n, packet in enumerate(container.demux(stream)):
             try:
                 frames = packet.decode()
-            except av.error.FFmpegError:   # a damaged first packet: the next frame that decodes is the first
+            except av.error.FFmpegError:
                 frames = []
             for frame in frames:
                 if frame.pts is not None:
@@ -105,7 +128,7 @@ def decoded_origin(container, stream, most_packets: int = 1000) -> float:
                 break
     except av.error.FFmpegError:
         pass
-    return 0
+    return None
 
 
 def video_end(container, stream) -> float | None:

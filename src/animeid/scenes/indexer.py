@@ -20,6 +20,7 @@ from animeid.errors import AnimeidError, BadVideo
 from animeid.file_names import is_text, shown
 from animeid.media.borders import trim_borders
 from animeid.media.video import DecodeReport, fingerprint, iter_frames, probe
+from animeid.media.video_container import first_frame_offset
 from animeid.scenes.index import Index
 from animeid.scenes.library import LibraryVideo, scan_library
 from animeid.scenes.refine import thumbnail
@@ -51,6 +52,8 @@ class _Job:
 
 
 _END = object()
+# Stored with the index: where a file's seconds count from (`media.video_container.time_origin`).
+SECONDS_FROM, CONTAINER_START = "seconds_from", "container start"
 
 
 def _producer(jobs: list[_Job], cfg: IndexCfg, out: queue.Queue, stop: threading.Event) -> None:
@@ -163,6 +166,9 @@ def index_library(library: Path, db: Path, cfg: IndexCfg = IndexCfg(), progress:
         store.set_meta("shard", spec)
         store.set_meta("library_root", str(Path(library).resolve()))
         _record_sampling(store, cfg, report)
+        # An index from before 2026-11-25 counted each file's seconds from its first decoded frame.
+        # Recorded as brought up to date only once a run completes: an interrupted one checks again.
+        first_frame_seconds = bool(files) and store.get_meta(SECONDS_FROM) is None
         for rec in gone:
             index.delete_file(rec.id)
             report.removed.append(rec.path)
@@ -171,6 +177,14 @@ def index_library(library: Path, db: Path, cfg: IndexCfg = IndexCfg(), progress:
             try:
                 fp = fingerprint(video.path)
                 rec = store.file_by_path(video.relpath)
+                if rec is not None and rec.fingerprint == fp and first_frame_seconds:
+                    shift = first_frame_offset(video.path)
+                    if shift > 1e-3:   # its stored seconds are early by this: index it again
+                        index.delete_file(rec.id)
+                        rec = None
+                        report.warnings.append(
+                            f"{video.relpath}: indexed again: seconds now count from the container's start, as "
+                            f"players show them (this index counted from the first frame, {shift:.2f} s later)")
                 if rec is not None and rec.fingerprint == fp and rec.status == "done":
                     report.unchanged.append(video.relpath)
                     continue
@@ -193,6 +207,7 @@ def index_library(library: Path, db: Path, cfg: IndexCfg = IndexCfg(), progress:
         if jobs:
             embedder = create_embedder(cfg.embedder, batch_size=cfg.batch_size)
             _run_jobs(index, embedder, jobs, cfg, report, progress)
+        store.set_meta(SECONDS_FROM, CONTAINER_START)
         index.flush()
     report.wall_seconds = time.perf_counter() - t0
     return report
