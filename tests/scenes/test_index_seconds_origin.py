@@ -76,3 +76,22 @@ def test_search_on_an_index_from_before_says_to_index_again(tmp_path, capsys):
         conn.execute("DELETE FROM meta WHERE key = ?", (SECONDS_FROM,))
     assert main(["search", str(shot), "--db", str(db), "--json"]) == 0
     assert "re-run `animeid index` on it to re-time" in capsys.readouterr().err
+
+
+def test_a_sharded_index_from_before_is_noticed_too(tmp_path):
+    from animeid.distribute.sharded_index import open_index
+    from animeid.scenes.indexer import counts_from_first_frames
+
+    lib = tmp_path / "lib" / "Plain"
+    lib.mkdir(parents=True)
+    for n in (1, 2, 3):
+        write_video(str(lib / f"Plain - 0{n}.mkv"), 2 * FPS, fmt="matroska")
+    db = tmp_path / "db"
+    from animeid.cli.main import main
+
+    assert main(["index", str(tmp_path / "lib"), "--db", str(db), "--shards", "2"]) == 0
+    assert not counts_from_first_frames(open_index(db))
+    shard = sorted(p for p in db.iterdir() if (p / "meta.sqlite").exists())[0]
+    with sqlite3.connect(shard / "meta.sqlite") as conn:
+        conn.execute("DELETE FROM meta WHERE key = ?", (SECONDS_FROM,))
+    assert counts_from_first_frames(open_index(db))

@@ -152,7 +152,7 @@ def run_search(args) -> int:
     from animeid.cli.stdin_input import check_stdin_once, query_source
     from animeid.errors import AnimeidError
     from animeid.scenes.index_checks import check_title
-    from animeid.scenes.indexer import SECONDS_FROM
+    from animeid.scenes.indexer import OLD_SECONDS_NOTE, counts_from_first_frames
 
     if args.k < 1:
         raise AnimeidError("--k must be at least 1")
@@ -164,11 +164,8 @@ def run_search(args) -> int:
     if isinstance(index, ShardedIndex) and index.missing:   # one machine of several may not have finished
         print(f"animeid: note: shard(s) {', '.join(map(str, index.missing))} of {index.planned} are not built yet; "
               "their files cannot be found", file=sys.stderr)
-    if any(shard.store.get_meta(SECONDS_FROM) is None and shard.store.files()
-           for shard in (index.shards if isinstance(index, ShardedIndex) else [index])):
-        print(f"animeid: note: {args.db} was built before seconds were counted from a video's container start, "
-              "as players count them; re-run `animeid index` on it to re-time the few files whose video "
-              "starts late (it says which)", file=sys.stderr)
+    if counts_from_first_frames(index):
+        print(f"animeid: note: {args.db} {OLD_SECONDS_NOTE}", file=sys.stderr)
     if isinstance(index, ShardedIndex) and index.untrained and len(index.untrained) < len(index.shards):
         print(f"animeid: note: shard(s) {', '.join(map(str, index.untrained))} wait for their '{index.shards[0].factory}' "
               "index to be trained on more frames and are not searched yet", file=sys.stderr)

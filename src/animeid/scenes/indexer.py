@@ -54,6 +54,18 @@ class _Job:
 _END = object()
 # Stored with the index: where a file's seconds count from (`media.video_container.time_origin`).
 SECONDS_FROM, CONTAINER_START = "seconds_from", "container start"
+OLD_SECONDS_NOTE = ("was built before seconds were counted from a video's container start, as players count "
+                    "them; re-run `animeid index` on it to re-time the few files whose video starts late (it "
+                    "says which)")
+
+
+def counts_from_first_frames(index) -> bool:
+    """Whether `index` (or a shard of a `ShardedIndex`) holds files indexed before 2026-11-25,
+    whose seconds count from their first decoded frame."""
+    from animeid.distribute.sharded_index import ShardedIndex
+
+    shards = index.shards if isinstance(index, ShardedIndex) else [index]
+    return any(shard.store.get_meta(SECONDS_FROM) is None and shard.store.files() for shard in shards)
 
 
 def _producer(jobs: list[_Job], cfg: IndexCfg, out: queue.Queue, stop: threading.Event) -> None:

@@ -54,6 +54,10 @@ class Backends:
     # --- lifecycle ----------------------------------------------------------------------
     def warm_up(self) -> None:
         """Create the ONNX sessions now, so the first user does not wait for them."""
+        from animeid.scenes.indexer import OLD_SECONDS_NOTE, counts_from_first_frames
+
+        if self.index is not None and counts_from_first_frames(self.index):
+            log.warning("%s %s", self.settings.db, OLD_SECONDS_NOTE)
         if self.index is not None and self.index.counts()["vectors"]:
             import numpy as np
 
