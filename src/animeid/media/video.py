@@ -20,10 +20,8 @@ from animeid.media.frame_pixels import (displayed_size, grey, miniature, quarter
 from animeid.media.video_container import (VideoInfo, decoded_origin, ffmpeg_reason, open_video, probe,
                                            time_origin, video_stream)
 
-# `_open` and the rest keep their old names for the modules that cut previews and sample clips
-_open = open_video
 __all__ = ["DecodeReport", "VideoInfo", "decode_from", "fingerprint", "frame_at", "frames_at",
-           "grey_frames_between", "iter_frames", "probe", "time_origin", "video_stream", "_open"]
+           "grey_frames_between", "iter_frames", "open_video", "probe", "time_origin", "video_stream"]
 
 # No frame for this long (and for more than two frame intervals) past the end of the last one is
 # a span the demuxer skipped: it resyncs past a damaged spot without a word. Held drawings keep

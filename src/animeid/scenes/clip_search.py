@@ -155,14 +155,14 @@ def sample_clip(path: str | os.PathLike, cfg: ClipCfg, short_side: int | None,
     not have (`limits`) are refused alike: a clip must not be a way around the decompression-bomb
     guard, nor a 4-pixel video answered with noise. Decoded by FFmpeg (PyAV), but an animated WebP,
     which FFmpeg cannot decode, by Pillow (`clip_frames_pillow`)."""
-    from animeid.media.video import _open, iter_frames, video_stream
+    from animeid.media.video import iter_frames, open_video, video_stream
 
     path = Path(path)
     try:
         with path.open("rb") as f:
             webp = _is_webp(f.read(12))
     except OSError:
-        webp = False  # _open says what is wrong with it
+        webp = False  # open_video says what is wrong with it
     if webp:
         from animeid.scenes.clip_frames_pillow import iter_webp_frames, webp_timings
 
@@ -171,7 +171,7 @@ def sample_clip(path: str | os.PathLike, cfg: ClipCfg, short_side: int | None,
         window = _span(timings, cfg, w * h)
         frames_of = partial(iter_webp_frames, limits=limits)
     else:
-        container = _open(path)  # BadVideo for a missing, empty or unreadable file, or one without video
+        container = open_video(path)  # BadVideo for a missing, empty or unreadable file, or one without video
         try:
             ctx = video_stream(container, path).codec_context
             w, h = ctx.width, ctx.height

@@ -76,9 +76,9 @@ def scene_clip_mp4(video: Path, t0: float, t1: float, short_side: int, out: Path
     import av
 
     from animeid.media.frame_pixels import displayed_size, quarter_turns, rgb
-    from animeid.media.video import _open, decode_from, video_stream
+    from animeid.media.video import decode_from, open_video, video_stream
 
-    src = _open(video)
+    src = open_video(video)
     try:
         stream = video_stream(src, video)
         stream.thread_type = "AUTO"
