@@ -70,6 +70,9 @@ def test_a_file_without_a_duration_counts_what_decoded(quirky_index):
     assert warnings_of(report, "Quirks - 05.mkv") == []
     # 10 + 10 + 3 + 3 s, and the 3 s that decoded of the file whose length nothing said (not 0 s)
     assert report.video_seconds == pytest.approx(29.0, abs=0.3)
+    # and that length is stored, as a header's would be (previews keep inside it)
+    with Index.load(root / "db") as index:
+        assert index.store.file_by_path("Quirks/Quirks - 05.mkv").duration == pytest.approx(3.0, abs=0.15)
 
 
 def test_a_picture_copied_over_an_episode_is_refused_and_the_episode_kept(tmp_path, capsys):

@@ -349,6 +349,8 @@ def _run_jobs(index: Index, embedder, jobs: list[_Job], cfg: IndexCfg, report: I
                 else:
                     checkpoint(n, finished=True)
                     report.video_seconds += jobs[n].duration or payload
+                    if not jobs[n].duration and payload:   # its header gave no length: what decoded
+                        index.store.set_duration(jobs[n].file_id, jobs[n].start + payload)
                 done_seconds += jobs[n].duration
                 bar.n = min(done_seconds, bar.total)
                 bar.refresh()

@@ -155,6 +155,11 @@ class MetadataStore:
             for key, value in (extra_meta or {}).items():
                 self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, json.dumps(value)))
 
+    def set_duration(self, file_id: int, seconds: float) -> None:
+        """A file's length once decoded, for one whose header did not say (stored as 0 until then)."""
+        with self.conn:
+            self.conn.execute("UPDATE files SET duration=? WHERE id=?", (float(seconds), file_id))
+
     def entries(self, ids: Iterable[int], with_thumbs: bool = False) -> dict[int, EntryRecord]:
         ids = [int(i) for i in ids if int(i) >= 0]
         out: dict[int, EntryRecord] = {}
