@@ -50,3 +50,30 @@ def test_face_not_face_patches(shared_data):
     assert total == 364
     assert acc >= 0.95
     assert per_class["not_face"] >= 0.98
+
+
+@pytest.mark.shared_data
+def test_equally_likely_faces_come_larger_first(shared_data):
+    """The detector gives several faces of a group picture exactly 1.0: among those the larger
+    comes first (a gallery enrolled with faces keeps the first), not the detector's scan order."""
+    from animeid.features.faces import detect_faces
+    from animeid.media.images import load_image
+
+    faces = detect_faces(load_image(shared_data / "faces" / "illustrations" / "detect_01.jpg"))
+    assert len(faces) >= 2
+    order = [(-f.likelihood, -f.w * f.h) for f in faces]
+    assert order == sorted(order)
+    tied = [f for f in faces if f.likelihood == faces[0].likelihood]
+    assert len(tied) >= 2 and tied[0].w * tied[0].h == max(f.w * f.h for f in tied)
+
+
+@pytest.mark.shared_data
+def test_enrolling_a_group_picture_with_faces_says_so(shared_data, tmp_path):
+    from animeid.recognize.recognizer import Recognizer
+
+    warnings = []
+    with Recognizer.create(tmp_path / "db", "character", faces=True) as rec:
+        group = shared_data / "faces" / "illustrations" / "detect_01.jpg"
+        assert rec.enroll("group", [group], warn=warnings.append, refit=False) == 1
+    (line,) = [w for w in warnings if "several faces" in w]
+    assert line.startswith("label 'group': 1 image(s) show several faces (") and str(group) in line

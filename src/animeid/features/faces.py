@@ -38,7 +38,9 @@ def _animeface():
 
 
 def detect_faces(img, min_likelihood: float = 0.5) -> list[FaceBox]:
-    """Faces in an image, most likely first. A grey or RGBA array, a path or a PIL image is read
+    """Faces in an image, most likely first, the larger first among equally likely ones (the
+    detector gives several faces of a picture exactly 1.0, and its scan order is no reason to put
+    one first). A grey or RGBA array, a path or a PIL image is read
     as `load_image` reads it: `img[..., :3]` of a grey array kept three columns and found nothing."""
     from PIL import Image
 
@@ -48,7 +50,7 @@ def detect_faces(img, min_likelihood: float = 0.5) -> list[FaceBox]:
     boxes = [FaceBox(int(f.face.pos.x), int(f.face.pos.y), int(f.face.pos.width), int(f.face.pos.height),
                      float(f.likelihood)) for f in found]
     boxes = [b for b in boxes if b.likelihood >= min_likelihood and b.w > 0 and b.h > 0]
-    return sorted(boxes, key=lambda b: -b.likelihood)
+    return sorted(boxes, key=lambda b: (-b.likelihood, -b.w * b.h, b.x, b.y))
 
 
 def crop_with_margin(img: np.ndarray, face: FaceBox, margin: float = 0.35) -> np.ndarray:

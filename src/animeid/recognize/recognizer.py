@@ -171,17 +171,18 @@ class Recognizer:
         self.close()
 
     # -- enrolling -----------------------------------------------------------------------------
-    def _prepare(self, img: np.ndarray) -> tuple[np.ndarray, bool]:
+    def _prepare(self, img: np.ndarray) -> tuple[np.ndarray, int | None]:
         """The pixels a gallery stores for one image: its most likely face when enrolled with
-        faces (whole image if none; the bool says it fell back)."""
+        faces (the larger on a tie; the whole image if none), and how many faces were found (None
+        for a gallery of whole images)."""
         if not self.faces:
-            return img, False
+            return img, None
         from animeid.features.faces import crop_with_margin, detect_faces
 
         found = detect_faces(img)
         if not found:
-            return img, True
-        return crop_with_margin(img, found[0], self.cfg.face_margin), False
+            return img, 0
+        return crop_with_margin(img, found[0], self.cfg.face_margin), len(found)
 
     @_writes
     def enroll(self, label: str, images: Sequence, warn: Callable[[str], None] | None = None,
@@ -198,7 +199,7 @@ class Recognizer:
         warn = warn or (lambda msg: print(f"animeid: warning: {msg}", file=sys.stderr))
         names = list(sources) if sources is not None else None
         self._backfill_digests(label)  # rows of a gallery made before digests
-        pixels, sources, digests, fallbacks, already = [], [], [], 0, 0
+        pixels, sources, digests, fallbacks, already, group_pictures = [], [], [], 0, 0, []
         seen: set[str] = set()
         self.unreadable = 0
         for i, src in enumerate(images):
@@ -210,7 +211,7 @@ class Recognizer:
                     progress(1)
                 continue
             try:
-                img, fell_back = self._prepare(load_source(src))
+                img, faces_found = self._prepare(load_source(src))
             except BadImage as exc:
                 warn(f"skipped: {exc}")
                 self.unreadable += 1
@@ -229,7 +230,9 @@ class Recognizer:
             if holders:
                 warn(f"{typed}: the same image is already enrolled as {', '.join(map(repr, holders))}; "
                      f"enrolled as {label!r} too")
-            fallbacks += fell_back
+            fallbacks += faces_found == 0
+            if faces_found is not None and faces_found > 1:
+                group_pictures.append(typed)
             pixels.append(img)
             digests.append(digest)
             sources.append(source)
@@ -241,6 +244,10 @@ class Recognizer:
             return 0
         if fallbacks:
             warn(f"label {label!r}: no face found in {fallbacks} image(s); used the whole image")
+        if group_pictures:   # one face per picture is kept: say so, it may not be this label's character
+            shown_some = ", ".join(group_pictures[:3]) + (", ..." if len(group_pictures) > 3 else "")
+            warn(f"label {label!r}: {len(group_pictures)} image(s) show several faces ({shown_some}); enrolled "
+                 "the most likely face of each (the largest on a tie): crop such pictures to the character")
         vecs = []
         for start in range(0, len(pixels), self.cfg.batch_size):
             chunk = pixels[start:start + self.cfg.batch_size]
