@@ -166,3 +166,16 @@ def test_unreadable_file_is_a_bad_image(tmp_path, monkeypatch):
     monkeypatch.setattr(Path, "read_bytes", denied)
     with pytest.raises(BadImage, match="cannot read .Permission denied"):
         load_image(shot)
+
+
+def test_a_video_given_as_a_picture_is_named_a_video(tmp_path):
+    """`identify clip.mp4` said "not a readable image (UnidentifiedImageError: ...)"."""
+    from tests.videos import write_clip
+
+    clip = write_clip(tmp_path / "clip.mp4", [1], seconds_per_scene=0.5)
+    with pytest.raises(BadImage, match=r"clip\.mp4: a video, not a picture; give a frame of it"):
+        load_image(clip)
+    with pytest.raises(BadImage, match=r"a video, not a picture"):
+        load_image(clip.read_bytes())
+    with pytest.raises(BadImage, match="not a readable image"):   # anything else keeps its reason
+        load_image(b"\0" * 64)

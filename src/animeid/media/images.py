@@ -34,6 +34,23 @@ def bomb_warning_ignored() -> Iterator[None]:
         yield
 
 
+# ISO-BMFF major brands of still pictures (AVIF, HEIF/HEIC and their image sequences)
+_PICTURE_BRANDS = frozenset({b"avif", b"avis", b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm",
+                             b"hevs", b"mif1", b"mif2", b"msf1", b"miaf"})
+
+
+def video_suffix(head: bytes) -> str | None:
+    """".mp4" (MP4/MOV), ".mkv" (Matroska/WebM) or ".avi" for bytes that begin a video container,
+    else None: AVIF and HEIF pictures are ISO-BMFF files too, told apart by their major brand."""
+    if head[4:8] == b"ftyp":
+        return None if head[8:12] in _PICTURE_BRANDS else ".mp4"
+    if head[:4] == b"\x1a\x45\xdf\xa3":
+        return ".mkv"
+    if head[:4] == b"RIFF" and head[8:12] == b"AVI ":
+        return ".avi"
+    return None
+
+
 def describe(source: ImageInput) -> str:
     """A short human name for an input, for error messages and JSON output."""
     if isinstance(source, (str, os.PathLike)):
@@ -221,6 +238,9 @@ def load_image(source: ImageInput, limits: ImageLimits = ImageLimits(), short_si
         raise BadImage(f"{name}: image is {size}above the {limits.max_pixels:,}-pixel limit "
                        "(decompression bomb guard)") from None
     except Exception as exc:  # PIL raises many types for hostile input
+        if video_suffix(data[:32]):
+            raise BadImage(f"{name}: a video, not a picture; give a frame of it (`animeid search` takes "
+                           "video clips)") from None
         reason = re.sub(r"<_io\.BytesIO object at 0x[0-9a-f]+>", "data", str(exc))
         raise BadImage(f"{name}: not a readable image ({type(exc).__name__}: {reason})") from None
     try:

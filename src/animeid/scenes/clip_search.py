@@ -87,11 +87,6 @@ def _animated(source) -> bool:
         return False
 
 
-# ISO-BMFF major brands of still pictures (AVIF, HEIF/HEIC and their image sequences)
-_PICTURE_BRANDS = frozenset({b"avif", b"avis", b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm",
-                             b"hevs", b"mif1", b"mif2", b"msf1", b"miaf"})
-
-
 def clip_suffix(data: bytes) -> str | None:
     """For an upload (bytes, no file name): the extension of the clip it is (".gif", ".webp" and
     ".apng" for an animated GIF, WebP and PNG, ".mp4" for MP4/MOV, ".mkv" for Matroska/WebM,
@@ -99,14 +94,12 @@ def clip_suffix(data: bytes) -> str | None:
     then explains."""
     import io
 
+    from animeid.media.images import video_suffix
+
     head = bytes(data[:32])
-    if head[4:8] == b"ftyp":
-        # AVIF and HEIF pictures are ISO-BMFF files too; their major brand tells them from a movie
-        return None if head[8:12] in _PICTURE_BRANDS else ".mp4"
-    if head[:4] == b"\x1a\x45\xdf\xa3":
-        return ".mkv"
-    if head[:4] == b"RIFF" and head[8:12] == b"AVI ":
-        return ".avi"
+    video = video_suffix(head)
+    if video:
+        return video
     if head[:6] in (b"GIF87a", b"GIF89a"):
         return ".gif" if _animated(io.BytesIO(data)) else None
     if _is_webp(head):
