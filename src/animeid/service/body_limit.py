@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 
+from animeid.service.response_start import ResponseStart
 from animeid.service.settings import MB
 from animeid.service.worker_pool import ServerBusy
 
@@ -47,7 +48,7 @@ class BodyLimit:
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             return await _refuse(send, 413, str(BodyTooLarge(self.max_bytes)))
         seen = mine = 0   # bytes received; of them, counted in `held`
-        started = False
+        response_start = ResponseStart(send)
 
         async def limited_receive():
             nonlocal seen, mine
@@ -63,19 +64,13 @@ class BodyLimit:
                 mine += chunk
             return message
 
-        async def tracking_send(message):
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
         try:
-            await self.app(scope, limited_receive, tracking_send)
+            await self.app(scope, limited_receive, response_start)
         except BodyTooLarge as exc:
-            if not started:
+            if not response_start.started:
                 await _refuse(send, 413, str(exc))
         except ServerBusy as exc:
-            if not started:
+            if not response_start.started:
                 await _refuse(send, 503, str(exc), [(b"retry-after", b"1")])
         finally:
             self.held -= mine

@@ -13,6 +13,7 @@ from starlette.requests import ClientDisconnect
 from animeid.errors import AnimeidError
 from animeid.service.api_error import ApiError
 from animeid.service.body_limit import BodyTooLarge
+from animeid.service.response_start import ResponseStart
 from animeid.service.worker_pool import ServerBusy
 
 log = logging.getLogger("animeid.service")
@@ -77,18 +78,11 @@ class AnswerBugs:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        started = False
-
-        async def tracking_send(message):
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
+        response_start = ResponseStart(send)
         try:
-            await self.app(scope, receive, tracking_send)
+            await self.app(scope, receive, response_start)
         except Exception as exc:
-            if started:
+            if response_start.started:
                 raise   # too late for an answer: uvicorn logs it (once) and drops the connection
             log.exception("unexpected error on %s %s", scope["method"], scope["path"])
             response = error_response(500, f"internal error ({type(exc).__name__}); see the server log")
