@@ -6,7 +6,8 @@ import pytest
 
 from animeid.config import IndexCfg
 from animeid.evaluate.perturbations import VARIANTS
-from animeid.evaluate.unsampled import frame_times, sampled_times, unsampled_query_times
+from animeid.evaluate.unsampled import sampled_times, unsampled_query_times
+from animeid.media.video import frame_times
 from animeid.media.video import frames_at, probe
 from animeid.scenes.index import Index
 from animeid.scenes.indexer import index_library

@@ -12,25 +12,6 @@ import numpy as np
 from animeid.config import IndexCfg
 
 
-def frame_times(path: Path) -> list[float]:
-    """Presentation time of every frame, counted from the origin players show as 0:00 (the first
-    frame's when nothing says), as `iter_frames` counts."""
-    from animeid.media.video import open_video, time_origin, video_stream
-
-    container = open_video(path)
-    try:
-        stream = video_stream(container, path)
-        tb = float(stream.time_base)
-        origin = time_origin(container, stream)
-        pts = [f.pts for f in container.decode(stream) if f.pts is not None]
-    finally:
-        container.close()
-    if not pts:
-        return []
-    origin = pts[0] if origin is None else origin
-    return [max(0.0, (p - origin) * tb) for p in pts]
-
-
 def sampled_times(path: Path, cfg: IndexCfg) -> set[float]:
     """The frames the indexer keeps with `cfg`: the fixed-rate grid and the fast-action samples."""
     from animeid.media.video import iter_frames
@@ -43,6 +24,8 @@ def unsampled_query_times(path: Path, cfg: IndexCfg, duration: float, n: int) ->
     """n seconds spread over the clip, each showing a frame the indexer never kept: the frame
     nearest to each of n evenly spread instants among the unsampled ones, queried a third of the
     way into its display time. Fewer than n distinct frames when few are unsampled."""
+    from animeid.media.video import frame_times
+
     frames = frame_times(path)
     sampled = sampled_times(path, cfg)
     ends = frames[1:] + [duration]

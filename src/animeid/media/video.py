@@ -20,7 +20,7 @@ from animeid.media.frame_pixels import (displayed_size, grey, miniature, quarter
 from animeid.media.video_container import (VideoInfo, decoded_origin, ffmpeg_reason, open_video, probe,
                                            time_origin, video_stream)
 
-__all__ = ["DecodeReport", "VideoInfo", "decode_from", "fingerprint", "frame_at", "frames_at",
+__all__ = ["DecodeReport", "VideoInfo", "decode_from", "fingerprint", "frame_at", "frame_times", "frames_at",
            "grey_frames_between", "iter_frames", "open_video", "probe", "time_origin", "video_stream"]
 
 # No frame for this long (and for more than two frame intervals) past the end of the last one is
@@ -241,6 +241,17 @@ def frame_at(path: Path, t: float, short_side: int | None = None) -> np.ndarray:
 def _rgb_at(frame, short_side: int | None) -> np.ndarray:
     turns = quarter_turns(frame)
     return rgb(frame, target_size(*displayed_size(frame, turns), short_side), turns)
+
+
+def frame_times(path: Path) -> list[float]:
+    """The second every frame is shown at, counted and decoded as `iter_frames` counts and decodes
+    them (frames without a timestamp left out)."""
+    container = open_video(path)
+    try:
+        stream = video_stream(container, path)
+        return [t for t, _ in _timed_frames(container, stream, path, time_origin(container, stream)) if t is not None]
+    finally:
+        container.close()
 
 
 def frames_at(path: Path, times: list[float], short_side: int | None = None) -> list[np.ndarray]:

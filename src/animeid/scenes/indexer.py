@@ -60,12 +60,12 @@ OLD_SECONDS_NOTE = ("was built before seconds were counted from a video's contai
 
 
 def counts_from_first_frames(index) -> bool:
-    """Whether `index` (or a shard of a `ShardedIndex`) holds files indexed before 2026-11-25,
-    whose seconds count from their first decoded frame."""
+    """Whether `index` (or a shard of a `ShardedIndex`) holds entries indexed before 2026-11-25,
+    whose seconds count from their file's first decoded frame."""
     from animeid.distribute.sharded_index import ShardedIndex
 
     shards = index.shards if isinstance(index, ShardedIndex) else [index]
-    return any(shard.store.get_meta(SECONDS_FROM) is None and shard.store.files() for shard in shards)
+    return any(shard.store.get_meta(SECONDS_FROM) is None and shard.store.count_entries() for shard in shards)
 
 
 def _producer(jobs: list[_Job], cfg: IndexCfg, out: queue.Queue, stop: threading.Event) -> None:
