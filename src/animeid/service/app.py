@@ -95,11 +95,11 @@ def create_app(settings: ServiceSettings, backends: Backends | None = None) -> F
         return HTMLResponse((STATIC / "index.html").read_text(encoding="utf-8"))
 
     @app.get("/health", summary="Liveness, what this server can do, and the worker pool's load")
-    async def health():
+    def health():   # plain functions run on FastAPI's thread pool: SQLite and a reopened index stay off the event loop
         return {**backends.health(), "pool": pool.stats()}
 
     @app.get("/titles", summary="Titles in the scene index, with files, entries and seconds indexed")
-    async def titles():
+    def titles():
         return {"titles": backends.titles()}
 
     @app.post("/search", summary="Find title, episode and second of a screenshot, or where a clip (animated GIF, WebP or PNG, or a video) starts",
