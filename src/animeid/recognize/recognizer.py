@@ -8,8 +8,8 @@ Labels come and go without retraining: a label is its gallery rows; only the sco
 (three numbers) is refitted from held-out gallery folds after each change."""
 from __future__ import annotations
 
-import functools
 import sys
+import threading
 from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
@@ -24,6 +24,7 @@ from animeid.recognize.config import FeatureRecipe, GalleryCfg
 from animeid.recognize.feature_extractor import FeatureExtractor
 from animeid.media.images import image_list
 from animeid.recognize.gallery import DB_FILE, Gallery, check_label
+from animeid.recognize.gallery_turns import one_at_a_time, writes
 from animeid.recognize.image_inputs import content_digest, load_source
 
 UNKNOWN = "unknown"
@@ -40,22 +41,12 @@ def check_enrollable(label: str) -> str:
     return label
 
 
-def _writes(method):
-    """Run a change under the gallery's write lock: a server's recognizer holds it only while it
-    changes the gallery, so an `animeid enroll` meanwhile is refused instead of interleaved."""
-    @functools.wraps(method)
-    def locked(self, *args, **kwargs):
-        self._check_open()  # before the lock: a closed recognizer would take it for nothing
-        with self.gallery.writing():
-            return method(self, *args, **kwargs)
-
-    return locked
-
-
 class Recognizer:
-    """A gallery plus the feature extractor and calibration that go with it."""
+    """A gallery plus the feature extractor and calibration that go with it. One instance may be
+    shared by threads; gallery reads and changes take turns, embedding does not."""
 
     def __init__(self, gallery: Gallery, cfg: GalleryCfg):
+        self._lock = threading.RLock()
         self.gallery = gallery
         self.cfg = cfg
         self.unreadable = 0  # images the last `enroll` could not read
@@ -65,6 +56,7 @@ class Recognizer:
         self._closed = False
 
     @property
+    @one_at_a_time
     def calibration(self) -> Calibration | None:
         """The gallery's stored calibration, read at each use: an enrol by another process (a
         separate `animeid enroll` while a server holds this gallery) recalibrates it."""
@@ -141,17 +133,21 @@ class Recognizer:
         return rec
 
     @property
+    @one_at_a_time
     def kind(self) -> str:
         return self.gallery.meta("kind")
 
     @property
+    @one_at_a_time
     def faces(self) -> bool:
         return bool(self.gallery.meta("faces"))
 
+    @one_at_a_time
     def labels(self) -> dict[str, int]:
         self._check_open()
         return self.gallery.label_counts()
 
+    @one_at_a_time
     def close(self) -> None:
         self._closed = True
         self.gallery.close()
@@ -184,7 +180,7 @@ class Recognizer:
             return img, 0
         return crop_with_margin(img, found[0], self.cfg.face_margin), len(found)
 
-    @_writes
+    @writes
     def enroll(self, label: str, images: Sequence, warn: Callable[[str], None] | None = None,
                progress: Callable[[int], None] | None = None, refit: bool = True,
                sources: Sequence[str] | None = None) -> int:
@@ -294,13 +290,13 @@ class Recognizer:
             if float(now @ vector) > 0.9999:
                 pairs[n] = (digest, pairs[n][1])
 
-    @_writes
+    @writes
     def remove_label(self, label: str) -> int:
         n = self.gallery.remove_label(label)
         self.refit()
         return n
 
-    @_writes
+    @writes
     def refit(self) -> Calibration | None:
         """Refresh calibration and the saved vector index after the gallery changed."""
         g = self.gallery
@@ -322,9 +318,11 @@ class Recognizer:
         return self.calibration
 
     # -- identifying ---------------------------------------------------------------------------
+    @one_at_a_time
     def _answer(self, vectors: np.ndarray, k: int) -> list[list[dict]]:
         """At most k answers per query; "unknown", when the best is below the threshold, is one
         of the k."""
+        self._check_open()   # again: another thread may have closed it while this one embedded
         if len(self.gallery) == 0:
             raise AnimeidError(f"{self.gallery.folder}: the gallery is empty; enrol some labels first")
         index = self.gallery.vector_index()
@@ -350,7 +348,7 @@ class Recognizer:
         gallery's learned threshold the first answer is {"label": "unknown"}. A gallery enrolled
         with faces compares the image's most likely face, as enrolling did."""
         self._check_open()
-        k = check_k(k)
+        k = check_k(k, 5)
         img, _ = self._prepare(load_source(image))
         return self._answer(self.features.extract([img]), k)[0]
 
@@ -360,7 +358,7 @@ class Recognizer:
         does, to get an answer for every readable one). A single image is refused: taken as a
         list, a path was read character by character."""
         self._check_open()
-        k = check_k(k)
+        k = check_k(k, 5)
         images = image_list(images, "identify_many", "use identify(image) for one")
         imgs = []
         for n, image in enumerate(images, 1):
@@ -376,7 +374,7 @@ class Recognizer:
         from animeid.features.faces import face_crops_or_whole
 
         self._check_open()
-        k = check_k(k)
+        k = check_k(k, 5)
         img = load_source(image)
         crops, boxes, fell_back = face_crops_or_whole(img, self.cfg.face_margin)
         answers = self._answer(self.features.extract(crops), k)
