@@ -5,6 +5,10 @@ Nothing heavy is imported here; the public names load on first use.
     from animeid import Index
     hits = Index.load("my-index").search("screenshot.jpg")
     print(hits[0].title, hits[0].episode, hits[0].at)
+
+`open_index` opens a plain or a sharded index alike. Every user mistake (an unreadable image, a
+missing folder, a bad argument) raises `AnimeidError` or a subclass (`BadImage`, `BadVideo`,
+`IncompatibleIndex`), with a one-line message.
 """
 from __future__ import annotations
 
@@ -13,6 +17,13 @@ __version__ = "0.1.0"
 _PUBLIC = {
     "Index": "animeid.scenes.index",
     "ShardedIndex": "animeid.distribute.sharded_index",
+    "open_index": "animeid.distribute.sharded_index",
+    "SceneHit": "animeid.scenes.hits",
+    "SearchCfg": "animeid.config",
+    "AnimeidError": "animeid.errors",
+    "BadImage": "animeid.errors",
+    "BadVideo": "animeid.errors",
+    "IncompatibleIndex": "animeid.errors",
     "Recognizer": "animeid.recognize",
     "create_embedder": "animeid.features.registry",
     "list_embedders": "animeid.features.registry",

@@ -102,7 +102,8 @@ def test_broken_clips_are_one_line_errors_beside_answered_inputs(lib_and_db, tmp
 def test_errors_are_one_line_and_nonzero(tmp_path, capsys):
     assert main(["search", "x.jpg", "--db", str(tmp_path / "nothing")]) == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith("animeid: error:") and "not an animeid index" in err and "\n" not in err
+    assert err.startswith("animeid: error:") and "nothing: no such folder; build one with `animeid index" in err
+    assert "\n" not in err
     assert main(["index", str(tmp_path / "nolib"), "--db", str(tmp_path / "db")]) == 2
     assert "no such library" in capsys.readouterr().err
     assert main(["index", str(tmp_path), "--db", str(tmp_path / "db2"), "--fps", "0"]) == 2
@@ -120,7 +121,7 @@ def test_a_newline_in_a_name_does_not_split_an_error_line(lib_and_db, tmp_path, 
     assert err.startswith(f"animeid: error: {tmp_path}/two\\nlines.jpg: not a readable image") and err.count("\n") == 1
     assert main(["info", "--db", str(tmp_path / "no\nindex")]) == 2
     err = capsys.readouterr().err
-    assert err.startswith(f"animeid: error: {tmp_path}/no\\nindex: not an animeid index") and err.count("\n") == 1
+    assert err.startswith(f"animeid: error: {tmp_path}/no\\nindex: no such folder") and err.count("\n") == 1
     title = tmp_path / "lib" / "Odd\nTitle"
     title.mkdir(parents=True)
     (title / "ep\n1.mp4").write_bytes(b"not a video")

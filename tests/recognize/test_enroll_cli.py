@@ -34,7 +34,7 @@ def test_a_bad_label_name_refuses_the_whole_run_before_storing(tmp_path, capsys)
 
 def test_removing_from_a_missing_gallery_creates_nothing(tmp_path, capsys):
     assert main(["enroll", "--db", str(tmp_path / "typo"), "--remove", "x"]) == 2
-    assert "no gallery here" in capsys.readouterr().err
+    assert "typo: no such folder; create one with `animeid enroll GALLERY" in capsys.readouterr().err
     assert not (tmp_path / "typo").exists()
 
 

@@ -99,7 +99,7 @@ def test_cli_enroll_errors(tmp_path, capsys):
     assert main(["enroll", str(tmp_path / "empty"), "--db", str(tmp_path / "db")]) == 2
     assert "no labelled images" in capsys.readouterr().err
     assert main(["identify", "x.png", "--db", str(tmp_path / "nodb")]) == 2
-    assert "no gallery" in capsys.readouterr().err
+    assert "nodb: no such folder; create one with `animeid enroll" in capsys.readouterr().err
 
 
 def test_knn_searches_neighbours_after_removing_the_training_mean():

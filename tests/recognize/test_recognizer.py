@@ -80,7 +80,7 @@ def test_bad_labels_and_inputs(tmp_path, test_cfg):
         rec.identify(tmp_path / "missing.png")
     with pytest.raises(AnimeidError, match="kind"):
         Recognizer.create(tmp_path / "db2", "poster", cfg=test_cfg)
-    with pytest.raises(AnimeidError, match="no gallery"):
+    with pytest.raises(AnimeidError, match="nowhere: no such folder; create one with"):
         Recognizer.load(tmp_path / "nowhere")
 
 

@@ -73,5 +73,5 @@ def test_a_clip_is_searched_by_path(scene_db):
 
 
 def test_a_plain_index_opened_as_sharded_is_not_called_damaged(scene_db):
-    with pytest.raises(AnimeidError, match="a plain \\(unsharded\\) index, not a sharded one"):
+    with pytest.raises(AnimeidError, match="not a sharded index but a scene index .*Index.load"):
         ShardedIndex.load(scene_db)

@@ -103,7 +103,7 @@ def run_demo(args) -> int:
         print(f"screenshot of {DEMO_TITLE} at {args.at:.2f} s (cropped to 70%, mirrored, captioned, JPEG q30): "
               f"{screenshot}")
         for i, h in enumerate(hits, 1):
-            ep = "" if h.episode is None else f" episode {h.to_dict()['episode']}"
+            ep = "" if h.episode is None else f" episode {h.episode}"
             print(f"  {i}. {h.title}{ep} at {h.at:.2f} s ({h.from_:.2f}-{h.to:.2f} s), similarity {h.similarity:.3f}")
     if args.no_serve:
         return 0 if hits and hits[0].title == DEMO_TITLE else 1

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from animeid.config import IndexCfg
 from animeid.errors import AnimeidError
+from animeid.store.store_kind import not_this_kind
 
 PLAN_FILE = "shards.json"
 MAX_SHARDS = 4096  # each shard is a folder with its own index: thousands is a typo
@@ -76,9 +77,9 @@ def write_plan(db: Path, shards: int, embedder: str) -> None:
 
 
 def read_plan(db: Path) -> dict:
-    if not (Path(db) / PLAN_FILE).exists() and (Path(db) / "index.json").exists():
-        raise AnimeidError(f"{db}: a plain (unsharded) index, not a sharded one; open it with Index.load, or "
-                           "open_index (which takes either)")
+    if not (Path(db) / PLAN_FILE).exists():
+        raise AnimeidError(not_this_kind(db, "sharded index", f"build one with `animeid index LIBRARY --db {db} "
+                                                              "--shards N`"))
     try:
         data = json.loads((Path(db) / PLAN_FILE).read_text())
         plan = {"shards": int(data["shards"]), "embedder": str(data["embedder"])}

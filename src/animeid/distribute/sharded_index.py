@@ -18,10 +18,14 @@ from animeid.scenes.frame_placement import place_top_scene
 from animeid.scenes.hits import SceneHit
 from animeid.scenes.index import Index
 from animeid.number_checks import check_k
-from animeid.scenes.index_checks import check_title
+from animeid.scenes.index_checks import changed_search, check_title, search_settings
 
 
 class ShardedIndex:
+    """A library indexed in shards (`animeid index --shards N`, or `--shard I/N` on several
+    machines), searched as one `Index`: the same `search`, `search_clip`, `with_search`, `titles`
+    and `info`, answers with library-wide ids. Shards not built yet are listed in `missing`."""
+
     def __init__(self, folder: Path, built: dict[int, Index], planned: int):
         """`built` maps shard numbers to the shards built so far, of the `planned` ones."""
         self.folder = Path(folder)
@@ -33,6 +37,7 @@ class ShardedIndex:
         # empty, like a missing shard, rather than failing every search of the library
         self.untrained = [n for n, s in self._by_number.items() if not s.vectors.is_trained and s.store.count_entries()]
         self.search_cfg = SearchCfg()
+        self._shares_shards = False   # a `with_search` copy: its `close` must leave the shards open
 
     @classmethod
     def load(cls, folder: str | os.PathLike) -> "ShardedIndex":
@@ -61,7 +66,9 @@ class ShardedIndex:
 
     def search(self, image: ImageInput, k: int | None = None, title: str | None = None,
                cfg: SearchCfg | None = None) -> list[SceneHit]:
-        cfg = cfg or self.search_cfg
+        """As `Index.search`, over every shard built: the query is embedded once, each shard answers,
+        and the best `k` of all come back."""
+        cfg = self.search_cfg if cfg is None else search_settings(cfg)
         k = check_k(k, cfg.k)
         check_title(title, self.shards)
         ready = {n: shard for n, shard in self._by_number.items() if n not in self.untrained}
@@ -98,9 +105,11 @@ class ShardedIndex:
         return search_clip(self, path, k, title, cfg)
 
     def with_search(self, **changes) -> "ShardedIndex":
-        """As `Index.with_search`: a copy sharing the open shards, with other search settings."""
+        """As `Index.with_search`: a copy sharing the open shards, with other search settings; closing
+        the copy closes nothing."""
         other = copy.copy(self)
-        other.search_cfg = replace(self.search_cfg, **changes)
+        other.search_cfg = changed_search(self.search_cfg, changes)
+        other._shares_shards = True
         return other
 
     def titles(self) -> list[dict]:
@@ -145,8 +154,16 @@ class ShardedIndex:
                 or any(Index.is_index(shard_folder(self.folder, i)) for i in self.missing))
 
     def close(self) -> None:
+        if self._shares_shards:
+            return
         for shard in self.shards:
             shard.close()
+
+    def __enter__(self) -> "ShardedIndex":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 def open_index(folder: str | os.PathLike):

@@ -64,9 +64,12 @@ class Embedder(ABC):
         """Rows for HxWx3 uint8 RGB arrays; anything else `load_image` reads (a path, a PIL image,
         bytes, a grey, RGBA or float array) is converted as it would be, never reinterpreted (a
         float 0-1 array cast to uint8 is a black frame)."""
-        from animeid.media.images import rgb_array
+        from animeid.media.images import image_list, rgb_array
 
-        images = [rgb_array(i) for i in images]
+        if isinstance(images, np.ndarray) and images.ndim == 4:   # a batch N x H x W x C
+            images = list(images)
+        # one HxWx3 array, iterated, was its rows: "image is 3x224, too small"
+        images = [rgb_array(i) for i in image_list(images, "embed", "use embed([image]) or embed_one(image)")]
         if len(images) == 0:
             return np.zeros((0, self.dim), dtype=np.float32)
         out = [self._forward(images[i:i + self.batch_size]) for i in range(0, len(images), self.batch_size)]

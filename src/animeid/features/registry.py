@@ -11,6 +11,7 @@ asked to, since every index and gallery built with an embedder depends on it sta
 from __future__ import annotations
 
 import importlib
+import inspect
 import json
 import os
 import re
@@ -139,7 +140,12 @@ def get_embedder_cfg(name: str) -> EmbedderCfg:
 def create_embedder(name: str = "efficientnet-lite0", **kwargs) -> Embedder:
     _load_builtins()
     if name in _REGISTRY:
-        return _REGISTRY[name].factory(**kwargs)
+        factory = _REGISTRY[name].factory
+        try:   # a caller's bad keyword, said as theirs: not a TypeError naming an inner factory
+            inspect.signature(factory).bind(**kwargs)
+        except TypeError as exc:
+            raise AnimeidError(f"create_embedder({name!r}): {exc}") from None
+        return factory(**kwargs)
     folder = _user_folder(name)
     if folder is not None:
         from animeid.features.onnx_backbone import OnnxEmbedder

@@ -22,6 +22,7 @@ import numpy as np
 from animeid.errors import AnimeidError, IncompatibleIndex
 from animeid.file_names import is_text
 from animeid.output_folders import refuse_dangling_links
+from animeid.store.store_kind import not_this_kind
 from animeid.store.write_lock import LOCK_FILE, take_write_lock
 
 DB_FILE = "gallery.sqlite"
@@ -112,7 +113,7 @@ class Gallery:
         if folder.exists() and not folder.is_dir():
             raise AnimeidError(f"{folder}: is a file, not a gallery folder")
         if not (folder / DB_FILE).exists():
-            raise AnimeidError(f"{folder}: no gallery here (create one with `animeid enroll GALLERY --db {folder}`)")
+            raise AnimeidError(not_this_kind(folder, "gallery", f"create one with `animeid enroll GALLERY --db {folder}`"))
         gallery = cls(folder, None)  # type: ignore[arg-type]
         if write:
             gallery.lock()

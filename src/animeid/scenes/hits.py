@@ -26,6 +26,10 @@ class FrameHit:
 
 @dataclass(frozen=True)
 class SceneHit:
+    """One answer of a scene search. `from_` (Python keeps `from`) is "from" in `to_dict()`, the
+    object `animeid search --json` prints, and `entry_id` is its "id"; the fields after `entry_id`
+    are the search's own bookkeeping. `episode` is an int for a whole episode, as the CLI prints it."""
+
     title: str
     episode: float | int | None
     file: str
@@ -45,11 +49,13 @@ class SceneHit:
     def order_key(self) -> float:
         return self.similarity if self.rank_score is None else self.rank_score
 
+    def __post_init__(self):
+        # SQLite stores episodes as REAL (a recap is 12.5): episode 7 came back as 7.0
+        if isinstance(self.episode, float) and self.episode.is_integer():
+            object.__setattr__(self, "episode", int(self.episode))
+
     def to_dict(self) -> dict:
-        ep = self.episode
-        if isinstance(ep, float) and ep.is_integer():
-            ep = int(ep)
-        return {"title": self.title, "episode": ep, "file": self.file, "from": round(self.from_, 3),
+        return {"title": self.title, "episode": self.episode, "file": self.file, "from": round(self.from_, 3),
                 "at": round(self.at, 3), "to": round(self.to, 3), "similarity": round(float(self.similarity), 4),
                 "id": self.entry_id}
 

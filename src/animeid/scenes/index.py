@@ -12,7 +12,7 @@ import fcntl
 import json
 import os
 import sqlite3
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -24,12 +24,14 @@ from animeid.output_folders import refuse_dangling_links
 from animeid.scenes.frame_placement import place_top_scene
 from animeid.scenes.hits import SceneHit
 from animeid.number_checks import check_k
-from animeid.scenes.index_checks import check_factory, check_same_embedder, check_title
+from animeid.scenes.index_checks import (changed_search, check_factory, check_same_embedder, check_title,
+                                         search_settings)
 from animeid.scenes.refine import thumbnail
 from animeid.scenes.search import search_scenes
 from animeid.scenes.views import query_views
 from animeid.store.metadata import MetadataStore
 from animeid.store.shards import ShardLog
+from animeid.store.store_kind import not_this_kind, store_kind
 from animeid.store.write_lock import take_write_lock
 from animeid.store.vectors import VectorIndex
 
@@ -59,6 +61,10 @@ def _write_json(path: Path, data: dict) -> None:
 
 
 class Index:
+    """A scene index opened for searching (`Index.load`) or, by `animeid index`, for writing. Its
+    vectors and entries are read from disk as they were committed; use it as a context manager, or
+    `close` it, to let go of the files. Searches may run from several threads at once."""
+
     def __init__(self, folder: Path, embedder_cfg: EmbedderCfg, factory: str, store: MetadataStore,
                  vectors: VectorIndex, shards: ShardLog, writable: bool, lock_fd: int | None = None):
         self.folder = Path(folder)
@@ -73,6 +79,9 @@ class Index:
         self.search_cfg = SearchCfg()
         self.limits = ImageLimits()
         self._data_version = store.data_version()
+        # a `with_search` copy shares the open store: closing the copy must not close it under
+        # the index it came from
+        self._shares_store = False
 
     # --- opening ------------------------------------------------------------------------
     @classmethod
@@ -84,7 +93,8 @@ class Index:
         """Open for searching. Entries committed by a running or killed indexer are visible."""
         folder = Path(folder)
         if not cls.is_index(folder):
-            raise AnimeidError(f"{folder}: not an animeid index (no {CONFIG_FILE}); build one with `animeid index`")
+            raise AnimeidError(not_this_kind(folder, "scene index", "build one with `animeid index LIBRARY --db "
+                                                                    f"{folder}`"))
         cfg, factory = cls._read_config(folder)
         if not (folder / META_DB).exists():
             raise IncompatibleIndex(f"{folder}: damaged index ({META_DB} is missing); re-run `animeid index`")
@@ -108,7 +118,9 @@ class Index:
         if folder.exists() and not folder.is_dir():
             raise AnimeidError(f"{folder}: exists and is not a folder")
         if folder.is_dir() and any(folder.iterdir()) and not cls.is_index(folder):
-            raise AnimeidError(f"{folder}: folder is not empty and is not an animeid index; refusing to write")
+            found = store_kind(folder)
+            what = found[1].split(";")[0] if found else "folder is not empty and is not an animeid index"
+            raise AnimeidError(f"{folder}: {what}; refusing to write (index into another --db)")
         if factory is not None:
             check_factory(factory, embedder_cfg)
         try:
@@ -217,6 +229,10 @@ class Index:
             return False
 
     def close(self) -> None:
+        """Close the store and drop the write lock. A `with_search` copy closes nothing: it lives as
+        long as the index it came from."""
+        if self._shares_store:
+            return
         self.store.close()
         if self._lock_fd is not None:
             fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
@@ -298,8 +314,15 @@ class Index:
 
     def search(self, image: ImageInput, k: int | None = None, title: str | None = None,
                cfg: SearchCfg | None = None) -> list[SceneHit]:
-        """Scenes most like `image`, best first."""
-        cfg = cfg or self.search_cfg
+        """Scenes most like `image`, best first: `SceneHit`s, each with `title`, `episode` (an int,
+        a float for a half episode, or None), `file` (its path in the library), `from_` / `at` / `to`
+        (seconds from the container's start, as players show them: `at` is the answer, `from_` and
+        `to` the scene's span), `similarity` (cosine, 0 to 1) and `to_dict()`, the object
+        `animeid search --json` prints. `image` is a path, bytes, a binary file object, a PIL image
+        or an RGB/grey array; `k` answers (default `search_cfg.k`), only of `title` if given; `cfg`
+        replaces the index's `search_cfg` for this call. Raises BadImage for an unreadable image
+        and AnimeidError for a bad argument."""
+        cfg = self.search_cfg if cfg is None else search_settings(cfg)
         check_k(k, cfg.k)
         check_title(title, [self])
         query = self.prepare_query(image, cfg)
@@ -344,9 +367,11 @@ class Index:
 
     def with_search(self, **changes) -> "Index":
         """The same index (sharing its open store and vectors) with other search settings, e.g.
-        `with_search(query_mirror=False)`; this one keeps its own."""
+        `with_search(query_mirror=False)`; this one keeps its own. The copy lives as long as this
+        index: closing the copy closes nothing, closing this one closes both."""
         other = copy.copy(self)
-        other.search_cfg = replace(self.search_cfg, **changes)
+        other.search_cfg = changed_search(self.search_cfg, changes)
+        other._shares_store = True
         return other
 
     def video_path(self, relpath: str) -> Path | None:

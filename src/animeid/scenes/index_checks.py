@@ -1,10 +1,12 @@
 """Checks an index makes before it writes or searches: a factory FAISS can build and update by id,
-the same embedder as the one the vectors came from, a title filter naming an indexed title."""
+the same embedder as the one the vectors came from, a title filter naming an indexed title, search
+settings a search can use."""
 from __future__ import annotations
 
+from dataclasses import fields, replace
 from pathlib import Path
 
-from animeid.config import EmbedderCfg
+from animeid.config import EmbedderCfg, SearchCfg
 from animeid.errors import AnimeidError, IncompatibleIndex
 from animeid.store.vectors import VectorIndex, faiss_reason
 
@@ -24,6 +26,8 @@ def check_factory(factory: str, cfg: EmbedderCfg) -> None:
 
 def check_title(title: str | None, indexes: list) -> None:
     """A `title` filter naming no indexed title is a typo, not a search without matches."""
+    if title is not None and not isinstance(title, str):   # a list reached SQLite as a binding error
+        raise AnimeidError(f"title must be one title's name (a str), not {type(title).__name__}")
     if title is not None and not any(ix.store.has_title(title) for ix in indexes):
         known = sorted({t["title"] for ix in indexes for t in ix.titles()})
         shown = ", ".join(map(repr, known[:10])) + (" ..." if len(known) > 10 else "")
@@ -40,3 +44,24 @@ def check_same_embedder(folder: Path, stored: EmbedderCfg, wanted: EmbedderCfg) 
                                 f"({stored.weights_sha256[:18] or 'none recorded'} vs {wanted.weights_sha256[:18]}); "
                                 "re-index it")
 
+
+
+def search_settings(cfg) -> SearchCfg:
+    """`cfg` if it is a SearchCfg: a dict or keyword-like object failed deep inside the search."""
+    if not isinstance(cfg, SearchCfg):
+        raise AnimeidError(f"cfg must be a SearchCfg (from animeid import SearchCfg), not {type(cfg).__name__}; "
+                           "or change settings with index.with_search(name=value)")
+    return cfg
+
+
+def changed_search(cfg: SearchCfg, changes: dict) -> SearchCfg:
+    """`cfg` with `changes`, refused in one line when a name or value is wrong (a typo'd setting
+    raised a TypeError about __init__, an out-of-range one a ValueError)."""
+    known = {f.name for f in fields(SearchCfg)}
+    unknown = sorted(set(changes) - known)
+    if unknown:
+        raise AnimeidError(f"unknown search setting(s) {', '.join(unknown)}; SearchCfg has {', '.join(sorted(known))}")
+    try:
+        return replace(cfg, **changes)
+    except ValueError as exc:
+        raise AnimeidError(str(exc)) from None
