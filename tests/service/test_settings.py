@@ -30,6 +30,10 @@ def test_bad_settings_are_one_line_errors(tmp_path, monkeypatch):
         load_settings(db=tmp_path / "missing")
     with pytest.raises(AnimeidError, match="not an animeid index"):
         load_settings(db=tmp_path)       # a folder, but neither an index nor a sharded one
+    (tmp_path / "chars").mkdir()
+    (tmp_path / "chars" / "gallery.sqlite").write_bytes(b"")
+    with pytest.raises(AnimeidError, match="a gallery \\(built by `animeid enroll`\\), not a scene index; serve it with --gallery"):
+        load_settings(db=tmp_path / "chars")
     with pytest.raises(AnimeidError, match="at least 8 characters"):
         load_settings(api_key="short")
     with pytest.raises(AnimeidError, match="unknown service setting"):

@@ -211,6 +211,9 @@ def _check_index_folder(db: Path) -> None:
     from animeid.distribute.shard_plan import PLAN_FILE, is_sharded
     from animeid.scenes.index import CONFIG_FILE, Index
 
+    if (db / "gallery.sqlite").exists():   # recognize.gallery.DB_FILE, without loading the module
+        raise AnimeidError(f"{db}: a gallery (built by `animeid enroll`), not a scene index; serve it with "
+                           f"--gallery {db}")
     if not Index.is_index(db) and not is_sharded(db):
         raise AnimeidError(f"{db}: not an animeid index (no {CONFIG_FILE} or {PLAN_FILE}); "
                            "build one with `animeid index`")
