@@ -135,7 +135,7 @@ def test_a_clip_across_a_cut_is_found_at_its_start(scene_db, tmp_path, suffix):
     assert top.scene.file == "Alpha/Alpha - 02.mp4" and top.scene.episode == 2
     assert abs(top.scene.at - 1.3) <= 0.5 and top.scene.to == pytest.approx(top.scene.at + answer.seconds)
     assert top.frames >= 4
-    assert answer.to_dict() == {"frames": 5, "seconds": round(answer.seconds, 3)}
+    assert answer.summary() == {"frames": 5, "seconds": round(answer.seconds, 3)}
 
 
 def test_a_clip_search_keeps_to_the_title_asked_for(scene_db, tmp_path):

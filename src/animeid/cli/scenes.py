@@ -176,7 +176,7 @@ def run_search(args) -> int:
                 if clip:
                     answer = index.search_clip(source, k=args.k, title=args.title)
                     out.append({"image": image, "results": [h.to_dict() for h in answer.hits], "error": None,
-                                "clip": answer.to_dict()})
+                                "clip": answer.summary()})
                 else:
                     hits = index.search(source, k=args.k, title=args.title)
                     out.append({"image": image, "results": [h.to_dict() for h in hits], "error": None})

@@ -8,7 +8,7 @@ import re
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator, Union
+from typing import TYPE_CHECKING, BinaryIO, Iterator, Union
 
 import numpy as np
 
@@ -18,7 +18,11 @@ from animeid.errors import AnimeidError, BadImage
 if TYPE_CHECKING:
     import PIL.Image
 
-ImageInput = Union[str, os.PathLike, bytes, bytearray, np.ndarray, "PIL.Image.Image"]
+ImageInput = Union[str, os.PathLike, bytes, bytearray, memoryview, BinaryIO, np.ndarray, "PIL.Image.Image"]
+
+# for a message refusing anything else
+ACCEPTED_INPUTS = ("a path, bytes (or a bytearray or memoryview), a file object opened in binary mode, "
+                   "a numpy array or a PIL image")
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff")
 
@@ -55,11 +59,26 @@ def describe(source: ImageInput) -> str:
     """A short human name for an input, for error messages and JSON output."""
     if isinstance(source, (str, os.PathLike)):
         return str(source)
-    if isinstance(source, (bytes, bytearray)):
-        return f"<{len(source)} bytes>"
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return f"<{memoryview(source).nbytes} bytes>"
     if isinstance(source, np.ndarray):
         return f"<array {source.shape}>"
+    if _is_file_object(source) and isinstance(getattr(source, "name", None), str):
+        return source.name   # open(path, "rb"): its path
     return f"<{type(source).__name__}>"
+
+
+def _is_file_object(source) -> bool:
+    return callable(getattr(source, "read", None))
+
+
+def url_refusal(source, what: str = "image") -> str | None:
+    """The message for a URL given where a path is expected, else None: Path() would turn
+    "https://x/a.png" into "https:/x/a.png", a file that does not exist."""
+    if isinstance(source, str) and re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", source):
+        return (f"{source}: a URL; animeid fetches nothing from the network: download the {what} and "
+                "give its path")
+    return None
 
 
 def _check_pixels(w: int, h: int, limits: ImageLimits) -> None:
@@ -69,6 +88,15 @@ def _check_pixels(w: int, h: int, limits: ImageLimits) -> None:
         raise BadImage(f"image is {w}x{h}, too small to recognise anything")
 
 
+def _sixteen_bit_to_uint8(arr: np.ndarray) -> np.ndarray:
+    """One rule for 16-bit pixels, from a file or an array: a true 16-bit picture keeps its high
+    byte, while one whose values all fit 8 bits (an 8-bit picture saved in, or cast to, a 16-bit
+    container) is kept as it is; its high byte would be a black picture."""
+    if arr.size and arr.max() > 255:
+        return (arr >> 8).astype(np.uint8)
+    return arr.astype(np.uint8)
+
+
 def _to_8bit(img):
     """A 16-bit or 32-bit grey image (a PNG screenshot saved at 16 bits, a float TIFF) as 8-bit
     'L': `convert("RGB")` clips such values at 255, turning the picture white. 16-bit values keep
@@ -76,11 +104,9 @@ def _to_8bit(img):
     floats in 0-1 are scaled by 255, and anything else is stretched from its min to its max."""
     from PIL import Image
 
+    if img.mode.startswith("I;16"):
+        return Image.fromarray(_sixteen_bit_to_uint8(np.asarray(img).astype(np.uint16)))
     arr = np.asarray(img, dtype=np.float32)
-    if img.mode.startswith("I;16") and arr.size and arr.max() > 255:
-        # a true 16-bit picture keeps its high byte; one whose values all fit 8 bits (an 8-bit
-        # picture saved in a 16-bit container) falls through and is kept as is, as mode "I" is
-        return Image.fromarray((arr.astype(np.uint16) >> 8).astype(np.uint8))
     finite = arr[np.isfinite(arr)]
     lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
     if lo >= 0 and hi <= 255 and (img.mode != "F" or hi > 1):
@@ -155,7 +181,8 @@ def image_list(items, method: str, one: str, what: str = "images") -> list:
     byte or row by row, so a single one is refused, naming the call (`method`) and what to do
     instead (`one`)."""
     single = (str, bytes, bytearray, memoryview, os.PathLike, np.ndarray)
-    if isinstance(items, single) or hasattr(items, "getpixel") or not hasattr(items, "__iter__"):
+    if (isinstance(items, single) or hasattr(items, "getpixel") or _is_file_object(items)
+            or not hasattr(items, "__iter__")):
         raise AnimeidError(f"{method} takes a list of {what}, not a single {type(items).__name__}; {one}")
     return list(items)
 
@@ -169,7 +196,9 @@ def rgb_array(image) -> np.ndarray:
 
 
 def load_image(source: ImageInput, limits: ImageLimits = ImageLimits(), short_side: int | None = None) -> np.ndarray:
-    """Decode anything image-like into an HxWx3 uint8 RGB array.
+    """Decode anything image-like (`ACCEPTED_INPUTS`) into an HxWx3 uint8 RGB array. A file
+    object is read as the bytes it holds from where it stands, so an upload kept in a BytesIO is
+    answered as its bytes and its file are.
 
     With `short_side`, the result is downscaled so its short side is at most that; JPEGs are then
     decoded at reduced scale directly (DCT scaling), which is most of the cost of a 1080p upload,
@@ -180,16 +209,18 @@ def load_image(source: ImageInput, limits: ImageLimits = ImageLimits(), short_si
     if isinstance(source, np.ndarray):
         return _array_to_rgb(source, limits, short_side)
     if isinstance(source, Image.Image):
-        return _to_rgb_array(source, limits, short_side)
-    if isinstance(source, (bytes, bytearray)):
+        data = _undecoded_jpeg(source, limits, short_side)
+        if data is None:
+            return _to_rgb_array(source, limits, short_side)
+        name = describe(source)
+    elif isinstance(source, (bytes, bytearray, memoryview)):
         data = bytes(source)
         name = describe(source)
     elif isinstance(source, (str, os.PathLike)):
-        if isinstance(source, str) and (not source or re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", source)):
-            # Path() would turn "https://x/a.png" into "https:/x/a.png" and "" into "."
-            raise BadImage("an empty path is not an image" if not source else
-                           f"{source}: a URL; animeid fetches nothing from the network: download the image and "
-                           "give its path")
+        if url_refusal(source):
+            raise BadImage(url_refusal(source))
+        if isinstance(source, str) and not source:   # Path("") is "."
+            raise BadImage("an empty path is not an image")
         if "\0" in str(source):   # Path.exists() answers False for it: "no such file" would hide why
             raise BadImage(f"{shown_path(source)}: cannot be used as a path (embedded null byte)")
         path = Path(source)
@@ -212,8 +243,10 @@ def load_image(source: ImageInput, limits: ImageLimits = ImageLimits(), short_si
         except OSError as exc:
             raise BadImage(f"{path}: cannot read ({exc.strerror or exc})") from None
         name = str(path)
+    elif _is_file_object(source):
+        data, name = file_object_bytes(source, limits), describe(source)
     else:
-        raise BadImage(f"unsupported image input of type {type(source).__name__}")
+        raise BadImage(f"unsupported image input of type {type(source).__name__}; give {ACCEPTED_INPUTS}")
     if not data:
         raise BadImage(f"{name}: empty input (0 bytes)")
     if len(data) > limits.max_bytes:
@@ -223,10 +256,9 @@ def load_image(source: ImageInput, limits: ImageLimits = ImageLimits(), short_si
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             img = Image.open(io.BytesIO(data))
             _check_pixels(*img.size, limits)
-            if short_side and img.format == "JPEG" and min(img.size) > 2 * short_side:
-                w, h = img.size
-                scale = short_side / min(w, h)
-                img.draft("RGB", (max(1, int(w * scale)), max(1, int(h * scale))))
+            draft = _draft_size(img, short_side)
+            if draft:
+                img.draft("RGB", draft)
             img.load()
     except BadImage as exc:
         raise BadImage(f"{name}: {exc}") from None
@@ -249,10 +281,69 @@ def load_image(source: ImageInput, limits: ImageLimits = ImageLimits(), short_si
         raise BadImage(f"{name}: {exc}") from None
 
 
+def _draft_size(img, short_side: int | None) -> tuple[int, int] | None:
+    """The size to decode a JPEG at (DCT scaling), or None to decode it whole."""
+    if not short_side or img.format != "JPEG" or min(img.size) <= 2 * short_side:
+        return None
+    w, h = img.size
+    scale = short_side / min(w, h)
+    return max(1, int(w * scale)), max(1, int(h * scale))
+
+
+def _undecoded_jpeg(img, limits: ImageLimits, short_side: int | None) -> bytes | None:
+    """The file of a JPEG opened (`Image.open`) but not decoded yet, when it would be decoded at
+    reduced scale: decoded whole and then shrunk, its pixels differ slightly from the same file
+    given as a path (similarities by ~0.001, enough to swap near-tied answers). Read again from
+    its file rather than drafted in place, which would shrink the caller's own image. None for
+    anything else (decoded already, drafted by the caller, its file closed or over the byte
+    limit), which is decoded as it is."""
+    tile, fp = getattr(img, "tile", None), getattr(img, "fp", None)
+    # one tile read from the start of the file: Image.open reads a file object from offset 0 too
+    if (_draft_size(img, short_side) is None or fp is None or getattr(img, "decoderconfig", None)
+            or not tile or len(tile) != 1 or tile[0][2] != 0):
+        return None
+    try:
+        start = fp.tell()
+        fp.seek(0)
+        data = fp.read(limits.max_bytes + 1)
+        fp.seek(start)
+    except (OSError, ValueError, AttributeError):
+        return None
+    return data if isinstance(data, bytes) and 0 < len(data) <= limits.max_bytes else None
+
+
+def file_object_bytes(source, limits: ImageLimits) -> bytes:
+    """What a binary file object holds from where it stands, which is put back when it can be:
+    the same object given twice (a search, then an identify) is the same picture twice, as the
+    same bytes would be. Read to one byte past the limit only, since its size is not known."""
+    name = describe(source)
+    text_mode = f"{name}: a file opened in text mode; open it in binary mode (open(path, \"rb\"))"
+    if isinstance(source, io.TextIOBase):
+        raise BadImage(text_mode)
+    try:
+        start = source.tell() if callable(getattr(source, "seekable", None)) and source.seekable() else None
+        try:
+            data = source.read(limits.max_bytes + 1)
+        except TypeError:   # a read() that takes no size
+            data = source.read()
+        if start is not None:
+            source.seek(start)
+    except (OSError, ValueError) as exc:   # ValueError: a closed file
+        raise BadImage(f"{name}: cannot read ({getattr(exc, 'strerror', None) or exc})") from None
+    if isinstance(data, str):
+        raise BadImage(text_mode)
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise BadImage(f"{name}: read() gave {type(data).__name__}, not bytes; give {ACCEPTED_INPUTS}")
+    if len(data) > limits.max_bytes:
+        raise BadImage(f"{name}: above the {limits.max_bytes:,}-byte limit")
+    return bytes(data)
+
+
 def _array_to_rgb(source: np.ndarray, limits: ImageLimits, short_side: int | None) -> np.ndarray:
     """An array as the same picture saved to a file would load: the same size limits, float
     pixels in 0-1 (what most Python imaging code makes) scaled as a float TIFF is, 16-bit
-    pixels by their high byte, and transparency laid over white, not dropped to black."""
+    pixels as a 16-bit PNG's are (`_sixteen_bit_to_uint8`), and transparency laid over white,
+    not dropped to black."""
     arr = source
     if arr.ndim == 2:
         arr = arr[:, :, None]
@@ -273,7 +364,7 @@ def _array_to_uint8(arr: np.ndarray) -> np.ndarray:
     if arr.dtype == np.uint8:
         return arr
     if arr.dtype == np.uint16:
-        return (arr >> 8).astype(np.uint8)
+        return _sixteen_bit_to_uint8(arr)
     if np.issubdtype(arr.dtype, np.floating):
         if not np.isfinite(arr).all():
             raise BadImage("float array holds NaN or infinite pixels")

@@ -343,10 +343,10 @@ class Recognizer:
         return out
 
     def identify(self, image, k: int = 5) -> list[dict]:
-        """Ranked [{"label", "score"}] for one image (path, bytes, array or PIL image). The score
-        is the calibrated probability that the label is right; when the best is below the
-        gallery's learned threshold the first answer is {"label": "unknown"}. A gallery enrolled
-        with faces compares the image's most likely face, as enrolling did."""
+        """Ranked [{"label", "score"}] for one image (a path, bytes, a binary file object, an array
+        or a PIL image). The score is the calibrated probability that the label is right; when the
+        best is below the gallery's learned threshold the first answer is {"label": "unknown"}. A
+        gallery enrolled with faces compares the image's most likely face, as enrolling did."""
         self._check_open()
         k = check_k(k, 5)
         img, _ = self._prepare(load_source(image))

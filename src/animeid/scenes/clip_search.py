@@ -35,12 +35,31 @@ class ClipHit:
 
 @dataclass(frozen=True)
 class ClipAnswer:
+    """The hits of a clip, best first, and what was sampled of it. It reads like the list of hits
+    `Index.search` answers a screenshot with (`len`, `answer[0]`, `for hit in answer`), so code
+    written for screenshots takes clips too."""
+
     hits: list[ClipHit]
     sampled: int
     seconds: float
 
     def to_dict(self) -> dict:
+        """What `animeid search CLIP --json` prints for the clip (without the name it was given),
+        so a Python caller's `json.dumps` keeps the answer, not just the sampling."""
+        return {"results": [h.to_dict() for h in self.hits], "clip": self.summary()}
+
+    def summary(self) -> dict:
+        """The "clip" object of the JSON answer: how many frames were sampled over how long."""
         return {"frames": self.sampled, "seconds": round(self.seconds, 3)}
+
+    def __len__(self) -> int:
+        return len(self.hits)
+
+    def __getitem__(self, i):
+        return self.hits[i]
+
+    def __iter__(self) -> Iterator[ClipHit]:
+        return iter(self.hits)
 
 
 # pictures that can hold several frames: a clip when they do (an animated GIF, WebP or PNG)
@@ -306,6 +325,10 @@ def search_clip(index, path: str | os.PathLike, k: int | None = None, title: str
     """Scenes where the clip at `path` comes from, best first. `index` is an `Index` or a
     `ShardedIndex`: each sampled frame goes through its ordinary `search` (with `search_cfg`,
     default the index's own)."""
+    from animeid.media.images import url_refusal
+
+    if url_refusal(path, "clip"):
+        raise BadVideo(url_refusal(path, "clip"))
     if not isinstance(path, (str, os.PathLike)) or not str(path):
         raise BadVideo(f"a clip is searched by its file's path, not {type(path).__name__}: write the bytes to a "
                        "file first (or give `animeid search` a - to read standard input)")

@@ -117,7 +117,7 @@ def create_app(settings: ServiceSettings, backends: Backends | None = None) -> F
             return {"results": [{**h.to_dict(), **preview_links(request, h)} for h in found], "error": None}
         # a clip: its start in each result, with the frames that agree, and what was sampled
         return {"results": [{**c.to_dict(), **preview_links(request, c.scene)} for c in found.hits],
-                "clip": found.to_dict(), "error": None}
+                "clip": found.summary(), "error": None}
 
     @app.post("/identify", summary="Which characters are in the picture (per face)", openapi_extra=IMAGE_BODY)
     async def identify(request: Request,
