@@ -250,3 +250,16 @@ def test_search_places_answers_on_frames_unless_told_not_to(lib_and_db, tmp_path
     assert abs(answers[False]["at"] - 1.3) <= 0.1
     index_only = Index.load(db).search(shot, k=1, cfg=SearchCfg(frame_placement=False))[0]
     assert answers[True]["at"] == round(index_only.at, 3)
+
+
+def test_argparse_mistakes_are_one_error_line_too(capsys):
+    """A missing --db or an unknown command: argparse printed a usage block, then a line prefixed
+    `animeid index: error:`, unlike every other mistake."""
+    for argv, says in [(["index", "lib"], "animeid index: the following arguments are required: --db "
+                                          "(see `animeid index --help`)"),
+                       (["frob"], "animeid: argument COMMAND: invalid choice: 'frob'")]:
+        with pytest.raises(SystemExit) as stop:
+            main(argv)
+        assert stop.value.code == 2
+        err = capsys.readouterr().err
+        assert err.startswith("animeid: error: ") and says in err and err.count("\n") == 1, err

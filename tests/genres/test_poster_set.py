@@ -78,6 +78,18 @@ def test_escaping_paths_refused(folder, tmp_path):
     outside.unlink()
 
 
+def test_a_link_inside_the_folder_to_images_elsewhere_is_followed(folder, tmp_path):
+    """Linking a data set into the list's folder is the user's choice; only the path as written
+    must stay inside (a resolved check refused every linked poster)."""
+    elsewhere = tmp_path.parent / f"elsewhere-{tmp_path.name}"
+    elsewhere.mkdir()
+    _img(elsewhere / "p9.png")
+    (folder / "img" / "linked.png").symlink_to(elsewhere / "p9.png")
+    (folder / "l.csv").write_text("image,genres\nimg/p0.png,Action\nimg/linked.png,Drama\n")
+    ps = load_poster_set(folder / "l.csv")
+    assert len(ps) == 2 and not ps.problems
+
+
 def test_duplicate_rows(folder):
     (folder / "d.csv").write_text("image,genres\nimg/p0.png,Action\nimg/p1.png,Drama\nimg/./p0.png,Action\n")
     ps = load_poster_set(folder / "d.csv")

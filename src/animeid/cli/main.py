@@ -26,8 +26,19 @@ SUBCOMMANDS: list[tuple[str, str, str]] = [
 ]
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, with its errors (a missing --db, an unknown option) as the one `animeid: error:`
+    line every other mistake gets, instead of a usage block then a differently prefixed line."""
+
+    def error(self, message: str):
+        from animeid.cli.error_line import print_error
+
+        print_error(f"{self.prog}: {message} (see `{self.prog} --help`)")
+        raise SystemExit(2)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="animeid", description="What anime is this picture from?")
+    parser = OneLineParser(prog="animeid", description="What anime is this picture from?")
     from animeid import __version__
 
     parser.add_argument("--version", action="version", version=f"animeid {__version__}")

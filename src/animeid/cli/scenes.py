@@ -133,8 +133,8 @@ def _print_index_report(report, as_json: bool) -> int:
 
 def configure_search(p: argparse.ArgumentParser) -> None:
     p.add_argument("images", nargs="+",
-                   help="screenshots, or clips (a video file or an animated GIF: its frames vote on where it starts); "
-                        "- reads one from standard input")
+                   help="screenshots, or clips (a video file, or an animated GIF, WebP or PNG: its frames vote "
+                        "on where it starts); - reads one from standard input")
     p.add_argument("--db", type=Path, required=True, help="index folder")
     p.add_argument("--k", type=int, default=5, help="scenes per image")
     p.add_argument("--title", default=None, help="only answer with this title")

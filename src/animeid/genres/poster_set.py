@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -204,7 +205,9 @@ def load_poster_set(path: Path | str, check_images: bool = True) -> PosterSet:
             raise BadPosterList(f"{where}: image path {raw!r} holds a NUL byte; no file can be named so")
         rel = Path(raw.strip())
         full = (root / rel).resolve()
-        if rel.is_absolute() or not full.is_relative_to(root):
+        # judged by the path as written: a link inside the folder to a data set elsewhere is the
+        # user's own choice, while an absolute path or a `..` leaving the folder is a list's
+        if rel.is_absolute() or not Path(os.path.normpath(root / rel)).is_relative_to(root):
             raise BadPosterList(f"{where}: image path {str(raw)!r} escapes the folder of {path.name}; "
                                 "paths must be relative and stay inside it")
         value = rec.get(genre_col)
