@@ -192,3 +192,13 @@ def test_a_stream_read_once_is_enrolled_not_spent_on_its_digest(tmp_path, rng):
     cfg = GalleryCfg(recipe=FeatureRecipe(embedders=(_CFG.name,), views=("base",)), neighbours=8)
     with Recognizer.create(tmp_path / "db", "character", cfg=cfg) as rec:
         assert rec.enroll("x", [_Pipe(buf.getvalue())], warn=lambda m: None, refit=False) == 1
+
+
+def test_a_pil_image_whose_file_was_closed_is_a_bad_image_not_an_attribute_error(png):
+    with Image.open(png) as lazy:
+        pass
+    with pytest.raises(BadImage, match="whose file was closed before it was read"):
+        load_image(lazy)
+    with Image.open(png) as loaded:
+        loaded.load()
+    assert load_image(loaded).shape[2] == 3

@@ -154,6 +154,11 @@ def _to_rgb_array(img, limits: ImageLimits, short_side: int | None = None, owned
         if size is not None:
             img = img.resize(size, Image.BILINEAR)
         return _as_array(img)
+    except AttributeError:
+        if getattr(img, "tile", None) and getattr(img, "fp", 1) is None:   # Pillow read from a closed file
+            raise BadImage("a PIL image whose file was closed before it was read (used after its `with "
+                           "Image.open(...)` block): call .load() inside the block, or give the path") from None
+        raise
     except (OSError, ValueError, SyntaxError) as exc:
         raise BadImage(f"cannot decode image: {exc}") from None
 
