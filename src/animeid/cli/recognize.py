@@ -45,10 +45,13 @@ def run_enroll(args) -> int:
         if missing:  # all or none: a typo must not leave half of the removals done
             raise AnimeidError(f"no label {', '.join(map(repr, missing))} in {args.db}; nothing removed "
                                f"(labels: {', '.join(map(repr, rec.labels())) or 'none'})")
-        for label in dict.fromkeys(args.remove):  # a label named twice is removed once, not an error after it
-            n = rec.remove_label(label)
-            print(f"removed {label!r} ({n} images)")
+        if args.remove:   # together: an interrupted removal leaves all of them, and its re-run finishes
+            for label, n in rec.remove_labels(args.remove).items():
+                print(f"removed {label!r} ({n} images)")
         if data is None:
+            if rec.calibration_stale():
+                _finish_calibration(rec)
+            rec.close()
             return 0
         stored, unreadable = _enroll_labels(rec, data, args.quiet)
     except BaseException:
@@ -90,15 +93,23 @@ def _finish_enroll(rec, db: Path, stored: int, is_new: bool) -> int:
             rec.close()
             _remove_new_gallery(db)
             raise AnimeidError("no image could be enrolled; no gallery was created")
-        cal = rec.refit() if stored else rec.calibration
+        stale = not stored and rec.calibration_stale()
+        cal = rec.refit() if stored else _finish_calibration(rec) if stale else rec.calibration
         counts = rec.labels()
         print(f"enrolled {stored} images; gallery {db} now holds {sum(counts.values())} images "
               f"of {len(counts)} {rec.kind} labels")
-        if cal is not None and stored:
+        if cal is not None and (stored or stale):
             _print_calibration(cal)
         return 0
     finally:
         rec.close()
+
+
+def _finish_calibration(rec):
+    """Refit what an interrupted run stored but did not calibrate (it was killed before its last step)."""
+    print("animeid: note: the gallery changed after its last calibration (an interrupted enrol or "
+          "removal); calibrating it now", file=sys.stderr)
+    return rec.refit()
 
 
 def _print_calibration(cal) -> None:
@@ -176,6 +187,9 @@ def run_identify(args) -> int:
     check_stdin_once(args.images)
     rec = Recognizer.load(args.db)
     _check_embedder(rec, args.embedder, args.db)
+    if rec.calibration_stale():
+        print(f"animeid: warning: {args.db} changed after its scores were calibrated (an interrupted enrol or "
+              f"removal); re-run `animeid enroll --db {args.db}` with the same folder to finish it", file=sys.stderr)
     if args.faces and not rec.faces:
         print(f"animeid: note: {args.db} holds whole images (enrolled without --faces); each face crop "
               "is compared with whole images", file=sys.stderr)

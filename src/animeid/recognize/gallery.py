@@ -229,16 +229,25 @@ class Gallery:
 
     def remove_label(self, label: str) -> int:
         """Delete a label and its vectors; returns how many vectors went."""
+        return self.remove_labels([label])[label]
+
+    def remove_labels(self, labels: list[str]) -> dict[str, int]:
+        """Delete labels and their vectors in one transaction (all or none: an interrupted removal of
+        several must not leave some, or a re-run would stop at the first one already gone); returns
+        how many vectors each had."""
+        removed = {}
         with self.conn:
-            row = self.conn.execute("SELECT id FROM labels WHERE name=?", (label,)).fetchone()
-            if row is None:
-                raise AnimeidError(f"no label {label!r} in this gallery")
-            n = self.conn.execute("SELECT COUNT(*) FROM items WHERE label_id=?", (row[0],)).fetchone()[0]
-            self.conn.execute("DELETE FROM items WHERE label_id=?", (row[0],))
-            self.conn.execute("DELETE FROM labels WHERE id=?", (row[0],))
+            for label in dict.fromkeys(labels):
+                row = self.conn.execute("SELECT id FROM labels WHERE name=?", (label,)).fetchone()
+                if row is None:
+                    raise AnimeidError(f"no label {label!r} in this gallery")
+                n = self.conn.execute("SELECT COUNT(*) FROM items WHERE label_id=?", (row[0],)).fetchone()[0]
+                self.conn.execute("DELETE FROM items WHERE label_id=?", (row[0],))
+                self.conn.execute("DELETE FROM labels WHERE id=?", (row[0],))
+                removed[label] = int(n)
             self._bump_generation()
         self._index = None  # HNSW cannot delete in place; the next use rebuilds from SQLite
-        return int(n)
+        return removed
 
     def _bump_generation(self) -> tuple[int, int]:
         """(generation before, after), inside the caller's transaction."""

@@ -292,20 +292,37 @@ class Recognizer:
 
     @writes
     def remove_label(self, label: str) -> int:
-        n = self.gallery.remove_label(label)
+        return self.remove_labels([label])[label]
+
+    @writes
+    def remove_labels(self, labels: Sequence[str]) -> dict[str, int]:
+        """Remove labels together (one transaction), then recalibrate once: {label: images removed}."""
+        removed = self.gallery.remove_labels(list(labels))
         self.refit()
-        return n
+        return removed
+
+    @one_at_a_time
+    def calibration_stale(self) -> bool:
+        """Whether the gallery changed after its calibration was fitted: a run killed between
+        storing images and refitting (the refit comes last) left the old calibration, or none,
+        and a re-run that stores nothing new must still finish it."""
+        fitted = self.gallery.meta("calibrated_generation")
+        if fitted is None:   # a gallery from before this was recorded: stale only if never fitted
+            return self.gallery.meta("calibration") is None and len(self.gallery) > 0
+        return fitted != self.gallery.meta("generation")
 
     @writes
     def refit(self) -> Calibration | None:
         """Refresh calibration and the saved vector index after the gallery changed."""
         g = self.gallery
+        generation = g.meta("generation")   # under the write lock: what is fitted below
         if g.vector_index().factory != g.factory_for(len(g)):
             g.rebuild_index()  # the gallery outgrew exact search (or shrank back)
         g.save_index()
         _, vecs, labels = self.gallery.all_items()
         if not labels:
             self.gallery.set_meta("calibration", None)
+            self.gallery.set_meta("calibrated_generation", generation)
             return None
         c = self.cfg
         from animeid.recognize.calibration import source_group
@@ -315,6 +332,7 @@ class Recognizer:
                                 c.calibration_queries, c.default_threshold, groups=groups,
                                 margin=c.calibration_margin)
         self.gallery.set_meta("calibration", calibration.to_dict())
+        self.gallery.set_meta("calibrated_generation", generation)
         return self.calibration
 
     # -- identifying ---------------------------------------------------------------------------
