@@ -68,7 +68,7 @@ def test_several_removals_are_one_transaction(tmp_path, capsys, monkeypatch):
     connect = Gallery._connect   # put back below
     deletes = []
 
-    def failing_second_label_delete(path):
+    def failing_second_label_delete(path, **_):
         """A connection that fails (as a kill would stop it) deleting the second label's row."""
         conn = sqlite3.connect(str(path), check_same_thread=False, cached_statements=0)   # each DELETE prepared anew
         conn.execute("PRAGMA foreign_keys = ON")

@@ -22,6 +22,7 @@ import numpy as np
 from animeid.errors import AnimeidError, IncompatibleIndex
 from animeid.file_names import is_text
 from animeid.output_folders import refuse_dangling_links
+from animeid.store.sqlite_reading import connect_for_reading
 from animeid.store.store_kind import not_this_kind
 from animeid.store.write_lock import LOCK_FILE, take_write_lock
 
@@ -119,7 +120,7 @@ class Gallery:
             gallery.lock()
         try:
             try:
-                gallery.conn = conn = cls._connect(folder / DB_FILE)
+                gallery.conn = conn = cls._connect(folder / DB_FILE, reading_only=not write)
                 fmt = conn.execute("SELECT value FROM meta WHERE key='format'").fetchone()
             except sqlite3.DatabaseError as exc:
                 raise IncompatibleIndex(f"{folder / DB_FILE}: not a readable gallery ({exc})") from None
@@ -140,11 +141,20 @@ class Gallery:
         return "digest" in {row[1] for row in self.conn.execute("PRAGMA table_info(items)")}
 
     @staticmethod
-    def _connect(path: Path) -> sqlite3.Connection:
-        # a Recognizer serialises its own use (its lock): the connection may then serve any thread
-        conn = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
+    def _connect(path: Path, reading_only: bool = False) -> sqlite3.Connection:
+        """A connection for reading and writing; for `reading_only` use, one for reading alone
+        where the folder cannot be written (a read-only mount, a full disk: `store.sqlite_reading`)."""
+        try:
+            # a Recognizer serialises its own use (its lock): the connection may then serve any thread
+            conn = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("PRAGMA journal_mode = WAL")
+            return conn
+        except sqlite3.OperationalError:
+            if not reading_only:
+                raise
+        conn = connect_for_reading(path)
         conn.execute("PRAGMA foreign_keys = ON")
-        conn.execute("PRAGMA journal_mode = WAL")
         return conn
 
     def close(self) -> None:

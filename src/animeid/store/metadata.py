@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from animeid.errors import AnimeidError
+from animeid.store.sqlite_reading import connect_for_reading
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -65,7 +66,7 @@ class MetadataStore:
     def __init__(self, path: Path, readonly: bool = False):
         self.path = Path(path)
         if readonly:
-            self.conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
+            self.conn = connect_for_reading(self.path)
         else:
             self.conn = sqlite3.connect(str(self.path), check_same_thread=False)
             self.conn.execute("PRAGMA journal_mode=WAL")
