@@ -99,3 +99,19 @@ def test_several_removals_are_one_transaction(tmp_path, capsys, monkeypatch):
             rec.remove_labels(["c", "zz"])
     with Recognizer.load(db) as rec:
         assert rec.labels() == {"c": 3}
+
+
+def test_a_file_where_the_vector_cache_belongs_does_not_stop_enrolling(tmp_path, capsys):
+    """The rows commit first, then the vector cache is saved: a stray file there raised after the
+    commit, leaving the calibration stale."""
+    db = tmp_path / "db"
+    assert enrol(make(tmp_path / "g1", {"a": 4, "b": 4}), "--db", db) == 0
+    import shutil
+
+    shutil.rmtree(db / "vectors")
+    (db / "vectors").write_text("hi")
+    assert enrol(make(tmp_path / "g2", {"c": 4}), "--db", db) == 0
+    assert main(["enroll", "--db", str(db), "--remove", "a"]) == 0
+    with Recognizer.load(db) as rec:
+        assert rec.labels() == {"b": 4, "c": 4} and not rec.calibration_stale()
+    assert (db / "vectors").is_dir()

@@ -27,7 +27,9 @@ def read_only_mount(source: Path, target: Path):
             pytest.skip("read-only remounts are not permitted here")
         yield target
     finally:
-        subprocess.run(["umount", str(target)], capture_output=True)
+        # lazily: a memory-mapped vector index still held by a collected-later object keeps the
+        # mount busy, and a plain umount would leave it behind the test
+        subprocess.run(["umount", "-l", str(target)], capture_output=True)
 
 
 def _without_side_files(folder: Path) -> None:

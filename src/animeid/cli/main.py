@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import sqlite3
 import sys
 
 from animeid.errors import AnimeidError
@@ -91,6 +92,14 @@ def main(argv: list[str] | None = None) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
+    except (OSError, RuntimeError, sqlite3.OperationalError) as exc:
+        from animeid.cli.storage_errors import storage_problem
+
+        line = storage_problem(exc)
+        if line is None:   # a bug, not the disk: its traceback is what helps
+            raise
+        print_error(line)
+        return 2
 
 
 if __name__ == "__main__":

@@ -354,16 +354,23 @@ class Gallery:
         if self._index is None:
             self.vector_index()
         tmp = self.folder / (VECTORS_DIR + ".tmp")
-        if tmp.exists():
-            shutil.rmtree(tmp)
+        _remove(tmp)
         self._index.save(tmp)
         final = self.folder / VECTORS_DIR
         old = self.folder / (VECTORS_DIR + ".old")
-        if final.exists():
-            if old.exists():
-                shutil.rmtree(old)
+        if final.exists() or final.is_symlink():
+            _remove(old)
             final.rename(old)
         tmp.rename(final)
-        if old.exists():
-            shutil.rmtree(old)
+        _remove(old)
         self.set_meta("index_generation", self.meta("generation"))
+
+
+def _remove(path: Path) -> None:
+    """Remove what is at `path`, folder or not: the vector cache is rebuilt from SQLite anyway, so a
+    stray file where its folder belongs (a copy gone wrong) must not stop a save after the rows
+    were committed."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    elif path.exists() or path.is_symlink():
+        path.unlink()

@@ -24,6 +24,7 @@ from animeid.output_folders import refuse_dangling_links
 from animeid.scenes.frame_placement import place_top_scene
 from animeid.scenes.hits import SceneHit
 from animeid.number_checks import check_k
+from animeid.scenes.index_vectors import APPLIED_FILE, RECOVER, open_vectors, replay
 from animeid.scenes.index_checks import (changed_search, check_factory, check_same_embedder, check_title,
                                          search_settings)
 from animeid.scenes.refine import thumbnail
@@ -37,21 +38,8 @@ from animeid.store.vectors import VectorIndex
 
 FORMAT = 1
 CONFIG_FILE = "index.json"
-APPLIED_FILE = "vectors.applied.json"
 META_DB = "meta.sqlite"
 DEFAULT_FACTORY = "Flat"
-# what a user can do about a damaged index: nothing in it can be trusted to rebuild the rest
-RECOVER = "move the folder aside and index the library into a new --db, or put back a copy of it"
-
-
-def _read_applied(folder: Path) -> int:
-    path = folder / APPLIED_FILE
-    if not path.exists():
-        return 0
-    try:
-        return int(json.loads(path.read_text())["seq"])
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise IncompatibleIndex(f"{folder}: damaged index ({APPLIED_FILE}: {exc}); {RECOVER}") from None
 
 
 def _write_json(path: Path, data: dict) -> None:
@@ -101,7 +89,7 @@ class Index:
         try:
             store = MetadataStore(folder / META_DB, readonly=True)
             store.count_entries()
-            vectors, shards = cls._open_vectors(folder, cfg, factory)
+            vectors, shards = open_vectors(folder, cfg, factory)
         except sqlite3.Error as exc:
             raise IncompatibleIndex(f"{folder}: damaged index ({META_DB}: {exc}); {RECOVER}") from None
         return cls(folder, cfg, factory, store, vectors, shards, writable=False)
@@ -151,7 +139,7 @@ class Index:
             _write_json(folder / CONFIG_FILE, {"format": FORMAT, "embedder": cfg.to_dict(), "factory": factory})
         try:
             store = MetadataStore(folder / META_DB)
-            vectors, shards = cls._open_vectors(folder, cfg, factory)
+            vectors, shards = open_vectors(folder, cfg, factory)
         except sqlite3.Error as exc:
             raise IncompatibleIndex(f"{folder}: damaged index ({META_DB}: {exc}); {RECOVER}") from None
         index = cls(folder, cfg, factory, store, vectors, shards, writable=True, lock_fd=lock_fd)
@@ -186,26 +174,6 @@ class Index:
             return EmbedderCfg.from_dict(data["embedder"]), data["factory"]
         except (ValueError, KeyError, TypeError) as exc:
             raise IncompatibleIndex(f"{folder}: {CONFIG_FILE} is damaged ({exc}); {RECOVER}") from None
-
-    @staticmethod
-    def _open_vectors(folder: Path, cfg: EmbedderCfg, factory: str) -> tuple[VectorIndex, ShardLog]:
-        if VectorIndex.exists(folder):
-            try:
-                vectors = VectorIndex.load(folder)
-            except IncompatibleIndex as exc:
-                raise IncompatibleIndex(f"damaged index: {exc}; {RECOVER}") from None
-            applied = _read_applied(folder)
-        elif (folder / APPLIED_FILE).exists():  # written only after the vectors were saved
-            raise IncompatibleIndex(f"{folder}: damaged index (its saved vectors are missing); {RECOVER}")
-        else:
-            vectors = VectorIndex(cfg.dim, factory, cfg.metric)
-            applied = 0
-        shards = ShardLog(folder / "wal", applied)
-        try:
-            _replay(vectors, list(shards.after(applied)))
-        except IncompatibleIndex:
-            pass  # too few vectors to train on yet: they wait in the log for the next run
-        return vectors, shards
 
     def _reconcile(self) -> None:
         """Drop vectors whose metadata never landed (killed between the log write and the commit)."""
@@ -270,7 +238,7 @@ class Index:
             pending = list(self.shards.after(0))
             if not pending:
                 return
-            _replay(self.vectors, pending)
+            replay(self.vectors, pending)
         self.vectors.save(self.folder)
         _write_json(self.folder / APPLIED_FILE, {"seq": last})
         self.shards.drop_upto(last)
@@ -388,13 +356,3 @@ class PreparedQuery:
     thumbnail: np.ndarray | None
     # the screenshot itself (trimmed, grey), for placing the answer on its frame
     grey: np.ndarray | None = None
-
-
-def _replay(vectors: VectorIndex, pending: list[tuple[int, np.ndarray, np.ndarray]]) -> None:
-    """Apply log chunks to the vector index, training it first if it needs to be. Idempotent: a
-    chunk's ids are removed before they are added, so replaying one twice is harmless."""
-    if pending and not vectors.is_trained:
-        vectors.train(np.concatenate([v for _, _, v in pending]))
-    for _, ids, vecs in pending:
-        vectors.remove(ids)
-        vectors.add(vecs, ids)
