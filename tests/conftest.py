@@ -9,6 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+# the web page's browser and servers, shared by every browser test module
+pytest_plugins = ["tests.service.browser_page"]
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("ANIMEID_SHARED_DATA", ROOT.parent / "shared" / "data"))
 

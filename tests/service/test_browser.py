@@ -5,104 +5,22 @@ from __future__ import annotations
 
 import base64
 import re
-import shutil
-import tempfile
-from pathlib import Path
 
 import pytest
 
-from tests.service.conftest import jpeg_of_frame
+from tests.service.browser_page import BROWSER_MARKS, TITLE, WINDOW_START, cards, open_page, window_frames
 
-CHROMIUM = Path(shutil.which("chromium") or "/usr/bin/chromium")  # the lookup .ci/run uses
-CHROMEDRIVER = Path(shutil.which("chromedriver") or "/usr/bin/chromedriver")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--window-size=1280,900"]
-TITLE = "Kono Bijutsubu ni wa Mondai ga Aru!"
-
-pytestmark = [pytest.mark.browser, pytest.mark.shared_data,
-              pytest.mark.skipif(not CHROMIUM.exists() or not CHROMEDRIVER.exists(),
-                                 reason="needs Debian's chromium and chromium-driver")]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    profile = tempfile.mkdtemp(prefix="animeid-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in FLAGS + [f"--user-data-dir={profile}"]:
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    driver.set_page_load_timeout(30)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
-
-
-@pytest.fixture(scope="module")
-def page_server(shared_db, tmp_path_factory):
-    from animeid.service.app import create_app
-    from animeid.service.settings import load_settings
-    from tests.service.conftest import LiveServer
-
-    settings = load_settings(db=shared_db, preview_dir=tmp_path_factory.mktemp("browser-previews"))
-    with LiveServer(create_app(settings)) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def screenshot(shared_data, tmp_path_factory) -> Path:
-    """A frame at 7.3 s of episode 12 (sampled every 0.5 s, so never an indexed frame itself)."""
-    path = tmp_path_factory.mktemp("shot") / "screenshot.jpg"
-    path.write_bytes(jpeg_of_frame(shared_data / "video" / TITLE / f"{TITLE} - 12.mp4", 7.3, quality=80))
-    return path
-
-
-def _open_page(browser, server):
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    browser.get(server.url + "/")
-    WebDriverWait(browser, 20).until(lambda d: "indexed" in d.find_element(By.ID, "index-info").text)
-
-
-def _cards(browser) -> list:
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    def ready(d):
-        if d.find_element(By.ID, "error").is_displayed():
-            raise AssertionError(d.find_element(By.ID, "error").text)
-        return d.find_elements(By.CSS_SELECTOR, ".card .card-title")
-
-    WebDriverWait(browser, 60).until(ready)
-    return browser.find_elements(By.CSS_SELECTOR, ".card")
-
+pytestmark = BROWSER_MARKS
 
 def _assert_right_answer(browser) -> None:
     from selenium.webdriver.common.by import By
 
-    best = _cards(browser)[0]
+    best = cards(browser)[0]
     assert best.find_element(By.CSS_SELECTOR, ".card-title").text == TITLE
     meta = re.match(r"Episode 12 · 0:(\d\d\.\d)", best.find_element(By.CSS_SELECTOR, ".meta").text)
     assert meta and abs(float(meta.group(1)) - 7.3) <= 1.0
     width = best.find_element(By.CSS_SELECTOR, ".sim-bar span").value_of_css_property("width")
     assert float(width.replace("px", "")) > 0
-
-
-WINDOW_START = 6.2
-
-
-def _window_frames(shared_data) -> list:
-    """Two seconds of episode 12 from WINDOW_START at 10 frames a second, for the clip tests."""
-    from animeid.media.video import frames_at
-
-    return frames_at(shared_data / "video" / TITLE / f"{TITLE} - 12.mp4", [WINDOW_START + j / 10 for j in range(21)])
 
 
 def _assert_clip_starts_at(browser, start: float) -> None:
@@ -113,7 +31,7 @@ def _assert_clip_starts_at(browser, start: float) -> None:
 
     WebDriverWait(browser, 60).until(lambda d: "frames agree" in " ".join(
         e.text for e in d.find_elements(By.CSS_SELECTOR, ".card .meta")))
-    best = _cards(browser)[0]
+    best = cards(browser)[0]
     assert best.find_element(By.CSS_SELECTOR, ".card-title").text == TITLE
     meta = re.match(r"Episode 12 · starts 0:(\d\d\.\d) · (\d+) frames agree", best.find_element(By.CSS_SELECTOR, ".meta").text)
     assert meta and abs(float(meta.group(1)) - start) <= 1.0 and int(meta.group(2)) >= 3
@@ -123,12 +41,12 @@ def test_choose_a_file_finds_the_title_and_plays_the_scene(browser, page_server,
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    _open_page(browser, page_server)
+    open_page(browser, page_server)
     browser.find_element(By.ID, "file").send_keys(str(screenshot))
     _assert_right_answer(browser)
     thumb = browser.find_element(By.CSS_SELECTOR, ".card .thumb")
     WebDriverWait(browser, 30).until(lambda d: d.execute_script("return arguments[0].naturalWidth", thumb) > 0)
-    _cards(browser)[0].click()
+    cards(browser)[0].click()
     state = WebDriverWait(browser, 30).until(lambda d: d.execute_script(
         "const v = document.querySelector('.card video');"
         "return v && (v.error ? 'error ' + v.error.code : (v.readyState >= 2 && v.videoWidth > 0 ? 'ok' : null));"))
@@ -141,20 +59,10 @@ def test_an_animated_gif_is_searched_as_a_clip(browser, page_server, shared_data
 
     from tests.videos import write_gif
 
-    gif = write_gif(tmp_path / "clip.gif", _window_frames(shared_data))
-    _open_page(browser, page_server)
+    gif = write_gif(tmp_path / "clip.gif", window_frames(shared_data))
+    open_page(browser, page_server)
     browser.find_element(By.ID, "file").send_keys(str(gif))
     _assert_clip_starts_at(browser, WINDOW_START)
-
-
-@pytest.fixture(scope="module")
-def mp4_clip(shared_data, tmp_path_factory):
-    """Two seconds of episode 12 from 6.2 s as an H.264 MP4 at 10 frames a second."""
-    from tests.videos import write_frames
-
-    frames = _window_frames(shared_data)
-    even = [f[: f.shape[0] // 2 * 2, : f.shape[1] // 2 * 2] for f in frames]
-    return write_frames(tmp_path_factory.mktemp("clip") / "clip.mp4", even)
 
 
 @pytest.mark.parametrize("how", ["choose", "drop"])
@@ -163,7 +71,7 @@ def test_a_video_clip_is_searched_as_a_clip_and_played(browser, page_server, mp4
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    _open_page(browser, page_server)
+    open_page(browser, page_server)
     if how == "choose":
         browser.find_element(By.ID, "file").send_keys(str(mp4_clip))
     else:
@@ -188,7 +96,7 @@ def test_a_video_clip_is_searched_as_a_clip_and_played(browser, page_server, mp4
 
 @pytest.mark.parametrize("how", ["drop", "paste"])
 def test_drop_and_paste_find_the_title(browser, page_server, screenshot, how):
-    _open_page(browser, page_server)
+    open_page(browser, page_server)
     data = base64.b64encode(screenshot.read_bytes()).decode()
     browser.execute_script("""
         const bytes = Uint8Array.from(atob(arguments[0]), c => c.charCodeAt(0));
@@ -212,34 +120,12 @@ def test_api_docs_render_without_internet(browser, page_server):
     assert {"/search", "/identify", "/genres", "/titles", "/health", "/enroll"} <= paths
 
 
-@pytest.fixture(scope="module")
-def full_server(shared_db, shared_data, genre_model_dir, tmp_path_factory):
-    """Scene index + a character gallery (two characters enrolled through the API) + genres."""
-    import httpx
-
-    from animeid.service.app import create_app
-    from animeid.service.settings import load_settings
-    from tests.service.conftest import API_KEY, LiveServer
-
-    tmp = tmp_path_factory.mktemp("full")
-    settings = load_settings(db=shared_db, gallery=tmp / "gallery", genre_model=genre_model_dir, api_key=API_KEY,
-                             preview_dir=tmp / "previews")
-    root = shared_data / "characters" / "moeimouto10" / "train"
-    with LiveServer(create_app(settings)) as server:
-        for ch in ("000_hatsune_miku", "002_suzumiya_haruhi"):
-            files = [("images", (p.name, p.read_bytes(), "image/png")) for p in sorted((root / ch).iterdir())[:8]]
-            r = httpx.post(f"{server.url}/enroll", params={"label": ch[4:]}, files=files,
-                           headers={"X-API-Key": API_KEY}, timeout=120)
-            assert r.status_code == 200, r.text
-        yield server
-
-
 def test_faces_with_characters_and_genres_are_shown(browser, full_server, shared_data):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
     face = sorted((shared_data / "characters" / "moeimouto10" / "test" / "002_suzumiya_haruhi").iterdir())[0]
-    _open_page(browser, full_server)
+    open_page(browser, full_server)
     browser.find_element(By.ID, "file").send_keys(str(face))
     WebDriverWait(browser, 60).until(
         lambda d: d.find_elements(By.CSS_SELECTOR, "#faces .who") and d.find_elements(By.CSS_SELECTOR, "#genres .chip"))
@@ -263,7 +149,7 @@ def test_a_clip_s_first_frame_gets_characters_and_genres(browser, full_server, s
     face = sorted((shared_data / "characters" / "moeimouto10" / "test" / "002_suzumiya_haruhi").iterdir())[0]
     still = np.asarray(Image.open(face).convert("RGB").resize((320, 320), Image.LANCZOS))
     clip = write_frames(tmp_path / "face.mp4", [np.roll(still, j, axis=1) for j in range(10)])
-    _open_page(browser, full_server)
+    open_page(browser, full_server)
     browser.find_element(By.ID, "file").send_keys(str(clip))
     WebDriverWait(browser, 60).until(
         lambda d: d.find_elements(By.CSS_SELECTOR, "#faces .who") and d.find_elements(By.CSS_SELECTOR, "#genres .chip"))
@@ -290,7 +176,7 @@ def test_face_boxes_stay_off_a_playing_clip_even_when_it_loops(browser, full_ser
     face = sorted((shared_data / "characters" / "moeimouto10" / "test" / "002_suzumiya_haruhi").iterdir())[0]
     still = np.asarray(Image.open(face).convert("RGB").resize((320, 320), Image.LANCZOS))
     clip = write_frames(tmp_path / "face.mp4", [np.roll(still, j, axis=1) for j in range(10)])  # 1 s
-    _open_page(browser, full_server)
+    open_page(browser, full_server)
     browser.find_element(By.ID, "file").send_keys(str(clip))
     WebDriverWait(browser, 60).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#boxes .box")
                                      and "Done" in d.find_element(By.ID, "status").text)
@@ -323,7 +209,7 @@ def test_a_failure_inside_the_page_does_not_leave_it_busy(browser, page_server, 
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    _open_page(browser, page_server)
+    open_page(browser, page_server)
     browser.execute_script("window._objectUrl = URL.createObjectURL;"
                            "URL.createObjectURL = () => { throw new Error('no object URLs today'); };")
     browser.find_element(By.ID, "file").send_keys(str(screenshot))

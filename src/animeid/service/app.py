@@ -96,7 +96,10 @@ def create_app(settings: ServiceSettings, backends: Backends | None = None) -> F
 
     @app.get("/health", summary="Liveness, what this server can do, and the worker pool's load")
     def health():   # plain functions run on FastAPI's thread pool: SQLite and a reopened index stay off the event loop
-        return {**backends.health(), "pool": pool.stats()}
+        # limits: so the web page offers no more results than /search takes, and refuses a file
+        # over the upload limit itself rather than send it three times to be answered 413
+        return {**backends.health(), "pool": pool.stats(),
+                "limits": {"max_k": settings.max_k, "max_upload_bytes": settings.max_upload_bytes}}
 
     @app.get("/titles", summary="Titles in the scene index, with files, entries and seconds indexed")
     def titles():

@@ -1,16 +1,11 @@
-// animeid web page: plain JS, no build step. Talks to the same REST API bots use.
+// animeid web page, part 2 of 2: input, and the searches. Plain JS, no build step; it talks to
+// the same REST API bots use. render.js (loaded first) draws the answers.
 "use strict";
 
-const $ = (id) => document.getElementById(id);
-const state = { caps: {}, busy: false, objectUrl: null, frameUrl: null };
-
-function clock(seconds) {
-  const s = Math.max(0, seconds);
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const sec = (s % 60).toFixed(1).padStart(4, "0");
-  return h ? `${h}:${String(m).padStart(2, "0")}:${sec}` : `${m}:${sec}`;
-}
+// caps: null until /health has answered (a server unreachable at load is asked again later).
+// next: the file to search once the running search ends (the latest one given wins).
+const state = { caps: null, limits: {}, busy: false, next: null, objectUrl: null, frameUrl: null };
+const UNREACHABLE = "The animeid server is not reachable (stopped, or the network is down).";
 
 function setStatus(text, busy = false) {
   const el = $("status");
@@ -26,7 +21,15 @@ function showError(message) {
 }
 
 async function api(path, options = {}) {
-  const res = await fetch(path, options);
+  let res;
+  try {
+    res = await fetch(path, options);
+  } catch (e) {
+    // fetch says only "Failed to fetch" (a TypeError) when no answer came at all
+    const err = new Error(UNREACHABLE);
+    err.unreachable = true;
+    throw err;
+  }
   let body = null;
   try { body = await res.json(); } catch (e) { body = null; }
   if (!res.ok) {
@@ -38,28 +41,52 @@ async function api(path, options = {}) {
   return body;
 }
 
+// A server's reason, for the person who gave the file: the server names an upload "<N bytes>" and
+// adds the Python exception's class, which mean nothing to them.
+function plainReason(message, fileLabel) {
+  return message.replace(/<\d+ bytes>/g, fileLabel).replace(/\([A-Z]\w*(?:Error|Exception|Warning): /g, "(");
+}
+
+// true once /health answered; the search retries it while it has not
 async function loadInfo() {
+  let health;
   try {
-    const health = await api("/health");
-    state.caps = health.capabilities || {};
-    const idx = health.index;
-    $("index-info").textContent = idx
-      ? `${idx.titles} title${idx.titles === 1 ? "" : "s"}, ${idx.entries.toLocaleString()} scenes indexed`
-      : "no scene index";
-    if (state.caps.search) {
-      const { titles } = await api("/titles");
-      const select = $("title");
-      for (const t of titles) {
-        const opt = document.createElement("option");
-        opt.value = t.title;
-        opt.textContent = t.title;
-        select.appendChild(opt);
-      }
-    }
+    health = await api("/health");
   } catch (e) {
     $("index-info").textContent = "server unreachable";
-    showError(`Cannot reach the animeid server: ${e.message}`);
+    showError(e.unreachable ? e.message : `The animeid server could not say what it can do: ${e.message}`);
+    return false;
   }
+  state.caps = health.capabilities || {};
+  state.limits = health.limits || {};
+  showError("");
+  const idx = health.index;
+  $("index-info").textContent = idx
+    ? `${idx.titles} title${idx.titles === 1 ? "" : "s"}, ${idx.entries.toLocaleString()} scenes indexed`
+    : "no scene index";
+  offerResultCounts(state.limits.max_k);
+  if (state.caps.search) {
+    try {
+      const { titles } = await api("/titles");
+      const select = $("title");
+      select.length = 1;  // "all titles": a search may have asked again while the page loaded
+      for (const t of titles) select.add(new Option(t.title, t.title));
+    } catch (e) {
+      showError(`The list of titles could not be loaded: ${e.message}`);
+    }
+  }
+  return true;
+}
+
+// a server may take fewer results than the page's usual choices (then /search answered 422)
+function offerResultCounts(maxK) {
+  if (!maxK) return;
+  const select = $("k");
+  const counts = [3, 5, 10].filter((n) => n <= maxK);
+  if (maxK < 10 && !counts.includes(maxK)) counts.push(maxK);
+  select.innerHTML = "";
+  for (const n of counts) select.add(new Option(String(n), String(n)));
+  select.value = String(counts.filter((n) => n <= 5).pop() ?? counts[0]);
 }
 
 // ---- input: drag & drop, paste, file chooser -------------------------------------------
@@ -77,6 +104,37 @@ function firstMedia(files) {
   return null;
 }
 
+// An animated GIF, WebP or PNG is searched as a clip, and its face boxes fit its first frame only.
+// Read from the file's own header: browsers tell no animation apart in an <img>.
+async function isAnimated(f) {
+  if (!/^image\/(gif|webp|a?png)$/.test(f.type) && !/\.(gif|webp|a?png)$/i.test(f.name || "")) return false;
+  const b = new Uint8Array(await f.arrayBuffer());
+  const text = (at, n) => String.fromCharCode(...b.subarray(at, at + n));
+  const u32 = (at) => ((b[at] << 24) >>> 0) + (b[at + 1] << 16) + (b[at + 2] << 8) + b[at + 3];
+  if (text(0, 3) === "GIF") return gifFrames(b) > 1;
+  if (text(0, 4) === "RIFF" && text(8, 4) === "WEBP") return text(12, 4) === "VP8X" && (b[20] & 0x02) !== 0;
+  if (text(1, 3) === "PNG") {
+    for (let at = 8; at + 12 <= b.length; at += 12 + u32(at)) {
+      if (text(at + 4, 4) === "acTL") return u32(at + 8) > 1;   // an APNG's frame count
+      if (text(at + 4, 4) === "IDAT") return false;             // acTL must come before the image
+    }
+  }
+  return false;
+}
+
+// the image descriptors in a GIF, counted up to 2: enough to tell a still from an animation
+function gifFrames(b) {
+  const table = (flags) => (flags & 0x80 ? 3 << ((flags & 7) + 1) : 0);
+  let at = 13 + table(b[10]), frames = 0;
+  const skipSubBlocks = () => { while (at < b.length && b[at]) at += b[at] + 1; at += 1; };
+  while (at < b.length && frames < 2) {
+    if (b[at] === 0x21) { at += 2; skipSubBlocks(); }
+    else if (b[at] === 0x2c) { frames += 1; at += 10 + table(b[at + 9]) + 1; skipSubBlocks(); }
+    else break;
+  }
+  return frames;
+}
+
 function setupInput() {
   const drop = $("drop");
   // face boxes mark the clip's first frame: shown only while it stands still on that frame. A
@@ -86,6 +144,14 @@ function setupInput() {
     if (!player.hidden) $("boxes").hidden = !player.paused || player.currentTime > 0.05;
   };
   ["play", "pause", "seeked"].forEach((type) => player.addEventListener(type, syncBoxes));
+  // an animated picture shows its first frame, with the boxes, until asked to play
+  $("query-play").addEventListener("click", () => showAnimation($("query-anim").hidden));
+  // a file this browser cannot show would stand there as a broken-image icon
+  $("query").addEventListener("error", () => {
+    if (!$("query").getAttribute("src")) return;
+    $("query").hidden = true;
+    $("query-note").hidden = false;
+  });
   const file = $("file");
   $("choose").addEventListener("click", (e) => { e.stopPropagation(); file.click(); });
   drop.addEventListener("click", () => file.click());
@@ -110,7 +176,11 @@ function setupInput() {
     const item = items.find((i) => i.kind === "file" && (i.type.startsWith("image/") || i.type.startsWith("video/")));
     if (item) { e.preventDefault(); handleFile(item.getAsFile()); }
   });
-  ["title", "k", "cut"].forEach((id) => $(id).addEventListener("change", () => { if (state.lastFile) handleFile(state.lastFile); }));
+  // options read when a search starts: changed during one, they apply to the next run
+  ["title", "k", "cut"].forEach((id) => $(id).addEventListener("change", () => {
+    const f = state.next || state.lastFile;
+    if (f) handleFile(f);
+  }));
 }
 
 // ---- searching ---------------------------------------------------------------------------
@@ -144,31 +214,69 @@ function firstFrame(video) {
   });
 }
 
-function showQuery(f, clip) {
+// The first frame of an animated picture, as a PNG; null if this browser cannot decode it.
+// createImageBitmap takes an animation's first frame (an <img> drawn later would give any frame).
+async function firstPictureFrame(f) {
+  try {
+    const bitmap = await createImageBitmap(f);
+    const canvas = document.createElement("canvas");
+    canvas.width = bitmap.width;
+    canvas.height = bitmap.height;
+    canvas.getContext("2d").drawImage(bitmap, 0, 0);
+    bitmap.close();
+    return await new Promise((resolve) => canvas.toBlob(resolve, "image/png"));
+  } catch (e) {
+    return null;
+  }
+}
+
+// The animation itself (boxes off: they fit its first frame only), or its first frame with boxes.
+function showAnimation(play) {
+  const anim = $("query-anim");
+  anim.hidden = !play;
+  $("query").hidden = play;
+  $("boxes").hidden = play;
+  if (play) anim.src = state.objectUrl; else anim.removeAttribute("src");  // plays from the start next time
+  $("query-play").textContent = play ? "Show the first frame" : "Play the animation";
+}
+
+// kind: "picture", "animated" (a GIF, WebP or PNG that moves) or "clip" (a video)
+function showQuery(f, kind) {
   const img = $("query");
   const player = $("query-video");
   if (state.objectUrl) URL.revokeObjectURL(state.objectUrl);
   if (state.frameUrl) URL.revokeObjectURL(state.frameUrl);
   state.objectUrl = URL.createObjectURL(f);
   state.frameUrl = null;
-  img.hidden = clip;
-  player.hidden = !clip;
-  $("boxes").hidden = false;
-  $("query-title").textContent = clip ? "Your clip" : "Your image";
-  $("faces-title").textContent = clip ? "Characters (first frame)" : "Characters";
-  if (clip) {
-    img.removeAttribute("src");
+  showAnimation(false);
+  img.hidden = kind === "clip";
+  player.hidden = kind !== "clip";
+  $("query-play").hidden = kind !== "animated";
+  $("query-note").hidden = true;
+  // a clip's boxes wait for it to stand on its first frame (see setupInput)
+  $("boxes").hidden = kind === "clip";
+  $("query-title").textContent = { picture: "Your image", animated: "Your animated picture", clip: "Your clip" }[kind];
+  $("faces-title").textContent = kind === "picture" ? "Characters" : "Characters (first frame)";
+  img.removeAttribute("src");  // an animation's first frame takes its place once drawn
+  if (kind === "clip") {
     player.src = state.objectUrl;
   } else {
     player.removeAttribute("src");
     player.load();
-    img.src = state.objectUrl;
+    if (kind === "picture") img.src = state.objectUrl;
   }
 }
 
-// One search at a time; whatever goes wrong in it, the page must not stay busy.
+// One search at a time; one given meanwhile (a file, or the same one with new options) runs
+// next, the latest replacing any waiting. Whatever goes wrong in it, the page must not stay busy.
 async function handleFile(f) {
-  if (state.busy || !f) return;  // a pasted item can yield no file
+  if (!f) return;  // a pasted item can yield no file
+  if (state.busy) {
+    state.next = f;
+    const then = f === state.lastFile ? "again with the new options" : fileLabel(f);
+    setStatus(`Searching… then ${then}`, true);
+    return;
+  }
   state.busy = true;
   try {
     await searchAll(f);
@@ -178,21 +286,35 @@ async function handleFile(f) {
   } finally {
     state.busy = false;
   }
+  const next = state.next;
+  state.next = null;
+  if (next) handleFile(next);
 }
+
+function fileLabel(f) { return f.name ? `“${f.name}”` : "your pasted picture"; }
 
 async function searchAll(f) {
   state.lastFile = f;
   showError("");
-  const clip = isVideo(f);
-  showQuery(f, clip);
+  const kind = isVideo(f) ? "clip" : (await isAnimated(f)) ? "animated" : "picture";
+  showQuery(f, kind);
   $("drop").classList.add("compact");
   $("layout").hidden = false;
   $("boxes").innerHTML = "";
   $("faces-panel").hidden = true;
   $("genres-panel").hidden = true;
   $("results").innerHTML = "";
+  $("results-title").textContent = "Scenes";
   $("hint").hidden = true;
-  setStatus(clip ? "Searching the clip…" : "Searching…", true);
+  if (!state.caps && !(await loadInfo())) { setStatus("Failed"); return; }
+  const label = fileLabel(f);
+  const limit = state.limits.max_upload_bytes;
+  if (limit && f.size > limit) {
+    showError(`${label} is ${sizeText(f.size)}: this server takes files up to ${sizeText(limit)}.`);
+    setStatus("Failed");
+    return;
+  }
+  setStatus(kind === "picture" ? "Searching…" : "Searching the clip…", true);
   const started = performance.now();
 
   const form = (blob, name) => { const fd = new FormData(); fd.append("image", blob, name); return fd; };
@@ -200,26 +322,37 @@ async function searchAll(f) {
   if ($("title").value) params.set("title", $("title").value);
 
   const jobs = [];
-  const name = f.name || (clip ? "clip.mp4" : "pasted.png");
-  if (state.caps.search) jobs.push(api(`/search?${params}`, { method: "POST", body: form(f, name) }).then(renderResults));
+  const name = f.name || (kind === "clip" ? "clip.mp4" : "pasted.png");
+  const explained = (fileName) => (e) => { throw new Error(plainReason(e.message, fileName)); };
+  if (state.caps.search) {
+    jobs.push(api(`/search?${params}`, { method: "POST", body: form(f, name) }).then(renderResults, explained(label)));
+  }
   else $("results").innerHTML = '<p class="empty">This server has no scene index.</p>';
   const notes = [];
-  if (state.caps.identify || state.caps.genres) {
-    let picture = f, pictureName = name;
-    if (clip) {
-      picture = await firstFrame($("query-video"));
-      pictureName = "first-frame.png";
-      if (picture) {
-        state.frameUrl = URL.createObjectURL(picture);
-        $("query").src = state.frameUrl;  // hidden: the face thumbnails and boxes are drawn from it
-      } else {
-        notes.push("This browser cannot play that clip, so its characters and genres were not looked at (its scene is still searched).");
-      }
-    }
+  const models = state.caps.identify || state.caps.genres;
+  let picture = f;
+  // an animation is shown by its first frame, models or not; a clip's is only for the models
+  if (kind === "animated" || (kind === "clip" && models)) {
+    picture = kind === "clip" ? await firstFrame($("query-video")) : await firstPictureFrame(f);
     if (picture) {
-      if (state.caps.identify) jobs.push(api("/identify?faces=true", { method: "POST", body: form(picture, pictureName) }).then(renderFaces));
-      if (state.caps.genres) jobs.push(api("/genres", { method: "POST", body: form(picture, pictureName) }).then(renderGenres));
+      state.frameUrl = URL.createObjectURL(picture);
+      $("query").src = state.frameUrl;  // the face thumbnails and boxes are drawn from it
+    } else if (kind === "animated") {
+      $("query").src = state.objectUrl;  // moving, so without boxes
+      $("query-play").hidden = true;
+      $("boxes").hidden = true;
     }
+    if (!picture && models) {
+      notes.push(`This browser cannot show ${label}, so its characters and genres were not looked at `
+        + "(its scene is still searched).");
+    }
+  }
+  if (picture && models) {
+    const [pictureName, pictureLabel] = picture === f ? [name, label] : ["first-frame.png", `the first frame of ${label}`];
+    const upload = (path, render) => api(path, { method: "POST", body: form(picture, pictureName) })
+      .then(render, explained(pictureLabel));
+    if (state.caps.identify) jobs.push(upload("/identify?faces=true", renderFaces));
+    if (state.caps.genres) jobs.push(upload("/genres", renderGenres));
   }
   const outcomes = await Promise.allSettled(jobs);
   const failed = outcomes.filter((o) => o.status === "rejected").map((o) => o.reason.message);
@@ -227,174 +360,6 @@ async function searchAll(f) {
   showError(uniq.concat(notes).join(" · "));
   const secs = ((performance.now() - started) / 1000).toFixed(2);
   setStatus(uniq.length ? "Failed" : `Done in ${secs} s`);
-}
-
-function similarityClass(s) { return s >= 0.9 ? "" : s >= 0.8 ? "fair" : "poor"; }
-
-function renderResults(answer) {
-  const box = $("results");
-  box.innerHTML = "";
-  const results = answer.results || [];
-  $("results-title").textContent = results.length ? `Scenes (${results.length})` : "Scenes";
-  const hint = $("hint");
-  hint.hidden = true;
-  if (!results.length) {
-    box.innerHTML = '<p class="empty">No matching scene in this index.</p>';
-    return;
-  }
-  if (results[0].similarity < 0.8) {
-    hint.textContent = "Low similarity: this scene is probably not in the index (or the image is heavily edited).";
-    hint.hidden = false;
-  }
-  const tpl = $("card-template");
-  results.forEach((r, i) => {
-    const card = tpl.content.firstElementChild.cloneNode(true);
-    if (i === 0 && r.similarity >= 0.8) card.classList.add("best");
-    card.dataset.title = r.title;
-    card.querySelector(".thumb").src = r.thumbnail;
-    card.querySelector(".thumb").alt = `${r.title} at ${clock(r.at)}`;
-    card.querySelector(".rank").textContent = `#${i + 1}`;
-    card.querySelector(".card-title").textContent = r.title;
-    const ep = r.episode === null || r.episode === undefined ? "" : `Episode ${r.episode} · `;
-    // a video or an animated GIF is searched as a clip: its answer is where it starts, and how many frames agree
-    const when = r.frames === undefined ? `${clock(r.at)}  (${clock(r.from)} – ${clock(r.to)})`
-      : `starts ${clock(r.at)} · ${r.frames} frames agree`;
-    card.querySelector(".meta").textContent = `${ep}${when}`;
-    card.querySelector(".meta").title = r.file;
-    const pct = Math.round(r.similarity * 1000) / 10;
-    const bar = card.querySelector(".sim-bar span");
-    bar.style.width = `${Math.max(2, Math.min(100, r.similarity * 100))}%`;
-    const cls = similarityClass(r.similarity);
-    if (cls) bar.classList.add(cls);
-    card.querySelector(".sim-value").textContent = `${pct.toFixed(1)}%`;
-    card.querySelector(".sim").title = "similarity of your image to this scene";
-    const play = () => playPreview(card, r);
-    card.addEventListener("click", play);
-    card.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); play(); } });
-    box.appendChild(card);
-  });
-}
-
-function playPreview(card, r) {
-  const media = card.querySelector(".media");
-  const existing = media.querySelector("video");
-  if (existing) {
-    if (existing.paused) existing.play(); else existing.pause();
-    return;
-  }
-  const video = document.createElement("video");
-  video.src = r.video;
-  video.autoplay = true;
-  video.muted = true;
-  video.loop = true;
-  video.playsInline = true;
-  video.controls = true;
-  video.poster = r.thumbnail;
-  video.addEventListener("error", () => {
-    showError(`The scene preview of ${r.title} could not be played.`);
-    video.remove();
-    card.classList.remove("playing");
-    card.querySelector(".thumb").hidden = false;
-  });
-  card.querySelector(".thumb").hidden = true;
-  card.classList.add("playing");
-  media.insertBefore(video, media.firstChild);
-}
-
-// ---- characters and genres: tolerant of the exact shapes the models answer with ---------
-function candidatesOf(face) {
-  const list = face.results || face.candidates || face.matches || [];
-  return list.map((c) => ({ label: c.label ?? c.name, score: c.score ?? c.similarity ?? c.probability }))
-    .filter((c) => c.label !== undefined && c.label !== null);
-}
-
-function boxOf(face) {
-  const b = face.box || face.bbox;
-  if (!b) return null;
-  if (Array.isArray(b)) return { x: b[0], y: b[1], w: b[2], h: b[3] };
-  return { x: b.x, y: b.y, w: b.w ?? b.width, h: b.h ?? b.height };
-}
-
-function renderFaces(answer) {
-  // /identify?faces=true answers {faces: [{box, results}], face_found}; without faces, {results}.
-  const faces = answer.faces || (answer.results ? [{ box: null, results: answer.results }] : []);
-  const panel = $("faces-panel");
-  const list = $("faces");
-  list.innerHTML = "";
-  $("boxes").innerHTML = "";
-  panel.hidden = false;
-  if (!faces.length) {
-    list.innerHTML = '<li class="unknown">No face found.</li>';
-    return;
-  }
-  const img = $("query");
-  const draw = () => {
-    const W = img.naturalWidth || 1, H = img.naturalHeight || 1;
-    faces.forEach((face, i) => {
-      const b = boxOf(face);
-      const all = candidatesOf(face);
-      const known = all.length > 0 && all[0].label !== "unknown";
-      const cands = all.filter((c) => c.label !== "unknown");
-      const li = document.createElement("li");
-      const thumb = document.createElement("canvas");
-      thumb.width = 96; thumb.height = 96;
-      const ctx = thumb.getContext("2d");
-      if (b) ctx.drawImage(img, b.x, b.y, b.w, b.h, 0, 0, 96, 96); else ctx.drawImage(img, 0, 0, 96, 96);
-      const num = document.createElement("span");
-      num.className = "num";
-      num.textContent = String(i + 1);
-      const text = document.createElement("div");
-      const who = document.createElement("div");
-      who.className = known ? "who" : "who unknown";
-      who.textContent = known ? cands[0].label : "unknown character";
-      if (answer.face_found === false) who.textContent += " (no face found: whole picture)";
-      const alt = document.createElement("div");
-      alt.className = "alt";
-      alt.textContent = (known ? "" : "closest: ") + cands.slice(0, 3).map((c) => `${c.label}${c.score !== undefined && c.score !== null ? " " + (c.score * 100).toFixed(0) + "%" : ""}`).join(" · ");
-      text.append(who, alt);
-      li.append(num, thumb, text);
-      list.appendChild(li);
-      if (b) {
-        const el = document.createElement("div");
-        el.className = "box";
-        el.style.left = `${(100 * b.x) / W}%`;
-        el.style.top = `${(100 * b.y) / H}%`;
-        el.style.width = `${(100 * b.w) / W}%`;
-        el.style.height = `${(100 * b.h) / H}%`;
-        const tag = document.createElement("span");
-        tag.textContent = String(i + 1);
-        el.title = known ? cands[0].label : "unknown character";
-        el.appendChild(tag);
-        $("boxes").appendChild(el);
-      }
-    });
-  };
-  if (img.complete && img.naturalWidth) draw(); else img.addEventListener("load", draw, { once: true });
-}
-
-function renderGenres(answer) {
-  let items = [];
-  const g = answer.genres ?? answer.scores ?? answer;
-  if (Array.isArray(g)) items = g.map((x) => (typeof x === "string" ? { genre: x, score: null } : { genre: x.genre ?? x.name ?? x.label, score: x.score ?? x.probability ?? null, on: x.predicted ?? x.selected }));
-  else if (g && typeof g === "object") items = Object.entries(g).map(([genre, score]) => ({ genre, score }));
-  const predicted = new Set(answer.predicted || items.filter((x) => x.on).map((x) => x.genre));
-  items.sort((a, b) => (b.score ?? 0) - (a.score ?? 0));
-  const box = $("genres");
-  box.innerHTML = "";
-  $("genres-panel").hidden = false;
-  if (!items.length) { box.innerHTML = '<span class="unknown">No genre predicted.</span>'; return; }
-  items.slice(0, 8).forEach((x) => {
-    const chip = document.createElement("span");
-    chip.className = "chip";
-    if (predicted.size) chip.classList.add(predicted.has(x.genre) ? "on" : "weak");
-    chip.textContent = x.genre;
-    if (x.score !== null && x.score !== undefined) {
-      const b = document.createElement("b");
-      b.textContent = `${Math.round(x.score * 100)}%`;
-      chip.appendChild(b);
-    }
-    box.appendChild(chip);
-  });
 }
 
 setupInput();
