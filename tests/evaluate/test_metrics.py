@@ -68,10 +68,11 @@ def test_length_mismatch_is_an_error():
 
 def test_answers_outside_the_scored_labels_still_count_as_misses():
     """Truth 'A' four times, answered A once and X (a class the test set lacks) three times:
-    A has precision 1/1, recall 1/4, F1 2 * 1 * 0.25 / 1.25 = 0.4 -- not 1.0."""
+    A has precision 1/1, recall 1/4, F1 2 * 1 * 0.25 / 1.25 = 0.4 -- not 1.0. X is predicted but
+    never true, F1 0, and the macro-F1 averages over both: (0.4 + 0) / 2 = 0.2."""
     rows = metrics.per_class_prf(["A"] * 4, ["A", "X", "X", "X"], ["A"])
     assert rows == [{"label": "A", "precision": 1.0, "recall": 0.25, "f1": pytest.approx(0.4), "support": 4}]
-    assert metrics.summary(["A"] * 4, ["A", "X", "X", "X"])["macro_f1"] == pytest.approx(0.4)
+    assert metrics.summary(["A"] * 4, ["A", "X", "X", "X"])["macro_f1"] == pytest.approx(0.2)
     from sklearn.metrics import f1_score
     assert f1_score(["A"] * 4, ["A", "X", "X", "X"], labels=["A"], average="macro") == pytest.approx(0.4)
 

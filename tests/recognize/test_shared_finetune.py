@@ -20,5 +20,9 @@ def test_finetuned_methods_on_danbooru6_beat_baseline(shared_data, tmp_path, met
     assert result["metrics"]["accuracy"] >= 0.9
     assert result["metrics"]["accuracy"] >= result["baseline"]["accuracy"]
     assert "fine-tune efficientnet-lite0" in result["timings_seconds"]
+    assert f"predict {method}" in result["timings_seconds"]
+    preds = result["predictions"]   # every test image, with the method's ranking
+    assert len(preds) == 30 and all(p["top5"][0] == p["pred"] and len(p["top5"]) == 5 for p in preds)
+    assert sum(p["pred"] == p["truth"] for p in preds) / 30 == result["metrics"]["accuracy"]
     written = write_report(result, tmp_path / "rep")
     assert written["tsne_2d.png"].exists() and "baseline" in written["markdown"].read_text()

@@ -263,7 +263,8 @@ def run_eval(args) -> int:
 
         check_output_folder(args.report, "--report")
     result = evaluate(args.train, args.method, args.test, args.folds, progress=not args.quiet)
-    public = {k: v for k, v in result.items() if not k.startswith("_")}
+    # per-image predictions go to report.json only: one entry per test image would bury the figures
+    public = {k: v for k, v in result.items() if not k.startswith("_") and k != "predictions"}
     if args.json:  # the figures first: a report that fails to write must not lose them
         from animeid.evaluate.report import strict_json
 
@@ -292,8 +293,13 @@ def _print_eval(args, result: dict) -> None:
         for r in result["table"]:
             print(f"{r['model']:6} {r['features']:24} {r['train_accuracy']:9.3f} "
                   f"{number(r['inner_cv_accuracy'], 3):>9} {r['test_accuracy']:9.3f} {r['fit_seconds']:8.2f}")
-    print(f"{args.method}: accuracy {m['accuracy']:.4f}  top-5 {number(m.get('top5_accuracy'), 4)}  "
+    trivial = " (trivial: 5 or fewer classes)" if m.get("top5_trivial") else ""
+    print(f"{args.method}: accuracy {m['accuracy']:.4f}  top-5 {number(m.get('top5_accuracy'), 4)}{trivial}  "
           f"macro-F1 {m['macro_f1']:.4f}  ({result.get('method_detail', '')})")
-    print(f"baseline: accuracy {b['accuracy']:.4f}  top-5 {number(b.get('top5_accuracy'), 4)}  "
+    print(f"baseline: accuracy {b['accuracy']:.4f}  top-5 {number(b.get('top5_accuracy'), 4)}{trivial}  "
           f"macro-F1 {b['macro_f1']:.4f}  ({result['baseline_description']})")
+    if m.get("per_fold"):
+        f = m["per_fold"]
+        print(f"pooled over {m['pooled_over_folds']} folds; per fold: accuracy {f['accuracy_mean']:.4f} ± "
+              f"{f['accuracy_std']:.4f}, macro-F1 {f['macro_f1_mean']:.4f} ± {f['macro_f1_std']:.4f}")
     print(f"beats baseline: {'yes' if result['beats_baseline'] else 'NO'}", flush=True)

@@ -71,18 +71,47 @@ def per_class_prf(y_true: Sequence, y_pred: Sequence, labels: Sequence | None = 
     return rows
 
 
+def macro_f1_labels(y_true: Sequence, y_pred: Sequence) -> list:
+    """The labels a macro-F1 averages over: every label that is true or predicted at least once
+    (scikit-learn's default). Truth alone would leave out a trained class the test set lacks but
+    the model answers, whose F1 is 0, and the headline would disagree with the per-class table."""
+    return sorted(set(list(y_true)) | set(list(y_pred)), key=str)
+
+
 def macro_f1(y_true: Sequence, y_pred: Sequence, labels: Sequence | None = None) -> float:
-    """Unweighted mean F1 over the classes that occur in the truth (or the given labels)."""
+    """Unweighted mean F1 over the labels that are true or predicted (or over the given labels)."""
     if labels is None:
-        labels = sorted(set(y_true), key=str)
+        labels = macro_f1_labels(y_true, y_pred)
     rows = per_class_prf(y_true, y_pred, labels)
     return float(np.mean([r["f1"] for r in rows])) if rows else 0.0
 
 
 def summary(y_true: Sequence, y_pred: Sequence, ranked: Sequence[Sequence] | None = None, k: int = 5) -> dict:
-    """Every headline figure a report needs, in one dict."""
-    labels = sorted(set(y_true), key=str)
-    out = {"n": len(y_true), "accuracy": accuracy(y_true, y_pred), "macro_f1": macro_f1(y_true, y_pred, labels)}
+    """Every headline figure a report needs, in one dict; `macro_f1_n_labels` says how many labels
+    the macro-F1 is the mean over (those true or predicted)."""
+    labels = macro_f1_labels(y_true, y_pred)
+    out = {"n": len(y_true), "accuracy": accuracy(y_true, y_pred), "macro_f1": macro_f1(y_true, y_pred, labels),
+           "macro_f1_n_labels": len(labels)}
     if ranked is not None:
         out[f"top{k}_accuracy"] = top_k_accuracy(y_true, ranked, k)
+    return out
+
+
+def per_fold(y_true: Sequence, y_pred: Sequence, folds: Sequence[int]) -> dict:
+    """Accuracy and macro-F1 of each fold's own test rows, with their mean and standard deviation
+    (population, ddof=0, as scikit-learn's `cv_results_`). Pooled figures hide how much a result
+    moves between folds; this is that spread. `folds[i]` is the fold that tested row i."""
+    y_true, y_pred, folds = list(y_true), list(y_pred), list(folds)
+    if not len(y_true) == len(y_pred) == len(folds):
+        raise ValueError("y_true, y_pred and folds differ in length")
+    rows = []
+    for f in sorted(set(folds)):
+        t = [a for a, g in zip(y_true, folds) if g == f]
+        p = [a for a, g in zip(y_pred, folds) if g == f]
+        rows.append({"fold": int(f), "n": len(t), "accuracy": accuracy(t, p), "macro_f1": macro_f1(t, p)})
+    out: dict = {"folds": rows}
+    for key in ("accuracy", "macro_f1"):
+        vals = np.asarray([r[key] for r in rows], dtype=float)
+        out[f"{key}_mean"] = float(vals.mean()) if len(vals) else 0.0
+        out[f"{key}_std"] = float(vals.std()) if len(vals) else 0.0
     return out

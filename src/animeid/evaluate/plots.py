@@ -3,8 +3,16 @@ lazily with the non-interactive Agg backend, so servers and tests never need a d
 Each function takes plain arrays and an output path, and returns the path."""
 from __future__ import annotations
 
+import functools
+import re
+import warnings
 from pathlib import Path
 from typing import Mapping, Sequence
+
+# fonts that cover CJK, used as a fallback family after the default one when installed
+CJK_FONTS = ("Noto Sans CJK JP", "Noto Sans JP", "Source Han Sans", "IPAGothic", "IPAexGothic", "TakaoGothic",
+             "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "Droid Sans Fallback", "Unifont")
+LABEL_WIDTH = 24  # characters of a label on an axis or in a legend
 
 
 def _pyplot():
@@ -13,7 +21,78 @@ def _pyplot():
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
 
+    fallback = _cjk_font()
+    if fallback and fallback not in plt.rcParams["font.family"]:
+        # a list of families: matplotlib takes each glyph from the first family that has it
+        plt.rcParams["font.family"] = [*plt.rcParams["font.family"], fallback]
     return plt
+
+
+@functools.lru_cache(maxsize=1)
+def _cjk_font() -> str | None:
+    """The first installed CJK-capable family of CJK_FONTS, or None."""
+    from matplotlib import font_manager
+
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    return next((name for name in CJK_FONTS if name in installed), None)
+
+
+@functools.lru_cache(maxsize=1)
+def _renderable() -> frozenset:
+    """Code points the fonts labels are drawn in can render (the default sans-serif family and the
+    CJK fallback, when installed)."""
+    from matplotlib import font_manager
+    from matplotlib.ft2font import FT2Font
+
+    plt = _pyplot()
+    points: set[int] = set()
+    for family in plt.rcParams["font.family"]:
+        path = font_manager.findfont(font_manager.FontProperties(family=[family]))
+        points |= set(FT2Font(path).get_charmap())
+    return frozenset(points)
+
+
+def _quiet(fn):
+    """Drawing without matplotlib's one-warning-per-missing-glyph flood on stderr: labels are
+    cleaned by `display_labels`, and a glyph elsewhere that the font lacks is not worth 27 lines."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from")
+            warnings.filterwarnings("ignore", message=r"Matplotlib currently does not support")
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
+def _middle(text: str, width: int) -> str:
+    """`text` cut to `width` characters in the middle: labels of one series share their start and
+    differ at the end (`..._one`, `..._two`), so both ends stay."""
+    if len(text) <= width:
+        return text
+    tail = (width - 1) // 2
+    return text[:width - 1 - tail] + "…" + text[len(text) - tail:]
+
+
+def display_labels(labels: Sequence, width: int = LABEL_WIDTH) -> list[str]:
+    """Labels as a plot can show them: distinct, at most `width` characters (middle ellipsis),
+    and drawable. A label with characters the fonts lack keeps those it can draw, prefixed with
+    its position (`#3 Sakura`, counting from 1), as is any label that would still collide."""
+    ok = _renderable()
+    out = []
+    for i, lab in enumerate(labels, 1):
+        text = str(lab)
+        if any(ord(c) not in ok for c in text):
+            kept = re.sub(r"\s+", " ", "".join(c for c in text if ord(c) in ok)).strip()
+            text = (f"#{i} " + _middle(kept, max(1, width - len(f"#{i} ")))).strip()
+        out.append(_middle(text, width))
+    seen: dict[str, int] = {}
+    for t in out:
+        seen[t] = seen.get(t, 0) + 1
+    for i, t in enumerate(out):
+        if seen[t] > 1:
+            out[i] = f"#{i + 1} " + _middle(str(labels[i]), max(1, width - len(f"#{i + 1} ")))
+    return out
 
 
 def _save(plt, fig, path: Path) -> Path:
@@ -24,6 +103,7 @@ def _save(plt, fig, path: Path) -> Path:
     return path
 
 
+@_quiet
 def line_curves(series: Mapping[str, Sequence[float]], path: Path, title: str = "",
                 xlabel: str = "step", ylabel: str = "") -> Path:
     """Several named curves on one axis (loss curves, threshold/F1 curves)."""
@@ -40,6 +120,7 @@ def line_curves(series: Mapping[str, Sequence[float]], path: Path, title: str = 
     return _save(plt, fig, path)
 
 
+@_quiet
 def threshold_f1_curves(curves: Mapping[str, tuple[Sequence[float], Sequence[float]]], path: Path,
                         title: str = "micro-F1 against a global decision threshold") -> Path:
     """F1 (y) against threshold (x) for several models; each curve's maximum is marked."""
@@ -61,6 +142,7 @@ def threshold_f1_curves(curves: Mapping[str, tuple[Sequence[float], Sequence[flo
     return _save(plt, fig, path)
 
 
+@_quiet
 def per_genre_bars(genres: Sequence[str], f1: Sequence[float], support: Sequence[int], path: Path,
                    title: str = "F1 per genre (support in brackets)") -> Path:
     """Horizontal bars of per-genre F1, most frequent genre on top."""
@@ -79,6 +161,7 @@ def per_genre_bars(genres: Sequence[str], f1: Sequence[float], support: Sequence
     return _save(plt, fig, path)
 
 
+@_quiet
 def confusion_matrix_png(matrix, labels: Sequence[str], path: Path, title: str = "") -> Path:
     """Counts with rows = predicted class and columns = true class (seed report S1's layout)."""
     import numpy as np
@@ -89,8 +172,9 @@ def confusion_matrix_png(matrix, labels: Sequence[str], path: Path, title: str =
     size = max(4.0, 0.45 * n + 2)
     fig, ax = plt.subplots(figsize=(size + 1, size))
     im = ax.imshow(m, cmap="Blues")
-    ax.set_xticks(range(n), [str(x)[:24] for x in labels], rotation=60, ha="right", fontsize=8)
-    ax.set_yticks(range(n), [str(x)[:24] for x in labels], fontsize=8)
+    shown = display_labels(labels)
+    ax.set_xticks(range(n), shown, rotation=60, ha="right", fontsize=8)
+    ax.set_yticks(range(n), shown, fontsize=8)
     ax.set_xlabel("true")
     ax.set_ylabel("predicted")
     if n <= 30:
@@ -99,7 +183,9 @@ def confusion_matrix_png(matrix, labels: Sequence[str], path: Path, title: str =
                 if m[i, j]:
                     ax.text(j, i, str(m[i, j]), ha="center", va="center", fontsize=7,
                             color="white" if m[i, j] > m.max() / 2 else "black")
-    fig.colorbar(im, ax=ax, fraction=0.046)
+    from matplotlib.ticker import MaxNLocator
+
+    fig.colorbar(im, ax=ax, fraction=0.046, ticks=MaxNLocator(integer=True))  # counts: whole ticks
     ax.set_title(title)
     fig.tight_layout()
     return _save(plt, fig, path)
@@ -118,6 +204,7 @@ def label_styles(n: int) -> list[tuple[str, int, str]]:
     return [(cmap, i % size, MARKERS[(i // size) % len(MARKERS)]) for i in range(n)]
 
 
+@_quiet
 def scatter_by_label(points, labels: Sequence[str], path: Path, title: str = "") -> Path:
     """2-D or 3-D points (e.g. a t-SNE of embeddings), one colour and marker pair per label. Up
     to 20 labels the legend sits inside; up to LEGEND_MAX it goes beside the plot in small type
@@ -132,10 +219,10 @@ def scatter_by_label(points, labels: Sequence[str], path: Path, title: str = "")
     fig = plt.figure(figsize=(11, 6.5) if wide else (8, 6.5))
     ax = fig.add_subplot(111, projection="3d") if dims == 3 else fig.add_subplot(111)
     lab = np.asarray(labels, dtype=object)
-    for name, (cmap, colour, marker) in zip(names, label_styles(len(names))):
+    for name, shown, (cmap, colour, marker) in zip(names, display_labels(names), label_styles(len(names))):
         sel = lab == name
         coords = [pts[sel, d] for d in range(dims)]
-        ax.scatter(*coords, s=12, color=plt.get_cmap(cmap)(colour), marker=marker, label=str(name)[:24])
+        ax.scatter(*coords, s=12, color=plt.get_cmap(cmap)(colour), marker=marker, label=shown)
     ax.set_title(title)
     if len(names) <= 20:
         ax.legend(fontsize=7, markerscale=1.5, loc="best")

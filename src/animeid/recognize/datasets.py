@@ -99,8 +99,14 @@ def drop_unreadable(data: LabelledImages, where: Path | str) -> LabelledImages:
 _COLUMNS = ({"image_path": "image_path", "label": "label"}, {"image_path": "image", "label": "title"})
 
 
+# manifest split values, compared case-insensitively: train and val rows train, test rows test
+SPLITS = {"train": "train", "val": "train", "test": "test"}
+
+
 def manifest_split(root: Path) -> tuple[LabelledImages, LabelledImages] | None:
-    """(train, test) from ROOT/manifest.csv: `train` and `val` rows train, `test` rows test.
+    """(train, test) from ROOT/manifest.csv: `train` and `val` rows train, `test` rows test
+    (any case); any other split value is an error naming its line, since training on a row
+    meant for testing (`testing`, `holdout`) would inflate every figure silently.
     The first path component of `image_path` may be the folder the manifest was written in, so
     paths are resolved below ROOT from the longest suffix that exists. None when there is no
     manifest."""
@@ -146,7 +152,11 @@ def _manifest_rows(path: Path) -> list[dict]:
                 if empty:
                     raise AnimeidError(f"{path} line {reader.line_num}: no {' and no '.join(empty)} (each row "
                                        f"needs {','.join(wanted.values())})")
-                rows.append({key: raw[col] for key, col in wanted.items()})
+                split = raw["split"].strip().lower()
+                if split not in SPLITS:
+                    raise AnimeidError(f"{path} line {reader.line_num}: split {raw['split']!r} is not train, val "
+                                       "or test")
+                rows.append({**{key: raw[col] for key, col in wanted.items()}, "split": SPLITS[split]})
     except UnicodeDecodeError:
         raise AnimeidError(f"{path}: not UTF-8 text (save it as a UTF-8 CSV with columns "
                            "image_path,label,split)") from None
@@ -155,3 +165,14 @@ def _manifest_rows(path: Path) -> list[dict]:
     except OSError as exc:
         raise AnimeidError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     return rows
+
+
+def file_digest(path: Path) -> str:
+    """SHA-256 of a file's bytes: two files with the same digest are the same image."""
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()

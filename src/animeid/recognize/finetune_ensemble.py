@@ -97,7 +97,7 @@ def evaluate_finetune(paths: list, labels: list[str], splits: list, cfg: EvalCfg
     for backbone in ft.backbones:
         with _stage(timer, f"prefix activations {backbone}"):
             bank.prepare(backbone, train_rows)
-    truth, pred, ranked, train_acc, chosen = [], [], [], [], []
+    truth, pred, ranked, train_acc, chosen, notes = [], [], [], [], [], []
     fit_s = 0.0
     model, x_plot = None, None
     for k, sp in enumerate(splits):
@@ -112,9 +112,12 @@ def evaluate_finetune(paths: list, labels: list[str], splits: list, cfg: EvalCfg
                 x_plot = model.embed(bank, np.arange(len(y)))
             with _stage(timer, "fit knn"):
                 fitted = fit_method("knn", x_plot[sp.train], list(y[sp.train]), cfg)
-            s, classes = fitted.scores(x_plot[sp.test]), fitted.classes
-            train_pred = fitted.predict(x_plot[sp.train])
+            with _stage(timer, "predict knn"):
+                s, classes = fitted.scores(x_plot[sp.test]), fitted.classes
+                train_pred = fitted.predict(x_plot[sp.train])
             detail["knn"] = fitted.chosen
+            if fitted.search_note and fitted.search_note not in notes:
+                notes.append(fitted.search_note)
         else:
             with _stage(timer, "predict best"):
                 s, classes = model.scores(bank, sp.test), model.classes
@@ -127,7 +130,7 @@ def evaluate_finetune(paths: list, labels: list[str], splits: list, cfg: EvalCfg
         chosen.append(detail)
     out = metrics.summary(truth, pred, ranked, cfg.top_k)
     out.update({"train_accuracy": float(np.mean(train_acc)), "fit_seconds": round(fit_s, 3), "chosen": chosen,
-                "truth": truth, "pred": pred})
+                "truth": truth, "pred": pred, "ranked": ranked, "search_notes": notes})
     if x_plot is None:
         with _stage(timer, "plot features"):
             x_plot = model.embed(bank, np.arange(len(y)))

@@ -32,6 +32,8 @@ class FittedMethod:
     # reports stay strict JSON): the honest way to pick between fitted methods, since the test rows
     # must not choose
     cv_score: float | None = None
+    # why the search differed from a plain inner-fold search (classes left out, or none), else None
+    search_note: str | None = None
 
     def scores(self, x: np.ndarray) -> np.ndarray:
         """(n, n_classes) scores, higher is better, columns in `classes` order."""
@@ -50,37 +52,62 @@ class FittedMethod:
         return [self.classes[i] for i in np.argmax(self.scores(x), axis=1)]
 
 
-def _inner_cv(y, cfg: EvalCfg):
+def _search_plan(y, cfg: EvalCfg):
+    """(rows the inner folds use, the splitter) or None. A class with one image cannot sit in
+    every inner fold, but it should not stop the search for every other class: the inner folds
+    use the classes with at least two images (folds: `inner_folds`, fewer if the smallest such
+    class has fewer images, at least 2) and the chosen setting is then fitted on all rows. None
+    when fewer than two classes have two images (nothing to compare settings on)."""
     from sklearn.model_selection import StratifiedKFold
 
-    counts = np.unique(y, return_counts=True)[1]
-    folds = int(min(cfg.inner_folds, counts.min()))
-    if folds < 2:
+    y = np.asarray(y)
+    names, counts = np.unique(y, return_counts=True)
+    kept = names[counts >= 2]
+    if len(kept) < 2:
         return None
-    return StratifiedKFold(n_splits=folds, shuffle=True, random_state=cfg.seed)
+    folds = int(min(cfg.inner_folds, counts[counts >= 2].min()))
+    rows = np.flatnonzero(np.isin(y, kept))
+    return rows, StratifiedKFold(n_splits=folds, shuffle=True, random_state=cfg.seed)
 
 
 def _feasible_k(ks, y, cfg: EvalCfg) -> list[int]:
     """The neighbour counts an inner training fold can supply (a small training set has fewer
     rows than the largest k of the grid)."""
-    cv = _inner_cv(y, cfg)
-    n_fit = len(y) - -(-len(y) // cv.get_n_splits()) if cv is not None else len(y)
+    plan = _search_plan(y, cfg)
+    if plan is None:
+        n_fit = len(y)
+    else:
+        n = len(plan[0])
+        n_fit = n - -(-n // plan[1].get_n_splits())
     return [k for k in ks if k <= n_fit] or [max(1, min(ks[0], n_fit))]
 
 
 def _search(pipeline, grid: dict, x, y, cfg: EvalCfg):
-    """Grid search on inner folds of the training set; a plain fit at the first grid point when
-    some class has a single image (no fold split possible)."""
+    """Grid search on inner folds of the training set (see `_search_plan`), then the chosen
+    setting fitted on every training row. Returns (model, chosen, inner accuracy, note); the note
+    says when the search left classes out or could not run, and with what defaults."""
+    from sklearn.base import clone
     from sklearn.model_selection import GridSearchCV
 
-    cv = _inner_cv(y, cfg)
-    if cv is None:
+    y = np.asarray(y)
+    plan = _search_plan(y, cfg)
+    if plan is None:
         first = {k: v[0] for k, v in (grid[0] if isinstance(grid, list) else grid).items()}
         pipeline.set_params(**first)
-        return pipeline.fit(x, y), first, None
-    search = GridSearchCV(pipeline, grid, cv=cv, n_jobs=1, error_score="raise")
-    search.fit(x, y)
-    return search.best_estimator_, dict(search.best_params_), float(search.best_score_)
+        shown = {k: (type(v).__name__ if not isinstance(v, (int, float, str, type(None))) else v)
+                 for k, v in first.items()}
+        return pipeline.fit(x, y), first, None, (
+            f"hyperparameters not searched: fewer than two classes have two training images; defaults {shown}")
+    rows, cv = plan
+    search = GridSearchCV(clone(pipeline), grid, cv=cv, n_jobs=1, error_score="raise")
+    search.fit(x[rows], y[rows])
+    if len(rows) == len(y):
+        return search.best_estimator_, dict(search.best_params_), float(search.best_score_), None
+    left = len(np.unique(y)) - len(np.unique(y[rows]))
+    model = clone(pipeline).set_params(**search.best_params_).fit(x, y)
+    return model, dict(search.best_params_), float(search.best_score_), (
+        f"hyperparameters searched on the classes with two or more training images ({left} single-image "
+        "class(es) left out of the inner folds), then fitted on all")
 
 
 def _l2():
@@ -180,9 +207,9 @@ def fit_method(name: str, x: np.ndarray, y: list, cfg: EvalCfg = EvalCfg()) -> F
     if isinstance(grid, dict) and "clf__n_neighbors" in grid:
         grid = {**grid, "clf__n_neighbors": _feasible_k(grid["clf__n_neighbors"], y, cfg)}
     if isinstance(grid, list) or any(len(v) > 1 for v in grid.values()):
-        fitted, chosen, cv_score = _search(est, grid, x, y, cfg)
+        fitted, chosen, cv_score, note = _search(est, grid, np.asarray(x), y, cfg)
     else:
-        fitted, chosen, cv_score = est.fit(x, y), {}, None
+        fitted, chosen, cv_score, note = est.fit(x, y), {}, None, None
     chosen = {k: (type(v).__name__ if not isinstance(v, (int, float, str, type(None))) else v)
               for k, v in chosen.items()}
-    return FittedMethod(name, fitted, list(fitted.classes_), chosen, cv_score)
+    return FittedMethod(name, fitted, list(fitted.classes_), chosen, cv_score, note)
