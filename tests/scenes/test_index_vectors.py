@@ -43,3 +43,20 @@ def test_a_file_where_the_log_folder_belongs_is_a_damaged_index(scene_db, tmp_pa
     (db / "wal").write_text("hi")
     with pytest.raises(IncompatibleIndex, match="damaged index \\(.*wal is not a folder\\); move the folder aside"):
         Index.load(db)
+
+
+def test_an_embedder_now_configured_otherwise_is_refused_by_name(scene_db, tmp_path):
+    """Same weights, other preprocessing (an embedder re-registered with --force and another mean or
+    std): the stored vectors cannot be compared with the new ones, and search said nothing."""
+    import json
+
+    import numpy as np
+
+    db = tmp_path / "idx"
+    shutil.copytree(scene_db, db)
+    config = json.loads((db / "index.json").read_text())
+    config["embedder"]["mean"] = [0.4, 0.4, 0.4]
+    (db / "index.json").write_text(json.dumps(config))
+    with Index.load(db) as index:
+        with pytest.raises(IncompatibleIndex, match="configured otherwise \\(mean \\(0.4, 0.4, 0.4\\) -> \\(0.5, 0.5, 0.5\\)\\); register it as it was"):
+            index.search(np.zeros((64, 64, 3), np.uint8))

@@ -78,8 +78,12 @@ class FeatureExtractor:
         from animeid.features.registry import get_embedder_cfg
 
         cfgs = [get_embedder_cfg(n) for n in self.recipe.embedders]
+        # preprocessing too: the same weights re-registered with another size, mean or std embed
+        # otherwise (galleries from before it was recorded are compared on what they hold)
         return {"recipe": self.recipe.to_dict(),
-                "embedders": [{"name": c.name, "dim": c.dim, "weights_sha256": c.weights_sha256} for c in cfgs]}
+                "embedders": [{"name": c.name, "dim": c.dim, "weights_sha256": c.weights_sha256,
+                               "input_size": c.input_size, "mean": list(c.mean), "std": list(c.std),
+                               "metric": c.metric} for c in cfgs]}
 
     @property
     def dim(self) -> int:
@@ -92,11 +96,19 @@ class FeatureExtractor:
         import json
 
         mine = json.loads(json.dumps(self.signature()))
-        if stored == mine:
+        held, now_have = stored.get("embedders", []), mine["embedders"]
+        if stored.get("recipe") == mine["recipe"] and len(held) == len(now_have) and all(
+                all(m.get(k) == v for k, v in h.items()) for h, m in zip(held, now_have)):
             return
         if stored.get("recipe") != mine["recipe"]:
             why = (f"recipe {FeatureRecipe.from_dict(stored['recipe']).key}, "
                    f"this query uses {self.recipe.key}")
+        elif len(held) == len(now_have) and all(h.get("weights_sha256") == m.get("weights_sha256")
+                                                for h, m in zip(held, now_have)):
+            changed = [f"{h['name']} {k} {h[k]} -> {m.get(k)}" for h, m in zip(held, now_have)
+                       for k in h if m.get(k) != h[k]]
+            why = f"embedders configured otherwise ({'; '.join(changed)}): register them as they were, or"
+            raise IncompatibleIndex(f"gallery was built with {why} re-enrol into a new --db")
         else:
             have = ", ".join(f"{e['name']} ({e['weights_sha256'][:12]})" for e in stored.get("embedders", []))
             now = ", ".join(f"{e['name']} ({e['weights_sha256'][:12]})" for e in mine["embedders"])

@@ -43,7 +43,21 @@ def check_same_embedder(folder: Path, stored: EmbedderCfg, wanted: EmbedderCfg) 
         raise IncompatibleIndex(f"{folder}: index was built with different {stored.name} weights or version "
                                 f"({stored.weights_sha256[:18] or 'none recorded'} vs {wanted.weights_sha256[:18]}); "
                                 "re-index it")
+    # the same weights fed otherwise (an embedder re-registered with --force and another size,
+    # mean or std) give vectors the stored ones cannot be compared with, silently
+    changed = [f"{field} {getattr(stored, field)!r} -> {getattr(wanted, field)!r}"
+               for field in ("input_size", "mean", "std", "dim", "metric")
+               if _plain(getattr(stored, field)) != _plain(getattr(wanted, field))]
+    if changed:
+        raise IncompatibleIndex(f"{folder}: index was built with embedder {stored.name!r} configured otherwise "
+                                f"({'; '.join(changed)}); register it as it was, or re-index into a new --db")
 
+
+def _plain(value):
+    """Tuples and lists alike (a config read back from JSON holds lists), floats to 6 places."""
+    if isinstance(value, (list, tuple)):
+        return tuple(round(float(v), 6) for v in value)
+    return value
 
 
 def search_settings(cfg) -> SearchCfg:
