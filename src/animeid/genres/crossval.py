@@ -14,7 +14,7 @@ from animeid.evaluate.multilabel import micro_f1, multilabel_summary, per_label_
 from animeid.genres.config import GenreCfg
 from animeid.genres.decision_rule import DecisionRule
 from animeid.genres.split import stratified_folds
-from animeid.genres.thresholds import micro_f1_curve, threshold_grid
+from animeid.genres.thresholds import apply_thresholds, threshold_grid
 from animeid.genres.training import fit_genres
 
 # fit(train_rows, y_train) -> (scores_fn(test_rows) -> scores, thresholds or a DecisionRule). Rows, not
@@ -54,6 +54,21 @@ def default_fit(x: np.ndarray, cfg: GenreCfg) -> FitFn:
     return fit
 
 
+def pooled_threshold_curve(y: np.ndarray, scores: np.ndarray, grid, fold_rules: list[tuple[np.ndarray, DecisionRule]]
+                           ) -> np.ndarray:
+    """Micro-F1 of the pooled out-of-fold predictions at each global threshold, each test fold
+    decided as its model decides (its top-k rule and its genre cap): the curve a model's tuned
+    threshold was chosen on (`tune_global_threshold` applies both), not an uncapped curve showing
+    micro-F1 the capped model cannot reach."""
+    out = []
+    for th in grid:
+        pred = np.zeros(y.shape, dtype=np.uint8)
+        for te, rule in fold_rules:
+            pred[te] = apply_thresholds(scores[te], th, rule.min_predicted, rule.max_predicted)
+        out.append(micro_f1(y, pred))
+    return np.array(out)
+
+
 def cross_validate(y: np.ndarray, genres: list[str], models: dict[str, FitFn], cfg: GenreCfg = GenreCfg(),
                    n_folds: int = 5,
                    progress: Callable[[str], None] | None = None) -> dict:
@@ -64,6 +79,7 @@ def cross_validate(y: np.ndarray, genres: list[str], models: dict[str, FitFn], c
     scores = {name: np.zeros((n, g)) for name in list(models) + ["most_frequent", "prior"]}
     preds = {name: np.zeros((n, g), dtype=np.uint8) for name in scores}
     thresholds = {name: [] for name in models}
+    rules: dict[str, list[tuple[np.ndarray, DecisionRule]]] = {name: [] for name in models}
     fold_f1 = {name: [] for name in scores}
     seconds = {name: 0.0 for name in models}
     for k, (tr, te) in enumerate(folds):
@@ -77,6 +93,7 @@ def cross_validate(y: np.ndarray, genres: list[str], models: dict[str, FitFn], c
             scores[name][te] = s
             preds[name][te] = rule.apply(s)
             thresholds[name].append(np.asarray(rule.thresholds, dtype=np.float64))
+            rules[name].append((te, rule))
         preds["most_frequent"][te], scores["most_frequent"][te] = most_frequent_baseline(y[tr], len(te))
         preds["prior"][te], scores["prior"][te] = prior_baseline(y[tr], len(te), cfg.seed + k)
         for name in scores:
@@ -92,7 +109,8 @@ def cross_validate(y: np.ndarray, genres: list[str], models: dict[str, FitFn], c
             mean_th = np.mean(thresholds[name], axis=0)
             r["per_genre"] = per_label_table(y, preds[name], genres, scores[name], mean_th)
             r["threshold_curve"] = {"thresholds": grid.tolist(),
-                                    "micro_f1": micro_f1_curve(y, scores[name], grid, cfg.min_predicted).tolist()}
+                                    "micro_f1": pooled_threshold_curve(y, scores[name], grid, rules[name]).tolist(),
+                                    "max_predicted_per_fold": [int(r.max_predicted) for _, r in rules[name]]}
             r["seconds"] = seconds[name]
         results[name] = r
     return {"n_posters": int(n), "n_genres": int(g), "folds": len(folds),

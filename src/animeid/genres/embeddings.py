@@ -3,9 +3,10 @@
 A poster's features are the average of several views (whole, mirrored, top/middle/bottom squares)
 through each frozen backbone, concatenated across backbones. Averaging views is the cheap kind of
 test-time augmentation that makes a linear head on 250 posters steadier. The cache key is the
-image's SHA-256 plus the embedder name, its weights hash and the view list, so re-running training,
-cross-validation or an Optuna search never re-embeds a poster and a changed backbone never reuses
-stale vectors."""
+image's SHA-256 plus the embedder name, its weights hash, its preprocessing (input size, mean, std),
+dimension and metric, and the view list, so re-running training, cross-validation or an Optuna
+search never re-embeds a poster, and a changed backbone (or the same weights re-registered with
+another normalisation) never reuses stale vectors."""
 from __future__ import annotations
 
 import hashlib
@@ -54,9 +55,13 @@ def embeddings_cache_dir() -> Path:
     return path
 
 
-def _cache_key(embedder_name: str, weights_sha: str, views: Sequence[str]) -> str:
-    tag = hashlib.sha256(f"{embedder_name}|{weights_sha}|{','.join(views)}".encode()).hexdigest()[:16]
-    return f"{embedder_name}-{tag}"
+def _cache_key(cfg, views: Sequence[str]) -> str:
+    """The cache folder for an embedder config (animeid.config.EmbedderCfg) and view list: every
+    field that changes the vectors is in it."""
+    mean, std = (",".join(repr(float(v)) for v in t) for t in (cfg.mean, cfg.std))
+    ident = (f"{cfg.name}|{cfg.weights_sha256}|{','.join(views)}|size={cfg.input_size}|mean={mean}|std={std}"
+             f"|dim={cfg.dim}|metric={cfg.metric}")
+    return f"{cfg.name}-{hashlib.sha256(ident.encode()).hexdigest()[:16]}"
 
 
 def _atomic_save(path: Path, arr: np.ndarray) -> None:
@@ -72,17 +77,25 @@ def _atomic_save(path: Path, arr: np.ndarray) -> None:
 
 
 class _EmbedderPool:
-    """Embedders are loaded once per process (ONNX session start-up is ~0.5 s each)."""
+    """Embedders are loaded once per process (ONNX session start-up is ~0.5 s each). A user embedder
+    re-registered under the same name while a process runs (the web service) is loaded anew, so its
+    vectors match the config the model check and the cache key saw."""
 
-    _cache: dict[str, object] = {}
+    _cache: dict[tuple, object] = {}
 
     @classmethod
     def get(cls, name: str):
-        if name not in cls._cache:
-            from animeid.features.registry import create_embedder
+        from animeid.features.cache import embedders_dir
+        from animeid.features.registry import create_embedder
 
-            cls._cache[name] = create_embedder(name)
-        return cls._cache[name]
+        try:   # registering writes a new folder and renames it into place: a new inode and time
+            st = (embedders_dir() / name / "embedder.json").stat()
+            key = (name, st.st_ino, st.st_mtime_ns, st.st_size)
+        except (OSError, ValueError, AnimeidError):
+            key = (name,)   # a built-in embedder: fixed for the life of the process
+        if key not in cls._cache:
+            cls._cache[key] = create_embedder(name)
+        return cls._cache[key]
 
 
 def embed_images(images: Sequence[np.ndarray], embedders: Sequence[str], views: Sequence[str]) -> np.ndarray:
@@ -112,7 +125,7 @@ def embed_files(paths: Sequence[Path], embedders: Sequence[str], views: Sequence
     blocks = []
     for name in embedders:
         cfg = get_embedder_cfg(name)
-        folder = embeddings_cache_dir() / _cache_key(name, cfg.weights_sha256, views)
+        folder = embeddings_cache_dir() / _cache_key(cfg, views)
         out = np.zeros((len(paths), cfg.dim), dtype=np.float32)
         missing = []
         for i, sha in enumerate(shas):

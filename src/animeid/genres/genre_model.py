@@ -165,8 +165,20 @@ def current_embedder_cfgs(names: Sequence[str]) -> list[dict]:
     return [get_embedder_cfg(n).to_dict() for n in names]
 
 
+# What makes an embedder's vectors what they are: the network (weights, output size) and the
+# preprocessing in front of it (input size, normalisation). Re-registering a user embedder under the
+# same name with another --mean/--std keeps weights and size, yet moves every vector.
+EMBEDDER_IDENTITY = ("dim", "weights_sha256", "input_size", "mean", "std", "metric")
+
+
+def _comparable(value):
+    """JSON gives lists where the live config has tuples: compare them as lists of numbers."""
+    return [float(v) for v in value] if isinstance(value, (list, tuple)) else value
+
+
 def check_embedders(stored: list[dict], folder: Path) -> None:
-    """Refuse when a stored embedder is unknown here or its weights/dimension differ."""
+    """Refuse when a stored embedder is unknown here or differs in weights, dimension or
+    preprocessing. A field a stored config lacks is not compared (nothing to compare it with)."""
     from animeid.errors import AnimeidError
     from animeid.features.registry import get_embedder_cfg
 
@@ -176,7 +188,7 @@ def check_embedders(stored: list[dict], folder: Path) -> None:
         except AnimeidError:
             raise IncompatibleGenreModel(f"{folder}: trained with embedder {e['name']!r}, which is not "
                                          "available here") from None
-        for key in ("dim", "weights_sha256", "input_size"):
-            if now.get(key) != e.get(key):
+        for key in EMBEDDER_IDENTITY:
+            if key in e and _comparable(now.get(key)) != _comparable(e.get(key)):
                 raise IncompatibleGenreModel(f"{folder}: trained with another {e['name']!r} embedder "
                                              f"({key} {e.get(key)!r} vs {now.get(key)!r} here); retrain the model")

@@ -72,6 +72,12 @@ def read_meta(folder: Path) -> dict:
     from animeid.genres.config import GenreCfg
 
     meta_file = folder / "model.json"
+    if not folder.exists():
+        raise IncompatibleGenreModel(f"{folder}: no such folder; give the folder 'animeid genres train' "
+                                     "wrote (--model DIR)")
+    if not folder.is_dir():
+        raise IncompatibleGenreModel(f"{folder}: is a file, not a model folder; give the folder holding "
+                                     "model.json and arrays.npz")
     if not meta_file.is_file():
         raise IncompatibleGenreModel(f"{folder}: not a genre model (no model.json); train one with "
                                      "'animeid genres train POSTERS --model DIR'")

@@ -3,21 +3,18 @@
 Hostile-input rules: every image path must stay inside the list's own folder (a list is data, not a
 licence to read the disk); duplicates are collapsed, and contradictory duplicates refused; rows
 without genres and unreadable images are reported and skipped, never replaced with black images
-(S4 did that, which teaches a head that black means every genre)."""
+(S4 did that, which teaches a head that black means every genre). CSV rows `csv` would reshape
+silently are refused in `poster_csv`; genre spellings are unified in `genre_spelling`."""
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from animeid.genres.errors import BadPosterList
-
-IMAGE_COLUMNS = ("image", "path", "file", "filename", "poster", "image_path")
-GENRE_COLUMNS = ("genres", "genre", "labels", "tags")
-TITLE_COLUMNS = ("title", "name")
+from animeid.genres.genre_spelling import merge_case_variants, normalise_genre_list, unicode_merge_notes
+from animeid.genres.poster_csv import GENRE_COLUMNS, IMAGE_COLUMNS, TITLE_COLUMNS, column_key, csv_records
 
 
 @dataclass
@@ -29,13 +26,20 @@ class PosterSet:
     genres: list[list[str]] = field(default_factory=list)
     titles: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    # where each poster was listed ("posters.csv row 7") and its path as written there, so a
+    # problem found later (an unreadable image) names what the user can find in the list
+    rows: list[str] = field(default_factory=list)
+    written: list[str] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.paths)
 
     def subset(self, keep: list[int]) -> "PosterSet":
-        return PosterSet(self.source, [self.paths[i] for i in keep], [self.genres[i] for i in keep],
-                         [self.titles[i] for i in keep], list(self.problems))
+        def pick(values: list) -> list:
+            return [values[i] for i in keep] if len(values) == len(self.paths) else []
+
+        return PosterSet(self.source, pick(self.paths), pick(self.genres), pick(self.titles),
+                         list(self.problems), pick(self.rows), pick(self.written))
 
 
 def _json_type(value) -> str:
@@ -107,36 +111,21 @@ def parse_genres(value) -> list[str]:
     return out
 
 
-def _pick(columns: list[str], wanted: tuple[str, ...]) -> str | None:
-    lower = {c.strip().lower(): c for c in columns if c is not None}
+def _pick(records: list[tuple[str, dict]], columns: list[str], wanted: tuple[str, ...], source: Path,
+          role: str) -> str | None:
+    """The column named by the first of `wanted` present (case and spaces aside). Two spellings of
+    that name (`genres` and `Genres`, in one JSON object or across objects) are refused: choosing
+    one used to depend on hash order, so the same list could train on different columns."""
     for w in wanted:
-        if w in lower:
-            return lower[w]
+        found = [c for c in columns if column_key(c) == w]
+        if len(found) > 1:
+            both = next((n for n, r in records if sum(c in r for c in found) > 1), None)
+            where = f"{source.name} {both}" if both else source.name
+            raise BadPosterList(f"{where}: {found[0]!r} and {found[1]!r} could each be the {role} column "
+                                "(names differ only in case or spaces); rename or remove one")
+        if found:
+            return found[0]
     return None
-
-
-def _csv_records(path: Path, text: str) -> list[tuple[str, dict]]:
-    """Rows as dicts with the CSV line each starts on ("row N", header = row 1). Read from a stream
-    with newline="" so only real line ends split records: `str.splitlines` also splits on U+2028,
-    form feeds and other separators that are legitimate inside a title."""
-    reader = csv.reader(io.StringIO(text, newline=""))
-    out: list[tuple[str, dict]] = []
-    try:
-        header = next(reader, None) or []
-        prev = reader.line_num
-        for row in reader:
-            start, prev = prev + 1, reader.line_num
-            if not row:
-                continue  # a blank line
-            rec: dict = {k: (row[i] if i < len(row) else None) for i, k in enumerate(header)}
-            if len(row) > len(header):
-                rec[None] = row[len(header):]
-            out.append((f"row {start}", rec))
-    except csv.Error as exc:
-        raise BadPosterList(f"{path.name} row {reader.line_num}: unreadable CSV ({exc})") from None
-    if not header:
-        raise BadPosterList(f"{path}: no header line; expected one such as 'image,genres'")
-    return out
 
 
 def _read_records(path: Path) -> list[tuple[str, dict]]:
@@ -162,7 +151,7 @@ def _read_records(path: Path) -> list[tuple[str, dict]]:
         if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
             raise BadPosterList(f"{path}: JSON must be a list of objects like {{\"image\": ..., \"genres\": [...]}}")
         return [(f"item {n}", r) for n, r in enumerate(data, start=1)]
-    return _csv_records(path, text)
+    return csv_records(path, text)
 
 
 def _delimiter_hint(columns: list[str]) -> str:
@@ -182,9 +171,10 @@ def load_poster_set(path: Path | str, check_images: bool = True) -> PosterSet:
     records = _read_records(path)
     if not records:
         raise BadPosterList(f"{path}: no rows; expected one row per poster with an image path and genres")
-    columns = list({k for _, r in records for k in r.keys() if k is not None})
-    img_col, genre_col = _pick(columns, IMAGE_COLUMNS), _pick(columns, GENRE_COLUMNS)
-    title_col = _pick(columns, TITLE_COLUMNS)
+    columns = list(dict.fromkeys(k for _, r in records for k in r.keys() if k is not None))  # first-seen order
+    img_col = _pick(records, columns, IMAGE_COLUMNS, path, "image")
+    genre_col = _pick(records, columns, GENRE_COLUMNS, path, "genres")
+    title_col = _pick(records, columns, TITLE_COLUMNS, path, "title")
     if img_col is None or genre_col is None:
         missing = [n for n, c in (("an image column (" + "|".join(IMAGE_COLUMNS) + ")", img_col),
                                   ("a genres column (" + "|".join(GENRE_COLUMNS) + ")", genre_col)) if c is None]
@@ -192,7 +182,8 @@ def load_poster_set(path: Path | str, check_images: bool = True) -> PosterSet:
                             + _delimiter_hint(columns))
     root = path.parent.resolve()
     out = PosterSet(source=path)
-    first_row: dict[Path, tuple[str, list[str]]] = {}
+    first_row: dict[Path, tuple[str, list[str], str]] = {}
+    variants: dict[str, set[str]] = {}
     for n, rec in records:
         where = f"{path.name} {n}"
         raw = rec.get(img_col)
@@ -212,28 +203,34 @@ def load_poster_set(path: Path | str, check_images: bool = True) -> PosterSet:
                                 "paths must be relative and stay inside it")
         value = rec.get(genre_col)
         try:
-            genres = parse_genres(value)
+            genres = normalise_genre_list(parse_genres(value), variants)
         except BadPosterList as exc:
             raise BadPosterList(f"{where}: {exc}") from None
         if isinstance(value, list) and None in value:
             out.problems.append(f"{where}: null genre(s) in the list ignored")
         if full in first_row:
-            prev_n, prev_genres = first_row[full]
+            # named by the earlier row's own path: this row may reach the same image another way
+            # (a link, `./`), and its path alone would not say which row it repeats
+            prev_n, prev_genres, prev_raw = first_row[full]
+            via = "" if raw.strip() == prev_raw else f", the same image as {raw.strip()}"
             if sorted(g.casefold() for g in prev_genres) != sorted(g.casefold() for g in genres):
-                raise BadPosterList(f"{where}: duplicates {prev_n} ({rel}) with different genres "
+                raise BadPosterList(f"{where}: duplicates {prev_n} ({prev_raw}{via}) with different genres "
                                     f"{genres} vs {prev_genres}; keep one")
-            out.problems.append(f"{where}: duplicate of {prev_n} ({rel}); skipped")
+            out.problems.append(f"{where}: duplicate of {prev_n} ({prev_raw}{via}); skipped")
             continue
-        first_row[full] = (n, genres)
+        first_row[full] = (n, genres, raw.strip())
         if not genres:
             out.problems.append(f"{where}: no genres; skipped")
             continue
         out.paths.append(full)
         out.genres.append(genres)
         out.titles.append(str(rec.get(title_col) or rel.stem) if title_col else rel.stem)
+        out.rows.append(where)
+        out.written.append(raw.strip())
     if not any(first_row[p][1] for p in first_row):
         raise BadPosterList(f"{path}: no row has any genre (column {genre_col!r} is empty everywhere)")
-    _merge_case_variants(out)
+    out.problems.extend(unicode_merge_notes(variants))
+    out.genres = merge_case_variants(out.genres, out.problems)
     if check_images:
         out = drop_unreadable(out)
     if not out.paths:
@@ -241,8 +238,27 @@ def load_poster_set(path: Path | str, check_images: bool = True) -> PosterSet:
     return out
 
 
+def _unreadable(posters: PosterSet, i: int, message: str) -> str:
+    """The problem line for poster `i`: its list row and its path as written there, not the
+    resolved path (which for a link is the link's target, for a backslash path a name nobody wrote)."""
+    if len(posters.rows) != len(posters.paths):   # a PosterSet built by a caller, without rows
+        return f"{message}; skipped"
+    full, written = str(posters.paths[i]), posters.written[i]
+    reason = message[len(full) + 2:] if message.startswith(f"{full}: ") else message
+    hint = ""
+    link = posters.source.parent.resolve() / written
+    try:
+        if link.is_symlink() and not link.exists():
+            hint = f" (a link to {os.readlink(link)}, which is missing)"
+    except (OSError, ValueError):
+        pass
+    if not hint and "\\" in written and not os.path.lexists(full):
+        hint = " (the path uses \\; write paths with /)"
+    return f"{posters.rows[i]}: {written}: {reason}{hint}; skipped"
+
+
 def drop_unreadable(posters: PosterSet) -> PosterSet:
-    """Keep only posters whose image decodes; each one dropped is reported with its reason."""
+    """Keep only posters whose image decodes; each one dropped is reported with its row and reason."""
     from animeid.errors import BadImage
     from animeid.media.images import load_image
 
@@ -252,27 +268,7 @@ def drop_unreadable(posters: PosterSet) -> PosterSet:
             load_image(p)
             keep.append(i)
         except BadImage as exc:
-            posters.problems.append(f"{exc}; skipped")
+            posters.problems.append(_unreadable(posters, i, str(exc)))
     kept = posters.subset(keep)
     kept.problems = posters.problems
     return kept
-
-
-def _merge_case_variants(posters: PosterSet) -> None:
-    """"action" and "Action" are one genre: kept apart, each spelling had about half the examples
-    (the --min-count filter could drop both) and the scores counted one genre twice. The most
-    frequent spelling (the first seen on a tie) stands for all, with a note naming the merge."""
-    from collections import Counter
-
-    counts = Counter(g for genres in posters.genres for g in genres)
-    spellings: dict[str, list[str]] = {}
-    for g in counts:                               # first-seen order
-        spellings.setdefault(g.casefold(), []).append(g)
-    canonical = {}
-    for variants in spellings.values():
-        best = max(variants, key=lambda v: counts[v])  # max keeps the first of equals
-        canonical.update({v: best for v in variants})
-        if len(variants) > 1:
-            posters.problems.append(f"genres differing only in case merged as {best!r}: "
-                                    + ", ".join(repr(v) for v in variants if v != best))
-    posters.genres = [list(dict.fromkeys(canonical[g] for g in genres)) for genres in posters.genres]
