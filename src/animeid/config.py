@@ -134,8 +134,11 @@ class SearchCfg:
             if isinstance(value, bool) or not isinstance(value, int) or value < least:
                 raise ValueError(f"SearchCfg.{name} must be a whole number >= {least}, got {value!r}")
         for name in ("trim_borders", "query_mirror", "refine_time", "frame_placement"):
-            if not isinstance(getattr(self, name), bool):   # "no" was taken as True
-                raise ValueError(f"SearchCfg.{name} must be True or False, got {getattr(self, name)!r}")
+            value = getattr(self, name)
+            # "no" was taken as True; 0 / 1 and NumPy booleans are the switches they look like
+            if type(value).__name__ not in ("bool", "bool_") and not (isinstance(value, int) and value in (0, 1)):
+                raise ValueError(f"SearchCfg.{name} must be True or False, got {value!r}")
+            object.__setattr__(self, name, bool(value))
         for name in ("frame_window_s", "frame_fps", "refine_margin_s", "frame_max_decoded_pixels"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):

@@ -257,9 +257,10 @@ def test_argparse_mistakes_are_one_error_line_too(capsys):
     `animeid index: error:`, unlike every other mistake."""
     for argv, says in [(["index", "lib"], "animeid index: the following arguments are required: --db "
                                           "(see `animeid index --help`)"),
-                       (["frob"], "animeid: argument COMMAND: invalid choice: 'frob'")]:
+                       (["frob"], "animeid: error: argument COMMAND: invalid choice: 'frob'")]:
         with pytest.raises(SystemExit) as stop:
             main(argv)
         assert stop.value.code == 2
         err = capsys.readouterr().err
         assert err.startswith("animeid: error: ") and says in err and err.count("\n") == 1, err
+        assert err.count("animeid:") == 1, err   # the top-level parser's name said twice

@@ -27,7 +27,8 @@ def test_the_public_names_import_from_the_package():
 def test_opening_a_folder_with_the_wrong_loader_names_the_right_one(tmp_path, scene_db, sharded_scene_db):
     with pytest.raises(AnimeidError, match="not a scene index but a sharded scene index.*ShardedIndex.load"):
         Index.load(sharded_scene_db)
-    with pytest.raises(AnimeidError, match="not a gallery but a scene index.*Index.load"):
+    with pytest.raises(AnimeidError, match="not a gallery but a scene index \\(built by `animeid index`\\): "
+                                           "`animeid search` and `info` take it; in Python, Index.load"):
         Recognizer.load(scene_db)
     with pytest.raises(AnimeidError, match="not a sharded index but a scene index"):
         ShardedIndex.load(scene_db)
@@ -35,7 +36,7 @@ def test_opening_a_folder_with_the_wrong_loader_names_the_right_one(tmp_path, sc
         with pytest.raises(AnimeidError, match="nowhere: no such folder; "):
             loader(tmp_path / "nowhere")
     (tmp_path / "plain").mkdir()
-    with pytest.raises(AnimeidError, match="plain: not a scene index \\(nothing animeid built is here\\)"):
+    with pytest.raises(AnimeidError, match="plain: not a scene index \\(it holds none of an index's or a gallery's files\\)"):
         Index.load(tmp_path / "plain")
 
 
@@ -55,13 +56,21 @@ def test_with_search_and_search_refuse_bad_settings_in_one_line(scene_db, alpha2
         for bad, message in [({"k": 0}, "SearchCfg.k must be a whole number >= 1"),
                              ({"nprobe": 0}, "SearchCfg.nprobe"),
                              ({"bogus": 1}, "unknown search setting\\(s\\) bogus"),
-                             ({"frame_placement": "no"}, "frame_placement must be True or False")]:
+                             ({"frame_placement": "no"}, "frame_placement must be True or False"),
+                             ({"query_mirror": 2}, "query_mirror must be True or False")]:
             with pytest.raises(AnimeidError, match=message):
                 index.with_search(**bad)
         with pytest.raises(AnimeidError, match="title must be one title's name \\(a str\\), not list"):
             index.search(alpha2_frame, title=["Alpha"])
         with pytest.raises(AnimeidError, match="cfg must be a SearchCfg"):
             index.search(alpha2_frame, cfg={"k": 2})
+
+
+def test_switches_take_what_python_takes_for_true_and_false(scene_db):
+    with Index.load(scene_db) as index:
+        for value, meant in [(0, False), (1, True), (np.bool_(False), False), (np.True_, True)]:
+            switched = index.with_search(query_mirror=value).search_cfg.query_mirror
+            assert switched is meant
 
 
 def test_sharded_index_is_a_context_manager_with_the_same_checks(sharded_scene_db, alpha2_frame):

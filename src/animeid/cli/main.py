@@ -34,7 +34,8 @@ class OneLineParser(argparse.ArgumentParser):
     def error(self, message: str):
         from animeid.cli.error_line import print_error
 
-        print_error(f"{self.prog}: {message} (see `{self.prog} --help`)")
+        where = "" if self.prog == "animeid" else f"{self.prog}: "   # print_error says "animeid:" already
+        print_error(f"{where}{message} (see `{self.prog} --help`)")
         raise SystemExit(2)
 
 

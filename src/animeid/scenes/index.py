@@ -107,7 +107,7 @@ class Index:
             raise AnimeidError(f"{folder}: exists and is not a folder")
         if folder.is_dir() and any(folder.iterdir()) and not cls.is_index(folder):
             found = store_kind(folder)
-            what = found[1].split(";")[0] if found else "folder is not empty and is not an animeid index"
+            what = found[1] if found else "folder is not empty and is not an animeid index"
             raise AnimeidError(f"{folder}: {what}; refusing to write (index into another --db)")
         if factory is not None:
             check_factory(factory, embedder_cfg)

@@ -7,16 +7,17 @@ from pathlib import Path
 # the marker each store writes first (scenes.index.CONFIG_FILE, distribute.shard_plan.PLAN_FILE,
 # recognize.gallery.DB_FILE); kept here as names so that asking costs no heavy import
 _MARKERS = {
-    "shards.json": ("sharded", "a sharded scene index (built with --shards); open it with ShardedIndex.load, "
-                               "or animeid.open_index, which takes either kind"),
-    "index.json": ("scene", "a scene index (built by `animeid index`); open it with Index.load, or "
-                            "animeid.open_index"),
-    "gallery.sqlite": ("gallery", "a gallery (built by `animeid enroll`); open it with Recognizer.load"),
+    "shards.json": ("sharded", "a sharded scene index (built with --shards)",
+                    "`animeid search` and `info` take it; in Python, ShardedIndex.load or animeid.open_index"),
+    "index.json": ("scene", "a scene index (built by `animeid index`)",
+                   "`animeid search` and `info` take it; in Python, Index.load or animeid.open_index"),
+    "gallery.sqlite": ("gallery", "a gallery (built by `animeid enroll`)",
+                       "`animeid identify` takes it; in Python, Recognizer.load"),
 }
 
 
-def store_kind(folder: Path) -> tuple[str, str] | None:
-    """("sharded" | "scene" | "gallery", what to say about it), or None for anything else."""
+def store_kind(folder: Path) -> tuple[str, str, str] | None:
+    """("sharded" | "scene" | "gallery", what it is, what takes it), or None for anything else."""
     for marker, kind in _MARKERS.items():
         if (Path(folder) / marker).exists():
             return kind
@@ -29,7 +30,7 @@ def not_this_kind(folder: Path, wanted: str, build_hint: str) -> str:
     folder = Path(folder)
     found = store_kind(folder)
     if found is not None:
-        return f"{folder}: not a {wanted} but {found[1]}"
+        return f"{folder}: not a {wanted} but {found[1]}: {found[2]}"
     if not folder.exists():
         return f"{folder}: no such folder; {build_hint}"
-    return f"{folder}: not a {wanted} (nothing animeid built is here); {build_hint}"
+    return f"{folder}: not a {wanted} (it holds none of an index's or a gallery's files); {build_hint}"
