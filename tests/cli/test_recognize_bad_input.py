@@ -137,10 +137,10 @@ def test_a_newline_in_an_image_name_keeps_its_answer_on_one_line(gallery_db, tmp
 def test_a_damaged_embedder_stops_identify_once_with_exit_2(tmp_path, monkeypatch, capsys):
     """A gallery whose embedder's graph no longer loads was reported per image (the same error
     after every input, exit 1), as if each picture were at fault."""
-    from tests.features.test_onnx_import import _graph
+    from tests.features.onnx_graphs import projection_graph
 
     monkeypatch.setenv("ANIMEID_EMBEDDERS", str(tmp_path / "embedders"))
-    assert main(["embedders", "add", "tower", str(_graph(tmp_path / "tower.onnx"))]) == 0
+    assert main(["embedders", "add", "tower", str(projection_graph(tmp_path / "tower.onnx"))]) == 0
     _colour_gallery(tmp_path / "g", per_label=3, side=40, seed=1)
     db = tmp_path / "db"
     assert main(["enroll", str(tmp_path / "g"), "--db", str(db), "--embedder", "tower", "--quiet"]) == 0

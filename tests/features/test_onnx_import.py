@@ -7,36 +7,7 @@ import pytest
 from animeid.cli.main import main
 from animeid.errors import AnimeidError
 from animeid.features.registry import create_embedder, get_embedder_cfg, list_embedders
-
-onnx = pytest.importorskip("onnx")
-from onnx import TensorProto, helper, numpy_helper  # noqa: E402
-
-PROJECTION = np.array([[1.0, 0.0, 2.0, 0.5], [0.0, 1.0, -1.0, 0.5], [1.0, 1.0, 0.0, -1.0]], np.float32)
-
-
-def _graph(path, input_shape=("n", 3, 32, 32), pool=True, input_type=TensorProto.FLOAT, extra_input=False):
-    """X -> GlobalAveragePool -> Flatten -> MatMul(PROJECTION): (N, 4). Without `pool`, the
-    output is the (N, 3, H, W) map itself."""
-    x = helper.make_tensor_value_info("x", input_type, list(input_shape))
-    inputs = [x]
-    if extra_input:
-        inputs.append(helper.make_tensor_value_info("mask", TensorProto.FLOAT, ["n", 1]))
-    if not pool:
-        nodes = [helper.make_node("Identity", ["x"], ["y"])]
-        out = helper.make_tensor_value_info("y", input_type, list(input_shape))
-        inits = []
-    else:
-        cast = [] if input_type == TensorProto.FLOAT else [helper.make_node("Cast", ["x"], ["xf"], to=TensorProto.FLOAT)]
-        nodes = cast + [helper.make_node("GlobalAveragePool", ["xf" if cast else "x"], ["p"]),
-                 helper.make_node("Flatten", ["p"], ["f"], axis=1),
-                 helper.make_node("MatMul", ["f", "w"], ["y"])]
-        out = helper.make_tensor_value_info("y", TensorProto.FLOAT, [input_shape[0], 4])
-        inits = [numpy_helper.from_array(PROJECTION, "w")]
-    model = helper.make_model(helper.make_graph(nodes, "g", inputs, [out], inits),
-                              opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    onnx.save(model, str(path))
-    return path
+from tests.features.onnx_graphs import PROJECTION, TensorProto, onnx, projection_graph
 
 
 @pytest.fixture
@@ -47,7 +18,7 @@ def embedders(tmp_path, monkeypatch):
 
 
 def test_added_graph_embeds_as_worked_out_by_hand(tmp_path, embedders, capsys):
-    model = _graph(tmp_path / "tower.onnx")
+    model = projection_graph(tmp_path / "tower.onnx")
     assert main(["embedders", "add", "my-tower", str(model), "--mean", "0.5,0.5,0.5", "--std", "0.25,0.25,0.25"]) == 0
     assert "registered embedder 'my-tower': input 32px, dim 4" in capsys.readouterr().out
     cfg = get_embedder_cfg("my-tower")
@@ -68,7 +39,7 @@ def test_added_graph_embeds_as_worked_out_by_hand(tmp_path, embedders, capsys):
 
 
 def test_dynamic_input_size_needs_to_be_given(tmp_path, embedders, capsys):
-    model = _graph(tmp_path / "dyn.onnx", input_shape=("n", 3, "h", "w"))
+    model = projection_graph(tmp_path / "dyn.onnx", input_shape=("n", 3, "h", "w"))
     assert main(["embedders", "add", "dyn", str(model)]) == 2
     assert "pass --input-size" in capsys.readouterr().err
     assert main(["embedders", "add", "dyn", str(model), "--input-size", "48"]) == 0
@@ -77,12 +48,12 @@ def test_dynamic_input_size_needs_to_be_given(tmp_path, embedders, capsys):
 
 
 @pytest.mark.parametrize("make, expected", [
-    (lambda p: _graph(p, input_shape=(1, 3, 32, 32)), "batch size is fixed at 1"),
-    (lambda p: _graph(p, pool=False), "a map or a token sequence"),
-    (lambda p: _graph(p, input_type=TensorProto.INT64), "float32 batch of RGB images"),
-    (lambda p: _graph(p, input_shape=("n", 1, 32, 32), pool=False), "has 1 channels"),
-    (lambda p: _graph(p, input_shape=("n", 3, 32, 48)), "animeid feeds square images"),
-    (lambda p: _graph(p, extra_input=True), "takes 2 inputs"),
+    (lambda p: projection_graph(p, input_shape=(1, 3, 32, 32)), "batch size is fixed at 1"),
+    (lambda p: projection_graph(p, pool=False), "a map or a token sequence"),
+    (lambda p: projection_graph(p, input_type=TensorProto.INT64), "float32 batch of RGB images"),
+    (lambda p: projection_graph(p, input_shape=("n", 1, 32, 32), pool=False), "has 1 channels"),
+    (lambda p: projection_graph(p, input_shape=("n", 3, 32, 48)), "animeid feeds square images"),
+    (lambda p: projection_graph(p, extra_input=True), "takes 2 inputs"),
     (lambda p: p.write_bytes(b"not a protobuf at all") and p, "not an ONNX graph onnxruntime can load"),
     (lambda p: p.write_bytes(b"") or p, "is empty (0 bytes)"),
     (lambda p: p.mkdir() or p, "is a folder"),
@@ -101,7 +72,7 @@ def test_given_input_size_must_agree_with_the_graph(tmp_path, embedders):
     from animeid.features.onnx_import import import_onnx_embedder
 
     with pytest.raises(AnimeidError, match="input is 32 px, not --input-size 64"):
-        import_onnx_embedder("x", _graph(tmp_path / "g.onnx"), input_size=64)
+        import_onnx_embedder("x", projection_graph(tmp_path / "g.onnx"), input_size=64)
 
 
 @pytest.mark.parametrize("kwargs, expected", [
@@ -113,15 +84,15 @@ def test_bad_normalisation_is_refused(tmp_path, embedders, kwargs, expected):
     from animeid.features.onnx_import import import_onnx_embedder
 
     with pytest.raises(AnimeidError, match=expected):
-        import_onnx_embedder("x", _graph(tmp_path / "g.onnx"), **kwargs)
+        import_onnx_embedder("x", projection_graph(tmp_path / "g.onnx"), **kwargs)
     assert "x" not in list_embedders()
 
 
 def test_names_are_checked_and_an_existing_embedder_is_kept(tmp_path, embedders, capsys):
-    first = _graph(tmp_path / "a.onnx")
+    first = projection_graph(tmp_path / "a.onnx")
     assert main(["embedders", "add", "tower", str(first)]) == 0
     sha = get_embedder_cfg("tower").weights_sha256
-    second = _graph(tmp_path / "b.onnx", input_shape=("n", 3, 64, 64))
+    second = projection_graph(tmp_path / "b.onnx", input_shape=("n", 3, 64, 64))
     assert main(["embedders", "add", "tower", str(second)]) == 2
     assert "already exists" in capsys.readouterr().err
     assert get_embedder_cfg("tower").weights_sha256 == sha            # untouched
@@ -135,7 +106,7 @@ def test_names_are_checked_and_an_existing_embedder_is_kept(tmp_path, embedders,
 
 def test_mean_option_must_be_three_numbers(tmp_path, embedders, capsys):
     with pytest.raises(SystemExit) as exc:
-        main(["embedders", "add", "x", str(_graph(tmp_path / "g.onnx")), "--mean", "0.5,0.5"])
+        main(["embedders", "add", "x", str(projection_graph(tmp_path / "g.onnx")), "--mean", "0.5,0.5"])
     assert exc.value.code == 2 and "give three" in capsys.readouterr().err
 
 
@@ -158,7 +129,7 @@ def test_a_real_backbone_added_by_file_embeds_like_the_built_in_one(tmp_path, em
 def test_a_graph_with_its_weights_in_a_side_file_is_refused(tmp_path, embedders, capsys):
     """CLIP and DINOv2 towers are often saved as model.onnx + model.onnx.data: it loaded beside its
     data, was registered without it, and then failed at every use as a "damaged" embedder."""
-    model = onnx.load(str(_graph(tmp_path / "whole.onnx")))
+    model = onnx.load(str(projection_graph(tmp_path / "whole.onnx")))
     onnx.save_model(model, str(tmp_path / "split.onnx"), save_as_external_data=True, all_tensors_to_one_file=True,
                     location="split.onnx.data", size_threshold=0)
     assert (tmp_path / "split.onnx.data").stat().st_size > 0

@@ -9,26 +9,8 @@ from animeid.genres.config import GenreCfg
 from animeid.genres.crossval import cross_validate, default_fit
 from animeid.genres.errors import IncompatibleGenreModel
 from animeid.genres.genre_model import check_embedders
+from tests.features.onnx_graphs import projection_graph
 from tests.genres.toy_genres import poster_folder, toy_genres
-
-onnx = pytest.importorskip("onnx")
-from onnx import TensorProto, helper, numpy_helper  # noqa: E402
-
-PROJECTION = np.array([[1.0, 0.0, 2.0, 0.5], [0.0, 1.0, -1.0, 0.5], [1.0, 1.0, 0.0, -1.0]], np.float32)
-
-
-def _graph(path):
-    """X (n, 3, 32, 32) -> GlobalAveragePool -> Flatten -> MatMul: a 4-d embedder whose vectors move
-    with the normalisation in front of it."""
-    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 3, 32, 32])
-    out = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n", 4])
-    nodes = [helper.make_node("GlobalAveragePool", ["x"], ["p"]), helper.make_node("Flatten", ["p"], ["f"], axis=1),
-             helper.make_node("MatMul", ["f", "w"], ["y"])]
-    model = helper.make_model(helper.make_graph(nodes, "g", [x], [out], [numpy_helper.from_array(PROJECTION, "w")]),
-                              opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    onnx.save(model, str(path))
-    return path
 
 
 @pytest.fixture
@@ -36,7 +18,7 @@ def myemb(tmp_path, monkeypatch):
     """A user embedder `myemb` (ImageNet-like normalisation) in a temporary embedders folder and cache."""
     monkeypatch.setenv("ANIMEID_EMBEDDERS", str(tmp_path / "embedders"))
     monkeypatch.setenv("ANIMEID_CACHE", str(tmp_path / "cache"))
-    graph = _graph(tmp_path / "model.onnx")
+    graph = projection_graph(tmp_path / "model.onnx")
     assert main(["embedders", "add", "myemb", str(graph), "--mean", "0.1,0.2,0.3", "--std", "0.2,0.2,0.2"]) == 0
     return graph
 
