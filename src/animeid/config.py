@@ -73,6 +73,19 @@ class IndexCfg:
     replace_library: bool = False
 
 
+def embedder_changes(stored: dict, now: dict, keys=None) -> list[tuple[str, object, object]]:
+    """(field, stored value, value now) for each field of a stored embedder config (those in `keys`,
+    if given) that the config registered now holds otherwise: the same weights fed another size,
+    mean or std embed otherwise, and the stored vectors cannot be compared with new ones. A field
+    the stored config lacks (a store from before it was recorded) is not compared; lists and tuples
+    of numbers compare alike, since a config read back from JSON holds lists."""
+    def comparable(value):
+        return [float(v) for v in value] if isinstance(value, (list, tuple)) else value
+
+    return [(k, stored[k], now.get(k)) for k in (stored if keys is None else keys)
+            if k in stored and comparable(stored[k]) != comparable(now.get(k))]
+
+
 @dataclass(frozen=True)
 class SearchCfg:
     """How a screenshot becomes a ranked list of scenes."""

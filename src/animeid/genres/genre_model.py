@@ -171,14 +171,10 @@ def current_embedder_cfgs(names: Sequence[str]) -> list[dict]:
 EMBEDDER_IDENTITY = ("dim", "weights_sha256", "input_size", "mean", "std", "metric")
 
 
-def _comparable(value):
-    """JSON gives lists where the live config has tuples: compare them as lists of numbers."""
-    return [float(v) for v in value] if isinstance(value, (list, tuple)) else value
-
-
 def check_embedders(stored: list[dict], folder: Path) -> None:
     """Refuse when a stored embedder is unknown here or differs in weights, dimension or
     preprocessing. A field a stored config lacks is not compared (nothing to compare it with)."""
+    from animeid.config import embedder_changes
     from animeid.errors import AnimeidError
     from animeid.features.registry import get_embedder_cfg
 
@@ -188,7 +184,8 @@ def check_embedders(stored: list[dict], folder: Path) -> None:
         except AnimeidError:
             raise IncompatibleGenreModel(f"{folder}: trained with embedder {e['name']!r}, which is not "
                                          "available here") from None
-        for key in EMBEDDER_IDENTITY:
-            if key in e and _comparable(now.get(key)) != _comparable(e.get(key)):
-                raise IncompatibleGenreModel(f"{folder}: trained with another {e['name']!r} embedder "
-                                             f"({key} {e.get(key)!r} vs {now.get(key)!r} here); retrain the model")
+        changes = embedder_changes(e, now, EMBEDDER_IDENTITY)
+        if changes:
+            key, was, here = changes[0]
+            raise IncompatibleGenreModel(f"{folder}: trained with another {e['name']!r} embedder "
+                                         f"({key} {was!r} vs {here!r} here); retrain the model")

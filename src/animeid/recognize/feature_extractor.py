@@ -11,6 +11,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from animeid.config import embedder_changes
 from animeid.errors import IncompatibleIndex
 from animeid.features.embedder import l2_normalize
 from animeid.recognize.config import FeatureRecipe
@@ -97,16 +98,15 @@ class FeatureExtractor:
 
         mine = json.loads(json.dumps(self.signature()))
         held, now_have = stored.get("embedders", []), mine["embedders"]
-        if stored.get("recipe") == mine["recipe"] and len(held) == len(now_have) and all(
-                all(m.get(k) == v for k, v in h.items()) for h, m in zip(held, now_have)):
+        same_count = len(held) == len(now_have)
+        changed = [f"{h['name']} {k} {was} -> {now}" for h, m in zip(held, now_have)
+                   for k, was, now in embedder_changes(h, m)]
+        if stored.get("recipe") == mine["recipe"] and same_count and not changed:
             return
         if stored.get("recipe") != mine["recipe"]:
             why = (f"recipe {FeatureRecipe.from_dict(stored['recipe']).key}, "
                    f"this query uses {self.recipe.key}")
-        elif len(held) == len(now_have) and all(h.get("weights_sha256") == m.get("weights_sha256")
-                                                for h, m in zip(held, now_have)):
-            changed = [f"{h['name']} {k} {h[k]} -> {m.get(k)}" for h, m in zip(held, now_have)
-                       for k in h if m.get(k) != h[k]]
+        elif same_count and all(h.get("weights_sha256") == m.get("weights_sha256") for h, m in zip(held, now_have)):
             why = f"embedders configured otherwise ({'; '.join(changed)}): register them as they were, or"
             raise IncompatibleIndex(f"gallery was built with {why} re-enrol into a new --db")
         else:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import fields, replace
 from pathlib import Path
 
-from animeid.config import EmbedderCfg, SearchCfg
+from animeid.config import EmbedderCfg, SearchCfg, embedder_changes
 from animeid.errors import AnimeidError, IncompatibleIndex
 from animeid.store.vectors import VectorIndex, faiss_reason
 
@@ -45,19 +45,11 @@ def check_same_embedder(folder: Path, stored: EmbedderCfg, wanted: EmbedderCfg) 
                                 "re-index it")
     # the same weights fed otherwise (an embedder re-registered with --force and another size,
     # mean or std) give vectors the stored ones cannot be compared with, silently
-    changed = [f"{field} {getattr(stored, field)!r} -> {getattr(wanted, field)!r}"
-               for field in ("input_size", "mean", "std", "dim", "metric")
-               if _plain(getattr(stored, field)) != _plain(getattr(wanted, field))]
+    changed = [f"{field} {was!r} -> {now!r}" for field, was, now in
+               embedder_changes(stored.to_dict(), wanted.to_dict(), ("input_size", "mean", "std", "dim", "metric"))]
     if changed:
         raise IncompatibleIndex(f"{folder}: index was built with embedder {stored.name!r} configured otherwise "
                                 f"({'; '.join(changed)}); register it as it was, or re-index into a new --db")
-
-
-def _plain(value):
-    """Tuples and lists alike (a config read back from JSON holds lists), floats to 6 places."""
-    if isinstance(value, (list, tuple)):
-        return tuple(round(float(v), 6) for v in value)
-    return value
 
 
 def search_settings(cfg) -> SearchCfg:
