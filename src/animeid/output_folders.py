@@ -4,6 +4,7 @@ not as a traceback after training or evaluating), and files land whole or not at
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -74,3 +75,12 @@ def write_text_atomic(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def remove_path(path: Path, ignore_errors: bool = False) -> None:
+    """Remove what is at `path`, a folder or not (a link is removed, never followed): a stray file
+    where a folder of ours belongs, or the other way round, must not stop the write that replaces it."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=ignore_errors)
+    else:
+        path.unlink(missing_ok=True)

@@ -48,9 +48,7 @@ def run_enroll(args) -> int:
         if args.remove:   # together: an interrupted removal leaves all of them, and its re-run finishes
             for label, n in rec.remove_labels(args.remove).items():
                 print(f"removed {label!r} ({n} images)")
-        if data is None:
-            if rec.calibration_stale():
-                _finish_calibration(rec)
+        if data is None:   # remove_labels refitted the calibration
             rec.close()
             return 0
         stored, unreadable = _enroll_labels(rec, data, args.quiet)

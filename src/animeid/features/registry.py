@@ -25,6 +25,7 @@ from animeid.config import EmbedderCfg
 from animeid.errors import AnimeidError
 from animeid.features.cache import embedders_dir
 from animeid.features.embedder import Embedder
+from animeid.output_folders import remove_path
 
 
 @dataclass(frozen=True)
@@ -178,13 +179,6 @@ def check_embedder_name(name: str, force: bool = False) -> Path:
     return folder
 
 
-def _remove(path: Path) -> None:
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path, ignore_errors=True)
-    else:
-        path.unlink(missing_ok=True)
-
-
 def register_onnx_embedder(name: str, onnx_file: Path, cfg: EmbedderCfg, extra: dict | None = None,
                            force: bool = False) -> Path:
     """Install an ONNX graph as a named embedder in the user's embedders folder: written to a
@@ -216,7 +210,7 @@ def register_onnx_embedder(name: str, onnx_file: Path, cfg: EmbedderCfg, extra: 
         raise AnimeidError(f"cannot register embedder {name!r} in {root}: {exc.strerror or exc}") from None
     finally:
         if tmp.exists():
-            _remove(tmp)
+            remove_path(tmp, ignore_errors=True)
         if old is not None:
-            _remove(old)
+            remove_path(old, ignore_errors=True)
     return folder

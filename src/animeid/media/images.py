@@ -222,8 +222,8 @@ def load_image(source: ImageInput, limits: ImageLimits = ImageLimits(), short_si
         data = bytes(source)
         name = describe(source)
     elif isinstance(source, (str, os.PathLike)):
-        if url_refusal(source):
-            raise BadImage(url_refusal(source))
+        if refusal := url_refusal(source):
+            raise BadImage(refusal)
         if isinstance(source, str) and not source:   # Path("") is "."
             raise BadImage("an empty path is not an image")
         if "\0" in str(source):   # Path.exists() answers False for it: "no such file" would hide why

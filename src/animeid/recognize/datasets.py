@@ -165,14 +165,3 @@ def _manifest_rows(path: Path) -> list[dict]:
     except OSError as exc:
         raise AnimeidError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     return rows
-
-
-def file_digest(path: Path) -> str:
-    """SHA-256 of a file's bytes: two files with the same digest are the same image."""
-    import hashlib
-
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()

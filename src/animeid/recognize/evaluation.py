@@ -14,7 +14,8 @@ import numpy as np
 from animeid.errors import AnimeidError
 from animeid.evaluate import metrics
 from animeid.recognize.config import BASELINE_RECIPE, RICH_RECIPE, EvalCfg, FeatureRecipe
-from animeid.recognize.datasets import MANIFEST, drop_unreadable, file_digest, labelled_folder, manifest_split
+from animeid.features.efficientnet_lite import sha256_file
+from animeid.recognize.datasets import MANIFEST, drop_unreadable, labelled_folder, manifest_split
 from animeid.recognize.feature_extractor import FeatureExtractor
 from animeid.recognize.methods import CLASSICAL_MODELS, fit_method
 
@@ -111,17 +112,11 @@ def _checked(data: EvalData, shown: int = 3) -> EvalData:
     training image of the same split (`--train X --test X`, a manifest listing a file twice, a
     copy in two label folders) is answered from memory, and accuracy says nothing. Warned, not
     refused: a deliberate sanity run is allowed."""
-    digests: dict[int, str] = {}
-
-    def digest(i: int) -> str:
-        if i not in digests:
-            digests[i] = file_digest(data.paths[i])
-        return digests[i]
-
+    digests = [sha256_file(p) for p in data.paths]   # every image is trained on or tested in some split
     leaked = []
     for sp in data.splits:
-        seen = {digest(int(i)) for i in sp.train}
-        leaked += [int(i) for i in sp.test if digest(int(i)) in seen]
+        seen = {digests[int(i)] for i in sp.train}
+        leaked += [int(i) for i in sp.test if digests[int(i)] in seen]
     if leaked:
         names = [data.shown(i) for i in leaked[:shown]]
         data.leaks = {"count": len(leaked), "examples": names}
@@ -287,7 +282,7 @@ def run_eval(train_dir: Path, method: str, test_dir: Path | None = None, folds: 
                                                                   timer, progress,
                                                                   classifier=FINETUNE_METHODS[method])
         result["tsne_features"] = "fine-tuned ensemble embedding under the last split's model"
-        notes += [f"{method}: {n}" for n in main.get("search_notes", [])]
+        notes += [f"{method}: {n}" for n in main["search_notes"]]
     else:
         estimator, recipe = ROW_METHODS[method]
         x_plot = bank.rows(recipe)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,7 +20,7 @@ import numpy as np
 
 from animeid.errors import AnimeidError, IncompatibleIndex
 from animeid.file_names import is_text
-from animeid.output_folders import refuse_dangling_links
+from animeid.output_folders import refuse_dangling_links, remove_path
 from animeid.store.sqlite_reading import connect_for_reading
 from animeid.store.store_kind import not_this_kind
 from animeid.store.write_lock import LOCK_FILE, take_write_lock
@@ -354,23 +353,13 @@ class Gallery:
         if self._index is None:
             self.vector_index()
         tmp = self.folder / (VECTORS_DIR + ".tmp")
-        _remove(tmp)
+        remove_path(tmp)
         self._index.save(tmp)
         final = self.folder / VECTORS_DIR
         old = self.folder / (VECTORS_DIR + ".old")
         if final.exists() or final.is_symlink():
-            _remove(old)
+            remove_path(old)
             final.rename(old)
         tmp.rename(final)
-        _remove(old)
+        remove_path(old)
         self.set_meta("index_generation", self.meta("generation"))
-
-
-def _remove(path: Path) -> None:
-    """Remove what is at `path`, folder or not: the vector cache is rebuilt from SQLite anyway, so a
-    stray file where its folder belongs (a copy gone wrong) must not stop a save after the rows
-    were committed."""
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path)
-    elif path.exists() or path.is_symlink():
-        path.unlink()

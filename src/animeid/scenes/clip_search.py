@@ -327,8 +327,8 @@ def search_clip(index, path: str | os.PathLike, k: int | None = None, title: str
     default the index's own)."""
     from animeid.media.images import url_refusal
 
-    if url_refusal(path, "clip"):
-        raise BadVideo(url_refusal(path, "clip"))
+    if refusal := url_refusal(path, "clip"):
+        raise BadVideo(refusal)
     if not isinstance(path, (str, os.PathLike)) or not str(path):
         raise BadVideo(f"a clip is searched by its file's path, not {type(path).__name__}: write the bytes to a "
                        "file first (or give `animeid search` a - to read standard input)")

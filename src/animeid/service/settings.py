@@ -208,13 +208,15 @@ def _check_index_folder(db: Path) -> None:
     announces itself; whether its shards open is left to loading them."""
     if not db.is_dir():
         raise AnimeidError(f"{db}: no such index folder")
-    from animeid.distribute.shard_plan import PLAN_FILE, is_sharded
-    from animeid.scenes.index import CONFIG_FILE, Index
+    from animeid.distribute.shard_plan import PLAN_FILE
+    from animeid.scenes.index import CONFIG_FILE
+    from animeid.store.store_kind import store_kind
 
-    if (db / "gallery.sqlite").exists():   # recognize.gallery.DB_FILE, without loading the module
+    found = store_kind(db)
+    if found is not None and found[0] == "gallery":
         raise AnimeidError(f"{db}: a gallery (built by `animeid enroll`), not a scene index; serve it with "
                            f"--gallery {db}")
-    if not Index.is_index(db) and not is_sharded(db):
+    if found is None:
         raise AnimeidError(f"{db}: not an animeid index (no {CONFIG_FILE} or {PLAN_FILE}); "
                            "build one with `animeid index`")
 
