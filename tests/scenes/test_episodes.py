@@ -118,3 +118,38 @@ from animeid.scenes.episodes import parse_episode
 ])
 def test_parse_episode(name, episode):
     assert parse_episode(name) == episode
+
+
+@pytest.mark.parametrize("name, title, episode", [
+    # The title folder's own digits are never the episode.
+    ("Area 88.mkv", "Area 88", None),
+    ("[Group] Area 88 [1080p].mkv", "Area 88", None),
+    ("Area 88 (1985).mkv", "Area 88 (1985)", None),
+    ("Cyborg 009.mkv", "Cyborg 009", None),
+    ("86.mkv", "86", None),
+    # Separators around the title still read as before, whatever joins its words.
+    ("Area 88 - 03.mkv", "Area 88", 3),
+    ("Area.88.S01E03.mkv", "Area 88", 3),
+    ("Area_88_02.mkv", "Area 88", 2),
+    ("86 05.mkv", "86", 5),
+    ("Cyborg 009 05.mkv", "Cyborg 009", 5),
+    ("Mob Psycho 100 II - 07.mkv", "Mob Psycho 100", 7),
+    # A number of its own after the title is still the episode.
+    ("Area 88 88.mkv", "Area 88", 88),
+    # Another folder's name, or a number that only starts like the title, changes nothing.
+    ("86.mkv", "One Piece", 86),
+    ("Area 880.mkv", "Area 88", None),
+    ("Title - 07.mp4", "Title", 7),
+])
+def test_parse_episode_within_its_title_folder(name, title, episode):
+    assert parse_episode(name, title) == episode
+
+
+def test_library_scan_passes_the_title_folder(tmp_path):
+    from animeid.scenes.library import scan_library
+
+    for rel in ("Area 88/Area 88.mkv", "Area 88/Area 88 - 02.mkv", "Other/Area 88.mkv"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_bytes(b"")
+    episodes = {v.relpath: v.episode for v in scan_library(tmp_path, (".mkv",))}
+    assert episodes == {"Area 88/Area 88 - 02.mkv": 2, "Area 88/Area 88.mkv": None, "Other/Area 88.mkv": 88}

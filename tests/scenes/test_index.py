@@ -5,6 +5,7 @@ import json
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -95,6 +96,27 @@ def test_incremental_add_change_remove(library, tmp_path):
                                                       "Beta/[Grp] Beta S01E03 [720p].mkv"}
     assert index.vectors.ntotal == index.store.count_entries()
     assert set(index.vectors.ids().tolist()) == set(index.store.entry_ids())
+
+
+def test_an_unchanged_file_gets_the_episode_its_name_reads_as_now(tmp_path):
+    # an index built when `Area 88/Area 88.mp4` was read as episode 88: a re-run corrects the
+    # stored episode without decoding the file again, and says so
+    lib, db = tmp_path / "lib", tmp_path / "db"
+    write_clip(lib / "Area 88" / "Area 88.mp4", [1, 2])
+    index_library(lib, db, IndexCfg(), progress=False)
+    with Index.load(db) as index:
+        assert index.store.file_by_path("Area 88/Area 88.mp4").episode is None
+    with sqlite3.connect(db / "meta.sqlite") as conn:
+        conn.execute("UPDATE files SET episode=88")
+    conn.close()
+    entries = _entries(db)
+    report = index_library(lib, db, IndexCfg(), progress=False)
+    assert report.unchanged == ["Area 88/Area 88.mp4"] and report.added == [] and report.frames == 0
+    assert report.warnings == ["Area 88/Area 88.mp4: episode now none (was 88)"]
+    with Index.load(db) as index:
+        assert index.store.file_by_path("Area 88/Area 88.mp4").episode is None
+    assert _entries(db) == entries
+    assert index_library(lib, db, IndexCfg(), progress=False).warnings == []
 
 
 def test_a_changed_file_that_no_longer_reads_keeps_its_entries(library, tmp_path):

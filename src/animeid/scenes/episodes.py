@@ -39,7 +39,8 @@ _TIERS = [
      re.compile(rf"\[{_NUM}\]")),                                    # a kept "[07]" bracket
     (re.compile(r"#(\d{1,4})(?!\d)"),),
     # The name is a number, or starts with "N - " ("07.mkv", "12 - The Title.mkv"): in a title's
-    # folder these are episodes, so "86.mkv" is episode 86 too. Not a year ("2019 - Title").
+    # folder these are episodes, so "86.mkv" is episode 86 too (in a folder named "86" it is the
+    # title: see _without_title). Not a year ("2019 - Title").
     (re.compile(rf"^(?!{_YEAR}){_NUM}(?:v\d)?(?=\s[-–]\s|\s*$)"),),
     # A number token with no marker: zero-padded (07, 007) or two digits (12, as the same release's
     # 07 is), the last one ("Cyborg 009 05"). Unpadded 1, 3 or 4 digits ending a title ("Title 2",
@@ -69,10 +70,23 @@ def _value(text: str) -> float | int:
     return int(value) if value.is_integer() else value
 
 
-def parse_episode(filename: str) -> float | int | None:
-    """`Title - 07.mp4` -> 7; `S01E07` -> 7; `第07話` -> 7; `[07]` -> 7; no number -> None."""
+def _without_title(stem: str, title: str | None) -> str:
+    """The title's digits are never the episode: `Area 88/Area 88.mkv` is no episode 88, and
+    `86/86 - 05.mkv` is 5. The title's words, matched whatever separates them, become one
+    placeholder word, so the separators around them still read as before."""
+    words = re.findall(r"\w+", _BRACKETS.sub(" ", title or "").replace("_", " "))
+    if not words or not any(w.isdigit() for w in words):
+        return stem
+    pattern = r"(?<![^\W_])" + r"[\s._-]*".join(map(re.escape, words)) + r"(?![^\W_])"
+    return re.sub(pattern, " Title ", stem, count=1, flags=re.I)
+
+
+def parse_episode(filename: str, title: str | None = None) -> float | int | None:
+    """`Title - 07.mp4` -> 7; `S01E07` -> 7; `第07話` -> 7; `[07]` -> 7; no number -> None.
+    `title` (the library folder's name) keeps a number in the title from being read as the episode."""
     stem = re.sub(r"\.[A-Za-z0-9]{2,4}$", "", filename.replace("\\", "/").rsplit("/", 1)[-1])
     stem = _EXTRAS.sub(" ", _BRACKETS.sub(_unbracket, stem).replace("_", " "))
+    stem = _without_title(stem, title)
     stem = re.sub(r"\s+", " ", stem).strip() + " "
     for tier in _TIERS:
         found = [m for m in (p.search(stem) for p in tier) if m]

@@ -199,6 +199,10 @@ def index_library(library: Path, db: Path, cfg: IndexCfg = IndexCfg(), progress:
                             f"players show them (this index counted from the first frame, {shift:.2f} s later)")
                 if rec is not None and rec.fingerprint == fp and rec.status == "done":
                     report.unchanged.append(video.relpath)
+                    if rec.episode != video.episode:   # the name is read by newer rules
+                        store.set_episode(rec.id, video.episode)
+                        report.warnings.append(f"{video.relpath}: episode now {_episode_name(video.episode)} "
+                                               f"(was {_episode_name(rec.episode)})")
                     continue
                 info = probe(video.path)
                 # only once the new version reads: one being copied over, or damaged, keeps what was
@@ -223,6 +227,10 @@ def index_library(library: Path, db: Path, cfg: IndexCfg = IndexCfg(), progress:
         index.flush()
     report.wall_seconds = time.perf_counter() - t0
     return report
+
+
+def _episode_name(episode: float | None) -> str:
+    return "none" if episode is None else f"{episode:g}"
 
 
 def _library_videos(library: Path, cfg: IndexCfg, shard: tuple[int, int] | None):

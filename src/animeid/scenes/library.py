@@ -27,7 +27,7 @@ def scan_library(root: Path, extensions: tuple[str, ...]) -> list[LibraryVideo]:
         for path in sorted(title_dir.rglob("*")):
             if path.is_file() and path.suffix.lower() in extensions and not path.name.startswith("."):
                 rel = path.relative_to(root).as_posix()
-                videos.append(LibraryVideo(path.resolve(), rel, title_dir.name, parse_episode(path.name)))
+                videos.append(LibraryVideo(path.resolve(), rel, title_dir.name, parse_episode(path.name, title_dir.name)))
     if not videos:
         raise AnimeidError(f"{root}: empty library: no <Title>/<video> files with extensions "
                            f"{', '.join(extensions)}")

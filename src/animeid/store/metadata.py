@@ -115,6 +115,10 @@ class MetadataStore:
                               "VALUES (?, ?, ?, ?, ?, 'partial')", (path, title, episode, fingerprint, duration))
         return self.file_by_path(path)
 
+    def set_episode(self, file_id: int, episode: float | None) -> None:
+        with self.conn:
+            self.conn.execute("UPDATE files SET episode=? WHERE id=?", (episode, file_id))
+
     def delete_file(self, file_id: int) -> list[int]:
         """Remove a file and its entries in one transaction; returns the entry ids that went."""
         with self.conn:
