@@ -115,3 +115,45 @@ def test_a_file_where_the_vector_cache_belongs_does_not_stop_enrolling(tmp_path,
     with Recognizer.load(db) as rec:
         assert rec.labels() == {"b": 4, "c": 4} and not rec.calibration_stale()
     assert (db / "vectors").is_dir()
+
+
+def test_a_rerun_of_a_removal_killed_before_its_refit_finishes_it(tmp_path, capsys):
+    gallery = make(tmp_path / "g", {"a": 4, "b": 4, "c": 4})
+    db = tmp_path / "db"
+    assert enrol(gallery, "--db", db) == 0
+    with Recognizer.load(db, write=True) as rec:   # what a kill -9 after the removal's commit leaves
+        rec.gallery.remove_labels(["a"])
+    with Recognizer.load(db) as rec:
+        assert rec.calibration_stale() and rec.removed_uncalibrated() == ["a"]
+        assert rec.calibration.known_queries == 12   # still the a/b/c fit
+    capsys.readouterr()
+    assert main(["identify", str(gallery / "b" / "0.png"), "--db", str(db)]) == 0
+    assert "re-run that `animeid enroll" in capsys.readouterr().err
+
+    assert main(["enroll", "--db", str(db), "--remove", "a"]) == 0
+    out, err = capsys.readouterr()
+    assert out.splitlines() == ["'a' was already removed (by an interrupted run)"]
+    assert "calibrating it now" in err
+    with Recognizer.load(db) as rec:
+        assert rec.labels() == {"b": 4, "c": 4} and not rec.calibration_stale()
+        assert rec.calibration.known_queries == 8 and rec.removed_uncalibrated() == []
+    # once finished, the label is simply not there: a typo is not taken for a finished removal
+    assert main(["enroll", "--db", str(db), "--remove", "a"]) == 2
+    assert "no label 'a'" in capsys.readouterr().err
+
+
+def test_a_removal_killed_before_its_refit_with_a_typo_beside_it_removes_nothing(tmp_path, capsys):
+    gallery = make(tmp_path / "g", {"a": 4, "b": 4, "c": 4})
+    db = tmp_path / "db"
+    assert enrol(gallery, "--db", db) == 0
+    with Recognizer.load(db, write=True) as rec:
+        rec.gallery.remove_labels(["a"])
+    assert main(["enroll", "--db", str(db), "--remove", "a", "--remove", "b", "--remove", "zz"]) == 2
+    assert "no label 'zz'" in capsys.readouterr().err
+    with Recognizer.load(db) as rec:
+        assert rec.labels() == {"b": 4, "c": 4} and rec.calibration_stale()
+    assert main(["enroll", "--db", str(db), "--remove", "a", "--remove", "b"]) == 0
+    assert capsys.readouterr().out.splitlines()[-2:] == ["'a' was already removed (by an interrupted run)",
+                                                          "removed 'b' (4 images)"]
+    with Recognizer.load(db) as rec:
+        assert rec.labels() == {"c": 4} and not rec.calibration_stale() and rec.removed_uncalibrated() == []

@@ -41,14 +41,22 @@ def run_enroll(args) -> int:
         rec = Recognizer.open_or_create(args.db, args.kind, args.faces, _gallery_cfg(args.embedder))
     _check_embedder(rec, args.embedder, args.db)
     try:
-        missing = [label for label in args.remove if label not in rec.labels()]
+        labels = rec.labels()
+        # a removal killed before its refit: its re-run finds those labels gone, and finishes it
+        gone = [label for label in args.remove if label not in labels and label in rec.removed_uncalibrated()]
+        missing = [label for label in args.remove if label not in labels and label not in gone]
         if missing:  # all or none: a typo must not leave half of the removals done
             raise AnimeidError(f"no label {', '.join(map(repr, missing))} in {args.db}; nothing removed "
-                               f"(labels: {', '.join(map(repr, rec.labels())) or 'none'})")
-        if args.remove:   # together: an interrupted removal leaves all of them, and its re-run finishes
-            for label, n in rec.remove_labels(args.remove).items():
+                               f"(labels: {', '.join(map(repr, labels)) or 'none'})")
+        for label in dict.fromkeys(gone):
+            print(f"{label!r} was already removed (by an interrupted run)")
+        if present := [label for label in args.remove if label in labels]:
+            # together: an interrupted removal leaves all of them, and its re-run finishes
+            for label, n in rec.remove_labels(present).items():
                 print(f"removed {label!r} ({n} images)")
-        if data is None:   # remove_labels refitted the calibration
+        elif gone and data is None and rec.calibration_stale():
+            _finish_calibration(rec)
+        if data is None:   # remove_labels (or the line above) refitted the calibration
             rec.close()
             return 0
         stored, unreadable = _enroll_labels(rec, data, args.quiet)
@@ -187,7 +195,7 @@ def run_identify(args) -> int:
     _check_embedder(rec, args.embedder, args.db)
     if rec.calibration_stale():
         print(f"animeid: warning: {args.db} changed after its scores were calibrated (an interrupted enrol or "
-              f"removal); re-run `animeid enroll --db {args.db}` with the same folder to finish it", file=sys.stderr)
+              f"removal); re-run that `animeid enroll --db {args.db}` command to finish it", file=sys.stderr)
     if args.faces and not rec.faces:
         print(f"animeid: note: {args.db} holds whole images (enrolled without --faces); each face crop "
               "is compared with whole images", file=sys.stderr)

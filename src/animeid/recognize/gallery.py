@@ -254,6 +254,11 @@ class Gallery:
                 self.conn.execute("DELETE FROM items WHERE label_id=?", (row[0],))
                 self.conn.execute("DELETE FROM labels WHERE id=?", (row[0],))
                 removed[label] = int(n)
+            # until the refit, a re-run of this removal finds these gone and must finish it, not fail
+            row = self.conn.execute("SELECT value FROM meta WHERE key='removed_uncalibrated'").fetchone()
+            pending = list(dict.fromkeys((json.loads(row[0]) if row else []) + list(removed)))
+            self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('removed_uncalibrated', ?)",
+                              (json.dumps(pending),))
             self._bump_generation()
         self._index = None  # HNSW cannot delete in place; the next use rebuilds from SQLite
         return removed

@@ -21,6 +21,7 @@ from animeid.file_names import shown
 from animeid.number_checks import check_k
 from animeid.recognize.calibration import Calibration, calibrate, class_scores, label_margins
 from animeid.recognize.config import FeatureRecipe, GalleryCfg
+from animeid.recognize.digest_backfill import backfill_digests
 from animeid.recognize.feature_extractor import FeatureExtractor
 from animeid.media.images import image_list
 from animeid.recognize.gallery import DB_FILE, Gallery, check_label
@@ -194,7 +195,7 @@ class Recognizer:
         images = image_list(images, "enroll", "give [image] for one")
         warn = warn or (lambda msg: print(f"animeid: warning: {msg}", file=sys.stderr))
         names = list(sources) if sources is not None else None
-        self._backfill_digests(label)  # rows of a gallery made before digests
+        backfill_digests(self.gallery, label, self._prepare, self.features.extract, self.cfg.batch_size)
         pixels, sources, digests, fallbacks, already, group_pictures = [], [], [], 0, 0, []
         seen: set[str] = set()
         self.unreadable = 0
@@ -257,39 +258,6 @@ class Recognizer:
             self.refit()
         return len(pixels)
 
-    def _backfill_digests(self, label: str) -> None:
-        """Give this label's rows from before digests the digest of their source file, but only
-        when that file still holds the enrolled picture (its embedding is the stored vector): a
-        file replaced since, or a relative path read from another folder, must not make a new
-        picture look enrolled. Rows are looked at once ('' marks no match)."""
-        rows = self.gallery.undigested(label)
-        pairs = [("", row_id) for row_id, _, _ in rows]  # until a file proves otherwise
-        candidates = []  # (index into pairs, digest, pixels, stored vector)
-        for n, (row_id, source, vector) in enumerate(rows):
-            path = Path(source)
-            digest = content_digest(path) if path.is_file() else None
-            if digest is None:
-                continue
-            try:
-                candidates.append((n, digest, self._prepare(load_source(path))[0], vector))
-            except BadImage:
-                continue
-            if len(candidates) == self.cfg.batch_size:
-                self._confirm(candidates, pairs)
-                candidates = []
-        self._confirm(candidates, pairs)
-        if pairs:
-            self.gallery.set_digests(pairs)
-
-    def _confirm(self, candidates: list, pairs: list) -> None:
-        """Digest the rows whose file embeds to their stored vector (one batch of files)."""
-        if not candidates:
-            return
-        fresh = self.features.extract([pixels for _, _, pixels, _ in candidates])
-        for (n, digest, _, vector), now in zip(candidates, fresh):
-            if float(now @ vector) > 0.9999:
-                pairs[n] = (digest, pairs[n][1])
-
     @writes
     def remove_label(self, label: str) -> int:
         return self.remove_labels([label])[label]
@@ -300,6 +268,12 @@ class Recognizer:
         removed = self.gallery.remove_labels(list(labels))
         self.refit()
         return removed
+
+    @one_at_a_time
+    def removed_uncalibrated(self) -> list[str]:
+        """Labels removed since the last calibration: a re-run of a removal killed before its refit
+        finds them gone."""
+        return list(self.gallery.meta("removed_uncalibrated") or [])
 
     @one_at_a_time
     def calibration_stale(self) -> bool:
@@ -322,7 +296,7 @@ class Recognizer:
         _, vecs, labels = self.gallery.all_items()
         if not labels:
             self.gallery.set_meta("calibration", None)
-            self.gallery.set_meta("calibrated_generation", generation)
+            self._fitted(generation)
             return None
         c = self.cfg
         from animeid.recognize.calibration import source_group
@@ -332,8 +306,13 @@ class Recognizer:
                                 c.calibration_queries, c.default_threshold, groups=groups,
                                 margin=c.calibration_margin)
         self.gallery.set_meta("calibration", calibration.to_dict())
-        self.gallery.set_meta("calibrated_generation", generation)
+        self._fitted(generation)
         return self.calibration
+
+    def _fitted(self, generation) -> None:
+        self.gallery.set_meta("calibrated_generation", generation)
+        if generation == self.gallery.meta("generation"):   # nothing removed since the fit began
+            self.gallery.set_meta("removed_uncalibrated", [])
 
     # -- identifying ---------------------------------------------------------------------------
     @one_at_a_time
