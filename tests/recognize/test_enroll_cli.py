@@ -218,3 +218,18 @@ def test_two_enrols_at_once_never_store_an_image_twice(tmp_path, monkeypatch, ca
     assert _items(db) == (7, 7)
     if 2 in codes:
         assert "another animeid process is writing this gallery" in capsys.readouterr().err
+
+
+def test_info_lists_a_gallerys_labels(tmp_path, capsys):
+    """An archivist checking what a gallery holds after removing and re-adding labels had no
+    command for it (`info` refused a gallery and sent them to `identify`); now `info` describes it
+    as GET /labels does, plus its embedders."""
+    gallery = make(tmp_path / "g", {"alpha": 3, "beta": 4})
+    db = tmp_path / "db"
+    assert enrol(gallery, "--db", db) == 0
+    assert main(["enroll", "--db", str(db), "--remove", "alpha"]) == 0
+    capsys.readouterr()
+    assert main(["info", "--db", str(db)]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info == {"folder": str(db), "store": "gallery", "kind": "character", "faces": False,
+                    "embedders": ["test-colour"], "images": 4, "labels": {"beta": 4}}

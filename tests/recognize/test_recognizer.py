@@ -177,6 +177,19 @@ def test_db_folder_must_be_new_empty_or_a_gallery(tmp_path, test_cfg):
         Recognizer.load(tmp_path / "afile")
 
 
+@pytest.mark.parametrize("marker, what", [("index.json", "a scene index (built by `animeid index`)"),
+                                           ("shards.json", "a sharded scene index (built with --shards)")])
+def test_enrolling_into_a_scene_index_says_what_it_is(tmp_path, test_cfg, marker, what):
+    """`animeid enroll ... --db my-index` said the index "holds no gallery", as if it were any
+    folder; `animeid index` into a gallery names the gallery. Now both name what the --db holds."""
+    (tmp_path / "idx").mkdir()
+    (tmp_path / "idx" / marker).write_text("{}")
+    with pytest.raises(AnimeidError) as refused:
+        Recognizer.create(tmp_path / "idx", "character", cfg=test_cfg)
+    assert str(refused.value) == f"{tmp_path / 'idx'}: {what}; refusing to write (enroll into another --db)"
+    assert [p.name for p in (tmp_path / "idx").iterdir()] == [marker]
+
+
 def test_gallery_made_before_digests_gains_the_column(tmp_path, colour_gallery, test_cfg):
     import sqlite3
 

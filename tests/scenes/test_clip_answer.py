@@ -59,3 +59,17 @@ def test_a_url_given_as_a_clip_is_named_a_url(scene_db, sharded_scene_db, url):
         index.close()
         assert str(clip_error.value) == str(image_error.value).replace("download the image", "download the clip")
         assert str(clip_error.value).startswith(f"{url}: a URL; animeid fetches nothing from the network")
+
+
+def test_a_clip_hit_reads_like_a_screenshot_hit():
+    """The README's three lines (`hits[0].title, hits[0].episode, hits[0].at`) work on a clip's
+    answer too: a `ClipHit` reads its scene's fields through (it raised AttributeError)."""
+    import copy
+    import pickle
+
+    hit = _answer()[0]
+    assert (hit.title, hit.episode, hit.file, hit.from_, hit.at, hit.to, hit.similarity, hit.entry_id,
+            hit.held, hit.frames) == ("T", 1, "a.mp4", 1.0, 1.0, 3.0, 0.9, 7, None, 5)
+    with pytest.raises(AttributeError, match="no_such_field"):
+        hit.no_such_field
+    assert copy.deepcopy(hit) == hit and pickle.loads(pickle.dumps(hit)) == hit

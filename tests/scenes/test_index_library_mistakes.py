@@ -147,3 +147,18 @@ def test_a_db_that_cannot_be_made_or_is_being_written_is_one_line(tmp_path, caps
         assert main(["index", str(lib), "--db", str(db), "--no-progress"]) == 2
         assert "another animeid process is writing this index" in capsys.readouterr().err
     assert main(["index", str(lib), "--db", str(db), "--no-progress"]) == 0
+
+
+def test_videos_lying_in_the_library_itself_are_reported_not_silently_skipped(tmp_path, capsys):
+    """A library is <Title>/<videos>: an episode dropped straight into LIBRARY has no title folder.
+    It was skipped without a word (a gallery's stray images are reported); now it is a warning
+    naming it, the others are indexed, and the exit code stays 0."""
+    lib = _library(tmp_path / "lib", {"Alpha": [1, 2]})
+    write_clip(lib / "Beta - 01.mp4", [3, 4])
+    (lib / "notes.txt").write_text("not a video")
+    db = tmp_path / "db"
+    assert main(["index", str(lib), "--db", str(db), "--embedder", "color-layout", "--no-progress"]) == 0
+    err = capsys.readouterr().err
+    assert "animeid: warning: 1 video file(s) lie in" in err and "Beta - 01.mp4" in err
+    assert "<Title>" in err and "notes.txt" not in err
+    assert [f.title for f in Index.load(db).store.files()] == ["Alpha"]

@@ -14,7 +14,7 @@ SUBCOMMANDS: list[tuple[str, str, str]] = [
     ("demo", "animeid.cli.demo", "index the built-in clip, search a perturbed screenshot, then serve"),
     ("index", "animeid.cli.scenes", "index a video library (<Title>/<videos>) for scene search"),
     ("search", "animeid.cli.scenes", "find title, episode and second of screenshots"),
-    ("info", "animeid.cli.scenes", "describe an index: embedder, factory, files, entries"),
+    ("info", "animeid.cli.scenes", "describe an index (embedder, factory, files, entries) or a gallery (labels)"),
     ("embedders", "animeid.cli.embedders", "list the registered embedders, or add an ONNX backbone of your own"),
     ("enroll", "animeid.cli.recognize", "enrol GALLERY/<label>/<images> into a title or character gallery"),
     ("identify", "animeid.cli.recognize", "name the title or character in images never indexed"),

@@ -212,13 +212,28 @@ def _clock(seconds: float) -> str:
 
 
 def configure_info(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--db", type=Path, required=True, help="index folder")
+    p.add_argument("--db", type=Path, required=True, help="index folder, or a gallery from `animeid enroll`")
     p.set_defaults(func=run_info)
 
 
 def run_info(args) -> int:
     from animeid.distribute.sharded_index import open_index
+    from animeid.store.store_kind import store_kind
 
-    print(json.dumps(open_index(args.db).info(), ensure_ascii=False, indent=2))
+    kind = store_kind(args.db)
+    info = _gallery_info(args.db) if kind and kind[0] == "gallery" else open_index(args.db).info()
+    print(json.dumps(info, ensure_ascii=False, indent=2))
     return 0
 
+
+def _gallery_info(db: Path) -> dict:
+    """A gallery's kind, embedders and labels with their image counts (what GET /labels lists)."""
+    from animeid.recognize.recognizer import Recognizer
+
+    rec = Recognizer.load(db)
+    try:
+        labels = rec.labels()
+        return {"folder": str(db), "store": "gallery", "kind": rec.kind, "faces": rec.faces,
+                "embedders": list(rec.cfg.recipe.embedders), "images": sum(labels.values()), "labels": labels}
+    finally:
+        rec.close()

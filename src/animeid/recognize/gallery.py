@@ -22,7 +22,7 @@ from animeid.errors import AnimeidError, IncompatibleIndex
 from animeid.file_names import is_text
 from animeid.output_folders import refuse_dangling_links, remove_path
 from animeid.store.sqlite_reading import connect_for_reading
-from animeid.store.store_kind import not_this_kind
+from animeid.store.store_kind import not_this_kind, store_kind
 from animeid.store.write_lock import LOCK_FILE, take_write_lock
 
 DB_FILE = "gallery.sqlite"
@@ -80,6 +80,9 @@ class Gallery:
             raise AnimeidError(f"{folder}: a gallery already exists here")
         if folder.exists() and not folder.is_dir():
             raise AnimeidError(f"{folder}: exists and is not a folder")
+        found = store_kind(folder) if folder.is_dir() else None
+        if found is not None:   # as `animeid index` into a gallery says it
+            raise AnimeidError(f"{folder}: {found[1]}; refusing to write (enroll into another --db)")
         if folder.is_dir() and any(p.name != LOCK_FILE for p in folder.iterdir()):
             raise AnimeidError(f"{folder}: folder is not empty and holds no gallery; give a new or empty --db "
                                "folder (the gallery's images stay where they are, --db is where it is stored)")

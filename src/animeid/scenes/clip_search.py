@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import tempfile
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from functools import partial
 from pathlib import Path
 from typing import Iterator
@@ -24,13 +24,19 @@ from animeid.scenes.hits import SceneHit
 @dataclass(frozen=True)
 class ClipHit:
     """`scene.at` and `scene.from_` are where the clip's first sampled frame falls in the episode,
-    `scene.to` where its last one does; `frames` is how many sampled frames agree with that."""
+    `scene.to` where its last one does; `frames` is how many sampled frames agree with that. The
+    scene's fields read through (`hit.title`, `hit.at`), as on the hits `Index.search` answers."""
 
     scene: SceneHit
     frames: int
 
     def to_dict(self) -> dict:
         return {**self.scene.to_dict(), "frames": self.frames}
+
+    def __getattr__(self, name: str):
+        if name in {f.name for f in fields(SceneHit)}:   # only for names ClipHit lacks
+            return getattr(self.scene, name)
+        raise AttributeError(f"'ClipHit' object has no attribute {name!r}")
 
 
 @dataclass(frozen=True)

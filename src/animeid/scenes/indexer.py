@@ -22,7 +22,7 @@ from animeid.media.borders import trim_borders
 from animeid.media.video import DecodeReport, fingerprint, iter_frames, probe
 from animeid.media.video_container import first_frame_offset
 from animeid.scenes.index import Index
-from animeid.scenes.library import LibraryVideo, scan_library
+from animeid.scenes.library import LibraryVideo, loose_videos, scan_library
 from animeid.scenes.refine import thumbnail
 
 
@@ -160,6 +160,10 @@ def index_library(library: Path, db: Path, cfg: IndexCfg = IndexCfg(), progress:
     for video in unstorable:
         report.failed[shown(video.relpath)] = (f"{shown(video.relpath)}: the file name is not valid UTF-8, "
                                                "which the index cannot store; rename it")
+    loose = loose_videos(library, cfg.video_extensions) if not shard or shard[0] == 0 else []
+    if loose:   # said once per library, by its first shard
+        report.warnings.append(f"{len(loose)} video file(s) lie in {library} itself, in no <Title> folder, and are "
+                               f"not indexed (such as {shown(loose[0])}); move each into a folder named by its title")
     embedder_cfg = get_embedder_cfg(cfg.embedder)
     with Index.open_for_writing(db, embedder_cfg, cfg.factory) as index:
         store = index.store

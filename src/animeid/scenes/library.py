@@ -32,3 +32,10 @@ def scan_library(root: Path, extensions: tuple[str, ...]) -> list[LibraryVideo]:
         raise AnimeidError(f"{root}: empty library: no <Title>/<video> files with extensions "
                            f"{', '.join(extensions)}")
     return videos
+
+
+def loose_videos(root: Path, extensions: tuple[str, ...]) -> list[str]:
+    """Names of the video files lying in `root` itself, in no <Title> folder: not indexed (no
+    folder names their title), which a user who dropped episodes there needs to be told."""
+    return sorted(p.name for p in Path(root).iterdir()
+                  if p.is_file() and p.suffix.lower() in extensions and not p.name.startswith("."))

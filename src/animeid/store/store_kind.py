@@ -12,7 +12,7 @@ _MARKERS = {
     "index.json": ("scene", "a scene index (built by `animeid index`)",
                    "`animeid search` and `info` take it; in Python, Index.load or animeid.open_index"),
     "gallery.sqlite": ("gallery", "a gallery (built by `animeid enroll`)",
-                       "`animeid identify` takes it; in Python, Recognizer.load"),
+                       "`animeid identify` and `info` take it; in Python, Recognizer.load"),
 }
 
 
