@@ -229,7 +229,7 @@ def test_info_lists_a_gallerys_labels(tmp_path, capsys):
     assert enrol(gallery, "--db", db) == 0
     assert main(["enroll", "--db", str(db), "--remove", "alpha"]) == 0
     capsys.readouterr()
-    assert main(["info", "--db", str(db)]) == 0
+    assert main(["info", "--db", str(db), "--json"]) == 0   # --json as other commands take it
     info = json.loads(capsys.readouterr().out)
     assert info == {"folder": str(db), "store": "gallery", "kind": "character", "faces": False,
                     "embedders": ["test-colour"], "images": 4, "labels": {"beta": 4}}

@@ -41,7 +41,8 @@ def test_a_crop_of_a_pan_is_placed_on_its_own_frame():
     placed = place_on_frames(replace(SCENE, at=times[21]), times, frames, crop, tie=0.002)
     assert placed.at == pytest.approx(times[25], abs=1 / 8)
     assert placed.held is None or placed.held[1] - placed.held[0] <= 2 / 8
-    assert (placed.from_, placed.to) == (0.0, placed.at)     # the scene's span grows to hold it
+    # the scene's span grows to hold it, and the frames tied with it
+    assert (placed.from_, placed.to) == (0.0, (placed.held or (None, placed.at))[1])
     # without the walker the frames around are the same crop, and their middle is the answer
     times, frames = pan(40)
     placed = place_on_frames(replace(SCENE, at=times[21]), times, frames, crop, tie=0.002)
@@ -54,6 +55,7 @@ def test_a_held_drawing_is_answered_at_the_middle_of_its_frames():
     frames[10:21] = frames[10]          # the camera stops for 11 frames
     placed = place_on_frames(replace(SCENE, at=times[12]), times, frames, frames[10].copy(), tie=0.002)
     assert placed.held == (times[10], times[20])
+    assert placed.from_ <= times[10] and placed.to >= times[20]   # the scene spans the whole drawing
     assert placed.at == pytest.approx((times[10] + times[20]) / 2)
 
 

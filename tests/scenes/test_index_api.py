@@ -104,3 +104,23 @@ def test_an_embedder_refuses_a_single_image_and_unknown_keywords():
         embedder.embed(np.zeros((64, 64, 3), np.uint8))
     batch = np.random.default_rng(0).integers(0, 255, (2, 64, 64, 3), dtype=np.uint8)
     assert np.allclose(embedder.embed(batch), embedder.embed(list(batch)))
+
+
+def test_a_loaded_index_says_when_a_re_run_changed_it(tmp_path):
+    """A loaded `Index` is a snapshot (README): `changed_on_disk` is how a long-lived bot learns
+    that `animeid index` added files, and loading again answers from them."""
+    from animeid.config import IndexCfg
+    from animeid.scenes.indexer import index_library
+    from tests.videos import write_clip
+
+    lib, db = tmp_path / "lib", tmp_path / "db"
+    write_clip(lib / "Alpha" / "Alpha - 01.mp4", [1, 2])
+    index_library(lib, db, IndexCfg(embedder="color-layout"), progress=False)
+    with Index.load(db) as held:
+        assert not held.changed_on_disk()
+        write_clip(lib / "Beta" / "Beta - 01.mp4", [30, 31])
+        index_library(lib, db, IndexCfg(embedder="color-layout"), progress=False)
+        shot = frames_at(lib / "Beta" / "Beta - 01.mp4", [2.5])[0]
+        assert held.changed_on_disk() and {h.title for h in held.search(shot)} == {"Alpha"}
+        with Index.load(db) as again:
+            assert not again.changed_on_disk() and again.search(shot)[0].title == "Beta"

@@ -213,6 +213,8 @@ def _clock(seconds: float) -> str:
 
 def configure_info(p: argparse.ArgumentParser) -> None:
     p.add_argument("--db", type=Path, required=True, help="index folder, or a gallery from `animeid enroll`")
+    p.add_argument("--json", action="store_true", help="taken for symmetry with the other commands: info always "
+                                                       "prints JSON")
     p.set_defaults(func=run_info)
 
 

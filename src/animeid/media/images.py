@@ -277,7 +277,7 @@ def load_image(source: ImageInput, limits: ImageLimits = ImageLimits(), short_si
     except Exception as exc:  # PIL raises many types for hostile input
         if video_suffix(data[:32]):
             raise BadImage(f"{name}: a video, not a picture; give a frame of it (`animeid search` takes "
-                           "video clips)") from None
+                           "video clips; in Python, Index.search_clip)") from None
         reason = re.sub(r"<_io\.BytesIO object at 0x[0-9a-f]+>", "data", str(exc))
         raise BadImage(f"{name}: not a readable image ({type(exc).__name__}: {reason})") from None
     try:

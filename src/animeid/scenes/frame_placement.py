@@ -72,7 +72,10 @@ def place_on_frames(scene: SceneHit, times: np.ndarray, frames: np.ndarray, quer
     # that ties was measured worse)
     at = float(times[lo] + times[hi]) / 2
     held = (float(times[lo]), float(times[hi])) if hi > lo else None
-    return replace(scene, at=at, held=held, from_=min(scene.from_, at), to=max(scene.to, at))
+    # the scene spans the whole drawing: from/to, not only Python's `held`, tell a user of the
+    # JSON every second the screenshot could have been taken at
+    first, last = held or (at, at)
+    return replace(scene, at=at, held=held, from_=min(scene.from_, first), to=max(scene.to, last))
 
 
 def _unchanged_video(index, hit: SceneHit):
