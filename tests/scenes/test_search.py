@@ -91,3 +91,33 @@ def test_zoom_views_must_be_shares_of_the_picture():
     with pytest.raises(ValueError):
         center_crop(np.zeros((100, 200, 3), np.uint8), 1.5)
     assert center_crop(np.zeros((100, 200, 3), np.uint8), 0.25).shape == (50, 100, 3)
+
+
+@pytest.mark.parametrize("factory", ["Flat", "IVF4,Flat"])
+def test_a_title_is_searched_among_its_own_entries(tmp_path, factory):
+    """In a library of many titles, the nearest entries of the whole index may all belong to other
+    titles: a title filter applied to them answered nothing for a title that was indexed."""
+    from animeid.config import SearchCfg
+    from animeid.scenes.search import search_scenes
+    from animeid.store.vectors import VectorIndex
+
+    rng = np.random.default_rng(0)
+    query = np.zeros((1, 16), np.float32)
+    query[0, 0] = 1.0
+    near = query + 0.05 * rng.standard_normal((400, 16)).astype(np.float32)   # 400 entries of others
+    far = np.zeros((3, 16), np.float32)
+    far[:, 1] = 1.0
+    far[:, 0] = [0.3, 0.2, 0.1]                                              # the title asked for
+    store = MetadataStore(tmp_path / "meta.sqlite")
+    vectors = VectorIndex(16, factory, "cosine")
+    everything = np.concatenate([near, far])
+    vectors.train(everything / np.linalg.norm(everything, axis=1, keepdims=True))
+    for n, (title, vecs) in enumerate([(f"Other {i}", near[i * 100:(i + 1) * 100]) for i in range(4)] + [("Far", far)]):
+        rec = store.start_file(f"{title}/ep.mp4", title, 1, "fp", 60.0)
+        ids = np.arange(n * 1000, n * 1000 + len(vecs))
+        store.commit_entries(rec.id, [(int(i), 2.0 * j, 2.0 * j, 2.0 * j, None) for j, i in enumerate(ids)], 60.0, True)
+        vectors.add(vecs / np.linalg.norm(vecs, axis=1, keepdims=True), ids)
+    hits = search_scenes(vectors, store, query, 2, SearchCfg(nprobe=4), float, None, "Far")
+    assert [h.title for h in hits] == ["Far", "Far"] and hits[0].at == 0.0
+    assert search_scenes(vectors, store, query, 2, SearchCfg(nprobe=4), float, None, "Other 1")[0].title == "Other 1"
+    store.close()

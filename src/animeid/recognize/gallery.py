@@ -2,8 +2,9 @@
 
 Open set without retraining means a label is just rows: enrolling inserts them, removing deletes
 them, and nothing else changes. SQLite transactions make every change land whole or not at all;
-the vector index is a cache rebuilt from SQLite whenever its recorded generation is stale, so a
-crash between the two can never lose an enrolled image.
+the vector index is a cache rebuilt from SQLite whenever its recorded generation is stale (or
+given the rows added since: `gallery_catch_up`), so a crash between the two can never lose an
+enrolled image.
 
 One process writes a gallery at a time (an exclusive lock on its `.lock` file, as `animeid index`
 takes): two enrols that both looked for an image before either stored it would store it twice."""
@@ -21,6 +22,7 @@ import numpy as np
 from animeid.errors import AnimeidError, IncompatibleIndex
 from animeid.file_names import is_text
 from animeid.output_folders import refuse_dangling_links, remove_path
+from animeid.recognize.gallery_catch_up import caught_up, count_removal, removals
 from animeid.store.sqlite_reading import connect_for_reading
 from animeid.store.store_kind import not_this_kind, store_kind
 from animeid.store.write_lock import LOCK_FILE, take_write_lock
@@ -67,6 +69,8 @@ class Gallery:
         # the generation `_index` mirrors: another process (a separate `animeid enroll` while a
         # server holds this gallery) moves the stored one on, and the index is then reloaded
         self._index_generation: int | None = None
+        # the removals it was built after (`gallery_catch_up`): None when unknown
+        self._index_removals: int | None = None
         self._lock_fd: int | None = None
         self._lock_depth = 0
 
@@ -262,6 +266,7 @@ class Gallery:
             pending = list(dict.fromkeys((json.loads(row[0]) if row else []) + list(removed)))
             self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('removed_uncalibrated', ?)",
                               (json.dumps(pending),))
+            count_removal(self.conn)
             self._bump_generation()
         self._index = None  # HNSW cannot delete in place; the next use rebuilds from SQLite
         return removed
@@ -326,33 +331,47 @@ class Gallery:
 
     def vector_index(self):
         """The FAISS index of the stored generation: kept while no one changed the gallery, else
-        loaded from disk when the saved one is current, else rebuilt from SQLite."""
+        loaded from disk when the saved one is current, else the one held (or the saved one) with
+        the images added since (another process's enrol), else rebuilt from SQLite."""
+        seen = removals(self)   # before the generation: a removal landing between is seen next time
         gen = self.meta("generation")
         if self._index is not None and self._index_generation == gen:
             return self._index
+        if self.meta("index_generation") == gen:
+            index = self._saved_index()
+            if index is not None and index.ntotal == len(self):
+                self._index, self._index_generation, self._index_removals = index, gen, seen
+                return index
+        base, base_removals = self._index, self._index_removals
+        if (base is None or base_removals != seen) and self.meta("index_removals") == seen:
+            base, base_removals = self._saved_index(), seen
+        if caught_up(self, base, base_removals, gen):
+            self._index, self._index_generation, self._index_removals = base, gen, base_removals
+            return base
+        return self.rebuild_index()
+
+    def _saved_index(self):
+        """The saved vector index, or None (none saved, or a damaged cache: SQLite has everything)."""
         from animeid.store.vectors import VectorIndex
 
         folder = self.folder / VECTORS_DIR
-        if self.meta("index_generation") == gen and VectorIndex.exists(folder):
-            try:
-                index = VectorIndex.load(folder)
-                if index.ntotal == len(self) and index.dim == self.dim:
-                    self._index, self._index_generation = index, gen
-                    return index
-            except IncompatibleIndex:
-                pass  # a damaged cache: SQLite has everything, rebuild below
-        return self.rebuild_index()
+        try:
+            index = VectorIndex.load(folder) if VectorIndex.exists(folder) else None
+        except IncompatibleIndex:
+            return None
+        return index if index is not None and index.dim == self.dim else None
 
     def rebuild_index(self):
         from animeid.store.vectors import VectorIndex
 
+        seen = removals(self)
         gen = self.meta("generation")
         ids, vecs, _ = self.all_items()
         index = VectorIndex(self.dim, self.factory_for(len(ids)), "cosine")
         index.train(vecs) if len(vecs) else None
         index.add(vecs, ids)
         # a change landing between the two reads leaves this index marked stale for the next use
-        self._index = index
+        self._index, self._index_removals = index, seen
         self._index_generation = gen if self.meta("generation") == gen else None
         return index
 
@@ -370,4 +389,6 @@ class Gallery:
             final.rename(old)
         tmp.rename(final)
         remove_path(old)
-        self.set_meta("index_generation", self.meta("generation"))
+        with self.conn:   # together: a saved index is caught up only from the removals it was built after
+            for key, value in (("index_removals", self._index_removals), ("index_generation", self.meta("generation"))):
+                self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, json.dumps(value)))

@@ -33,7 +33,7 @@ from animeid.scenes.views import query_views
 from animeid.store.metadata import MetadataStore
 from animeid.store.shards import ShardLog
 from animeid.store.store_kind import not_this_kind, store_kind
-from animeid.store.write_lock import take_write_lock
+from animeid.store.write_lock import LOCK_FILE, take_write_lock
 from animeid.store.vectors import VectorIndex
 
 FORMAT = 1
@@ -67,6 +67,9 @@ class Index:
         self.search_cfg = SearchCfg()
         self.limits = ImageLimits()
         self._data_version = store.data_version()
+        # vectors removed since they were loaded (added ones are told by the log): `flush` saves
+        # them only then, since rewriting every vector of a large index costs seconds
+        self._removed_vectors = False
         # a `with_search` copy shares the open store: closing the copy must not close it under
         # the index it came from
         self._shares_store = False
@@ -105,7 +108,8 @@ class Index:
         refuse_dangling_links(folder, "--db")
         if folder.exists() and not folder.is_dir():
             raise AnimeidError(f"{folder}: exists and is not a folder")
-        if folder.is_dir() and any(folder.iterdir()) and not cls.is_index(folder):
+        # the lock file alone: another `animeid index` has just created this index (it says so below)
+        if folder.is_dir() and any(p.name != LOCK_FILE for p in folder.iterdir()) and not cls.is_index(folder):
             found = store_kind(folder)
             what = found[1] if found else "folder is not empty and is not an animeid index"
             raise AnimeidError(f"{folder}: {what}; refusing to write (index into another --db)")
@@ -181,6 +185,7 @@ class Index:
         orphans = [i for i in self.vectors.ids().tolist() if i not in known]
         if orphans:
             self.vectors.remove(orphans)
+            self._removed_vectors = True
 
     def share_embedder(self, other: "Index") -> None:
         """Embed with `other`'s loaded session when both were built by the same embedder (a server
@@ -226,14 +231,26 @@ class Index:
             self.vectors.add(vectors, ids)
 
     def delete_file(self, file_id: int) -> int:
-        self.vectors.check_removable()   # before the store forgets the file's entries
-        ids = self.store.delete_file(file_id)
+        return self.delete_files([file_id])
+
+    def delete_files(self, file_ids: list[int]) -> int:
+        """Drop files and their entries; their vectors go in one pass (each pass over a Flat index
+        moves every vector after the first removed one: one pass per file made dropping a few
+        hundred files of a large index take minutes). Returns how many entries went."""
+        if not file_ids:
+            return 0
+        self.vectors.check_removable()   # before the store forgets the files' entries
+        ids = [i for file_id in file_ids for i in self.store.delete_file(file_id)]
         self.vectors.remove(ids)
+        self._removed_vectors = True
         return len(ids)
 
     def flush(self) -> None:
-        """Persist the FAISS index and retire the log chunks it now contains."""
+        """Persist the FAISS index and retire the log chunks it now contains; nothing is rewritten
+        when no vector was added or removed since the index was opened."""
         last = self.shards.last()
+        if last <= self.shards.applied and not self._removed_vectors and VectorIndex.exists(self.folder):
+            return
         if not self.vectors.is_trained:
             pending = list(self.shards.after(0))
             if not pending:
@@ -242,6 +259,7 @@ class Index:
         self.vectors.save(self.folder)
         _write_json(self.folder / APPLIED_FILE, {"seq": last})
         self.shards.drop_upto(last)
+        self._removed_vectors = False
 
     # --- reading ------------------------------------------------------------------------
     @property

@@ -185,9 +185,10 @@ def index_library(library: Path, db: Path, cfg: IndexCfg = IndexCfg(), progress:
         # An index from before 2026-11-25 counted each file's seconds from its first decoded frame.
         # Recorded as brought up to date only once a run completes: an interrupted one checks again.
         first_frame_seconds = bool(files) and store.get_meta(SECONDS_FROM) is None
-        for rec in gone:
-            index.delete_file(rec.id)
-            report.removed.append(rec.path)
+        if not files:   # a new index counts from the container's start from its first entry on
+            store.set_meta(SECONDS_FROM, CONTAINER_START)
+        index.delete_files([rec.id for rec in gone])
+        report.removed.extend(rec.path for rec in gone)
         jobs: list[_Job] = []
         for video in videos:
             try:

@@ -14,9 +14,9 @@ from animeid.store.vectors import VectorIndex
 
 
 def nearest_entries(vectors: VectorIndex, queries: np.ndarray, n: int,
-                    nprobe: int | None = None) -> dict[int, float]:
-    """Best raw score per entry over all views of the screenshot."""
-    scores, ids = vectors.search(queries, n, nprobe=nprobe)
+                    nprobe: int | None = None, only: np.ndarray | None = None) -> dict[int, float]:
+    """Best raw score per entry over all views of the screenshot (of the entries `only`, if given)."""
+    scores, ids = vectors.search(queries, n, nprobe=nprobe, only=only)
     best: dict[int, float] = {}
     for row_s, row_i in zip(scores, ids):
         for s, i in zip(row_s.tolist(), row_i.tolist()):
@@ -123,8 +123,13 @@ def search_scenes(vectors: VectorIndex, store: MetadataStore, queries: np.ndarra
                   similarity, query_thumb: np.ndarray | None = None, title: str | None = None) -> list[SceneHit]:
     if vectors.ntotal == 0:
         return []
-    n = max(cfg.candidates, k * 8) * (4 if title else 1)
-    best = nearest_entries(vectors, queries, n, cfg.nprobe)
+    n = max(cfg.candidates, k * 8)
+    # a title's entries are searched among themselves: filtered out of the nearest entries of the
+    # whole index, most titles of a library of thousands had none there and got no answer
+    only = store.title_entry_ids(title) if title is not None else None
+    if only is not None and not len(only):
+        return []
+    best = nearest_entries(vectors, queries, n, cfg.nprobe, only)
     records = store.entries(best, with_thumbs=query_thumb is not None)
     keep = [i for i, r in records.items() if title is None or r.title == title]
     hits = [FrameHit(i, records[i].path, records[i].title, records[i].episode, records[i].t_from, records[i].t_at,

@@ -129,8 +129,11 @@ class Backends:
                                                 search_frames)
 
         index = self._require_index()
-        if title is not None and title not in {t["title"] for t in self.titles()}:
-            raise ApiError(400, f"no title {title!r} in this index; GET /titles lists them")
+        if title is not None:
+            with self._store_lock:   # not every title's totals: that counted every entry, per request
+                known = any(part.store.has_title(title) for part in _parts(index))
+            if not known:
+                raise ApiError(400, f"no title {title!r} in this index; GET /titles lists them")
         cfg = replace(index.search_cfg, trim_borders=cut_borders)
         if isinstance(image, Path) and is_clip(image):
             frames = sample_clip(image, ClipCfg(), cfg.query_short_side, clip_limits(index))
@@ -252,10 +255,15 @@ class Backends:
 def _use_limits(index, limits: ImageLimits) -> None:
     """Queries are decoded by the index (by a sharded one's first shard): give it the service's
     limits on upload size and pixels instead of the library's defaults."""
+    for part in _parts(index):
+        part.limits = limits
+
+
+def _parts(index) -> list:
+    """The plain indexes that make up `index`: a sharded index's shards, or the index itself."""
     from animeid.distribute.sharded_index import ShardedIndex
 
-    for part in index.shards if isinstance(index, ShardedIndex) else [index]:
-        part.limits = limits
+    return index.shards if isinstance(index, ShardedIndex) else [index]
 
 
 def _first(index):

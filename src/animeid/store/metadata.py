@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
+import numpy as np
+
 from animeid.errors import AnimeidError
 from animeid.store.sqlite_reading import connect_for_reading
 
@@ -89,8 +91,14 @@ class MetadataStore:
         return json.loads(row[0]) if row else default
 
     def set_meta(self, key: str, value) -> None:
+        """Store `value` under `key`; a value already stored is not written again: every commit tells
+        a server holding the index that it changed (`data_version`), and it then reloads it whole."""
+        text = json.dumps(value)
+        row = self.conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        if row is not None and row[0] == text:
+            return
         with self.conn:
-            self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, json.dumps(value)))
+            self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, text))
 
     # --- files --------------------------------------------------------------------------
     def files(self) -> list[FileRecord]:
@@ -181,6 +189,11 @@ class MetadataStore:
         """Entries of one file overlapping [t0, t1]: (id, from, at, to, thumbnail)."""
         return self.conn.execute("SELECT id, t_from, t_at, t_to, thumb FROM entries WHERE file_id=? AND t_to>=? "
                                  "AND t_from<=? ORDER BY t_from", (file_id, t0, t1)).fetchall()
+
+    def title_entry_ids(self, title: str) -> np.ndarray:
+        """The ids of every entry of one title."""
+        return np.fromiter((r[0] for r in self.conn.execute(
+            "SELECT e.id FROM entries e JOIN files f ON f.id = e.file_id WHERE f.title = ?", (title,))), np.int64)
 
     def entry_ids(self) -> Iterator[int]:
         for (i,) in self.conn.execute("SELECT id FROM entries"):

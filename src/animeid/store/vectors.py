@@ -113,15 +113,24 @@ class VectorIndex:
             return f"FAISS cannot add or remove its vectors by id ({faiss_reason(exc)})"
         return None
 
-    def search(self, queries: np.ndarray, k: int, nprobe: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def search(self, queries: np.ndarray, k: int, nprobe: int | None = None,
+               only: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The k best of every query (id -1 where there are fewer); `only` restricts them to these ids."""
         queries = self._check(np.atleast_2d(queries))
         k = max(1, min(int(k), max(self.ntotal, 1)))
-        if nprobe is not None:
-            try:
-                _faiss().extract_index_ivf(self.index).nprobe = nprobe
-            except RuntimeError:
-                pass
-        scores, ids = self.index.search(queries, k)
+        faiss = _faiss()
+        try:
+            ivf = faiss.extract_index_ivf(self.index)
+        except RuntimeError:
+            ivf = None
+        if nprobe is not None and ivf is not None:
+            ivf.nprobe = nprobe
+        params = None
+        if only is not None:
+            chosen = faiss.IDSelectorBatch(np.ascontiguousarray(only, dtype=np.int64))
+            params = (faiss.SearchParametersIVF(sel=chosen, nprobe=ivf.nprobe) if ivf is not None
+                      else faiss.SearchParameters(sel=chosen))
+        scores, ids = self.index.search(queries, k, params=params)
         if self.metric == "l2":
             scores = -scores  # distances -> higher is better
         return scores, ids
