@@ -157,3 +157,18 @@ def test_a_removal_killed_before_its_refit_with_a_typo_beside_it_removes_nothing
                                                           "removed 'b' (4 images)"]
     with Recognizer.load(db) as rec:
         assert rec.labels() == {"c": 4} and not rec.calibration_stale() and rec.removed_uncalibrated() == []
+
+
+def test_identify_during_an_enrol_under_way_says_so_instead_of_calling_it_interrupted(tmp_path, capsys):
+    gallery = make(tmp_path / "g", {"a": 4, "b": 4})
+    db = tmp_path / "db"
+    assert enrol(gallery, "--db", db) == 0
+    more = make(tmp_path / "g2", {"c": 4})
+    with Recognizer.load(db, write=True) as rec:   # holds the write lock, as a running enrol does
+        assert rec.enroll("c", sorted((more / "c").iterdir()), warn=lambda m: None, refit=False) > 0
+        capsys.readouterr()
+        assert main(["identify", str(more / "c" / "0.png"), "--db", str(db)]) == 0
+        err = capsys.readouterr().err
+        assert "is changing" in err and "interrupted" not in err
+    assert main(["identify", str(more / "c" / "0.png"), "--db", str(db)]) == 0   # killed: nobody holds it
+    assert "interrupted enrol" in capsys.readouterr().err

@@ -194,8 +194,14 @@ def run_identify(args) -> int:
     rec = Recognizer.load(args.db)
     _check_embedder(rec, args.embedder, args.db)
     if rec.calibration_stale():
-        print(f"animeid: warning: {args.db} changed after its scores were calibrated (an interrupted enrol or "
-              f"removal); re-run that `animeid enroll --db {args.db}` command to finish it", file=sys.stderr)
+        from animeid.store.write_lock import being_written
+
+        if being_written(args.db):
+            print(f"animeid: note: an `animeid enroll` is changing {args.db} now; its scores are calibrated "
+                  "again when it ends", file=sys.stderr)
+        else:
+            print(f"animeid: warning: {args.db} changed after its scores were calibrated (an interrupted enrol "
+                  f"or removal); re-run that `animeid enroll --db {args.db}` command to finish it", file=sys.stderr)
     if args.faces and not rec.faces:
         print(f"animeid: note: {args.db} holds whole images (enrolled without --faces); each face crop "
               "is compared with whole images", file=sys.stderr)

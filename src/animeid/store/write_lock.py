@@ -27,3 +27,19 @@ def take_write_lock(folder: Path, what: str) -> int:
         raise AnimeidError(f"{folder}: another animeid process is writing this {what}; "
                            "try again when it has finished") from None
     return fd
+
+
+def being_written(folder: Path) -> bool:
+    """Whether another process holds `folder`'s write lock now (a reader that finds a change not yet
+    finished can then tell a run under way from one that was killed)."""
+    try:
+        fd = os.open(Path(folder) / LOCK_FILE, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        return False
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
