@@ -70,8 +70,8 @@ def test_single_image_class_warns(tmp_path, test_cfg, rng, colours):
 
 def test_bad_labels_and_inputs(tmp_path, test_cfg):
     assert check_label("a/b.c ü") == "a/b.c ü"
-    for bad in ("", "   ", "tab\tlabel"):
-        with pytest.raises(AnimeidError):
+    for bad, why in (("", "non-empty text"), ("   ", "blank: only spaces"), ("tab\tlabel", "control characters")):
+        with pytest.raises(AnimeidError, match=why):
             check_label(bad)
     rec = Recognizer.create(tmp_path / "db", "character", cfg=test_cfg)
     with pytest.raises(AnimeidError, match="empty"):

@@ -51,7 +51,8 @@ def check_label(label: str) -> str:
     """Any printable text is a label (slashes, dots and unicode included: it is stored as text,
     never used as a path); empty or control characters are refused."""
     if not isinstance(label, str) or not label.strip():
-        raise AnimeidError(f"invalid label {label!r}: labels must be non-empty text")
+        what = "blank: only spaces" if isinstance(label, str) and label else "labels must be non-empty text"
+        raise AnimeidError(f"invalid label {label!r}: {what}")
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in label):
         raise AnimeidError(f"invalid label {label!r}: control characters are not allowed")
     if not is_text(label):  # a folder name's undecodable bytes: SQLite cannot store them
