@@ -135,6 +135,13 @@ class SearchCfg:
     # starts at the keyframe before it): 24 s of 1080p at 24 fps, a 10 s group of pictures and the
     # window with room to spare (about 0.5 s on 2 cores, bench/frame_placement.py); 6 s of 4K.
     frame_max_decoded_pixels: float = 1.2e9
+    # A held drawing's run longer than `exact_min_run_s` is decoded again at the video's own size
+    # when the screenshot is at that size (a player's screenshot, or a crop of one): the codec's
+    # noise differs frame by frame, so the frame the screenshot was taken from fits it as no other
+    # does (`animeid.scenes.exact_frame`), if one fits with a correlation of `exact_min_ncc`.
+    exact_frame: bool = True
+    exact_min_run_s: float = 0.5
+    exact_min_ncc: float = 0.999
 
     def __post_init__(self):
         if any(not 0 < a <= 1 for a in self.zoom_views):
@@ -146,13 +153,14 @@ class SearchCfg:
         for name, (value, least) in whole.items():
             if isinstance(value, bool) or not isinstance(value, int) or value < least:
                 raise ValueError(f"SearchCfg.{name} must be a whole number >= {least}, got {value!r}")
-        for name in ("trim_borders", "query_mirror", "refine_time", "frame_placement"):
+        for name in ("trim_borders", "query_mirror", "refine_time", "frame_placement", "exact_frame"):
             value = getattr(self, name)
             # "no" was taken as True; 0 / 1 and NumPy booleans are the switches they look like
             if type(value).__name__ not in ("bool", "bool_") and not (isinstance(value, int) and value in (0, 1)):
                 raise ValueError(f"SearchCfg.{name} must be True or False, got {value!r}")
             object.__setattr__(self, name, bool(value))
-        for name in ("frame_window_s", "frame_fps", "refine_margin_s", "frame_max_decoded_pixels"):
+        for name in ("frame_window_s", "frame_fps", "refine_margin_s", "frame_max_decoded_pixels", "exact_min_run_s",
+                     "exact_min_ncc"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
                 raise ValueError(f"SearchCfg.{name} must be a number above 0, got {value!r}")

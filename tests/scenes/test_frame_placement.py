@@ -180,7 +180,8 @@ def test_frames_of_an_extreme_shape_are_squashed_not_allocated_whole(tmp_path, m
     video = write_frames(tmp_path / "tall.mp4", tall, fps=10)
     shapes = []
     monkeypatch.setattr(frame_placement, "_unchanged_video", lambda index, hit: video)
-    monkeypatch.setattr(frame_placement, "place_on_frames", lambda scene, times, frames, *a: shapes.append(frames.shape))
+    monkeypatch.setattr(frame_placement, "placed_with_template",
+                        lambda scene, times, frames, *a: (shapes.append(frames.shape), None))
     scene = replace(SCENE, at=1.0)
     grey = np.asarray(Image.fromarray(tall[10]).convert("L"))
     frame_placement.place_top_scene(None, [scene], grey, SearchCfg())

@@ -80,7 +80,7 @@ class ShardedIndex:
         # by the score each shard ranked with: re-sorting by raw similarity would undo the
         # thumbnail re-ranking that orders moments inside a file (a file lives in one shard)
         ranked = sorted(hits, key=lambda h: -h.order_key)[:k]
-        return place_top_scene(self, ranked, query.grey, cfg)
+        return place_top_scene(self, ranked, query.grey, cfg, query.native)
 
     def _qualified(self, hit: SceneHit, shard: int) -> SceneHit:
         """The hit with library-wide ids: shard-local ones would name another shard's scene."""

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from typing import Callable
 
 import numpy as np
 
 from animeid.config import SearchCfg
 from animeid.errors import BadVideo
 from animeid.media.video import fingerprint, grey_frames_between
-from animeid.scenes.frame_correlation import FrameStack, fit_template
+from animeid.scenes.exact_frame import pin_exact_frame
+from animeid.scenes.frame_correlation import FrameStack, Template, fit_template
 from animeid.scenes.hits import SceneHit
 from animeid.scenes.search import tied_run
 
@@ -31,9 +33,11 @@ log = logging.getLogger(__name__)
 TALLEST_FRAME = 4
 
 
-def place_top_scene(index, hits: list[SceneHit], query_grey: np.ndarray | None, cfg: SearchCfg) -> list[SceneHit]:
+def place_top_scene(index, hits: list[SceneHit], query_grey: np.ndarray | None, cfg: SearchCfg,
+                    native: Callable[[], np.ndarray | None] | None = None) -> list[SceneHit]:
     """`hits` with the first one placed on its frame (see the module's docstring). `index` is an
-    `Index` or a `ShardedIndex`: anything whose `locate(entry_id)` gives the index holding it."""
+    `Index` or a `ShardedIndex`: anything whose `locate(entry_id)` gives the index holding it.
+    `native` gives the screenshot at its own size, for a long hold (`animeid.scenes.exact_frame`)."""
     if not hits or query_grey is None or not cfg.frame_placement:
         return hits
     path = _unchanged_video(index, hits[0])
@@ -49,7 +53,11 @@ def place_top_scene(index, hits: list[SceneHit], query_grey: np.ndarray | None, 
         return hits
     if window is None:
         return hits
-    placed = place_on_frames(top, *window, query_grey, cfg.frame_tie_ncc, cfg.frame_tie_share, cfg.frame_min_ncc)
+    placed, template = placed_with_template(top, *window, query_grey, cfg.frame_tie_ncc, cfg.frame_tie_share,
+                                            cfg.frame_min_ncc)
+    if cfg.exact_frame and native is not None and template is not None and placed.held is not None \
+            and placed.held[1] - placed.held[0] >= cfg.exact_min_run_s:
+        placed = pin_exact_frame(path, placed, native(), template, cfg)
     return [placed] + hits[1:]
 
 
@@ -58,13 +66,19 @@ def place_on_frames(scene: SceneHit, times: np.ndarray, frames: np.ndarray, quer
     """The scene moved to the frame among `frames` (shown at `times`) that the screenshot fits best.
     The crop is fitted on the frame nearest the scene's answer (any frame of the shot would do),
     then kept for every frame: the screenshot is one crop of one frame."""
+    return placed_with_template(scene, times, frames, query_grey, tie, tie_share, min_ncc)[0]
+
+
+def placed_with_template(scene: SceneHit, times: np.ndarray, frames: np.ndarray, query_grey: np.ndarray,
+                         tie: float, tie_share: float = 0.0, min_ncc: float = 0.5) -> tuple[SceneHit, Template | None]:
+    """`place_on_frames`, with the template fitted (None when the scene was not moved)."""
     stack = FrameStack(frames)
     anchor = int(np.argmin(np.abs(times - scene.at)))
     template, _ = fit_template(query_grey, frames[anchor])
     scores = stack.scores(query_grey, template)
     best = float(scores.max())
     if best < min_ncc:   # the screenshot is not in these frames (another file, a heavy edit): no evidence
-        return scene
+        return scene, None
     # a noisy screenshot (JPEG, tint) correlates less, and less evenly, with identical frames
     lo, hi = tied_run(scores.tolist(), int(np.argmax(scores)), max(tie, tie_share * (1.0 - best)))
     # the middle of the held drawing's run: the answer least far from every second of it (the same
@@ -75,7 +89,7 @@ def place_on_frames(scene: SceneHit, times: np.ndarray, frames: np.ndarray, quer
     # the scene spans the whole drawing: from/to, not only Python's `held`, tell a user of the
     # JSON every second the screenshot could have been taken at
     first, last = held or (at, at)
-    return replace(scene, at=at, held=held, from_=min(scene.from_, first), to=max(scene.to, last))
+    return replace(scene, at=at, held=held, from_=min(scene.from_, first), to=max(scene.to, last)), template
 
 
 def _unchanged_video(index, hit: SceneHit):

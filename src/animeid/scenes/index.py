@@ -14,6 +14,7 @@ import os
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -312,12 +313,17 @@ class Index:
         check_k(k, cfg.k)
         check_title(title, [self])
         query = self.prepare_query(image, cfg)
-        return place_top_scene(self, self.search_query(query, k, title, cfg), query.grey, cfg)
+        return place_top_scene(self, self.search_query(query, k, title, cfg), query.grey, cfg, query.native)
 
     def prepare_query(self, image: ImageInput, cfg: SearchCfg | None = None) -> PreparedQuery:
         """Decode, trim, embed every view, and make the thumbnail: everything that does not depend on
         the stored entries, so shards of one library embed a screenshot once."""
         cfg = cfg or self.search_cfg
+        native = None
+        if cfg.frame_placement and cfg.exact_frame:   # before the file object below is read
+            from animeid.scenes.exact_frame import native_grey_loader
+
+            native = native_grey_loader(image, self.limits, cfg.trim_borders)
         # frames were indexed from a 256-px short side; larger uploads only cost decoding time
         img = load_image(image, self.limits, short_side=cfg.query_short_side)
         views = query_views(img, cfg)
@@ -326,7 +332,8 @@ class Index:
             from PIL import Image
 
             grey = np.asarray(Image.fromarray(views[0]).convert("L"))
-        return PreparedQuery(self.embedder.embed(views), thumbnail(views[0]) if cfg.refine_time else None, grey)
+        return PreparedQuery(self.embedder.embed(views), thumbnail(views[0]) if cfg.refine_time else None, grey,
+                             native)
 
     def search_query(self, query: PreparedQuery, k: int | None = None, title: str | None = None,
                      cfg: SearchCfg | None = None) -> list[SceneHit]:
@@ -374,3 +381,5 @@ class PreparedQuery:
     thumbnail: np.ndarray | None
     # the screenshot itself (trimmed, grey), for placing the answer on its frame
     grey: np.ndarray | None = None
+    # ...and at its own size, decoded when asked (`animeid.scenes.exact_frame`)
+    native: Callable[[], np.ndarray | None] | None = None
