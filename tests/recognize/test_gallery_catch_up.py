@@ -68,3 +68,34 @@ def test_ids_given_again_after_a_removal_are_rebuilt(folder, rebuilds):
     assert len(served) == 9 and _top_label(served, _vectors(20)[0]) == "other"
     assert _top_label(served, _vectors(2)[0]) != "label2"
     assert len(rebuilds) == 1
+
+
+def _write_as_before_removals_were_counted(folder, remove: str, add: str, vectors: np.ndarray) -> None:
+    """What an `animeid enroll` of a release before today's does: delete a label, then (killed
+    before its refit, or a server asking in between) store another, counting neither."""
+    import sqlite3
+
+    conn = sqlite3.connect(folder / "gallery.sqlite")
+    with conn:
+        label_id = conn.execute("SELECT id FROM labels WHERE name=?", (remove,)).fetchone()[0]
+        conn.execute("DELETE FROM items WHERE label_id=?", (label_id,))
+        conn.execute("DELETE FROM labels WHERE id=?", (label_id,))
+        conn.execute("UPDATE meta SET value=json(value)+1 WHERE key='generation'")
+    with conn:
+        conn.execute("INSERT INTO labels(name) VALUES (?)", (add,))
+        label_id = conn.execute("SELECT id FROM labels WHERE name=?", (add,)).fetchone()[0]
+        for vec in vectors:
+            conn.execute("INSERT INTO items(label_id, source, vector, digest) VALUES (?, 'x', ?, NULL)",
+                         (label_id, vec.tobytes()))
+        conn.execute("UPDATE meta SET value=json(value)+1 WHERE key='generation'")
+    conn.close()
+
+
+@pytest.mark.parametrize("held", [True, False])
+def test_ids_given_again_by_an_older_release_are_rebuilt(folder, rebuilds, held):
+    served = Gallery.open(folder)
+    if held:
+        served.vector_index()
+    _write_as_before_removals_were_counted(folder, "label2", "other", _vectors(20))
+    assert _top_label(served, _vectors(20)[0]) == "other"
+    assert _top_label(served, _vectors(2)[0]) != "label2"

@@ -22,7 +22,7 @@ import numpy as np
 from animeid.errors import AnimeidError, IncompatibleIndex
 from animeid.file_names import is_text
 from animeid.output_folders import refuse_dangling_links, remove_path
-from animeid.recognize.gallery_catch_up import caught_up, count_removal, removals
+from animeid.recognize.gallery_catch_up import caught_up, count_addition, count_removal, removals
 from animeid.store.sqlite_reading import connect_for_reading
 from animeid.store.store_kind import not_this_kind, store_kind
 from animeid.store.write_lock import LOCK_FILE, take_write_lock
@@ -71,7 +71,7 @@ class Gallery:
         # server holds this gallery) moves the stored one on, and the index is then reloaded
         self._index_generation: int | None = None
         # the removals it was built after (`gallery_catch_up`): None when unknown
-        self._index_removals: int | None = None
+        self._index_removals: list[int] | None = None
         self._lock_fd: int | None = None
         self._lock_depth = 0
 
@@ -235,6 +235,7 @@ class Gallery:
                 cur = self.conn.execute("INSERT INTO items(label_id, source, vector, digest) VALUES (?, ?, ?, ?)",
                                         (label_id, str(src), vec.tobytes(), digest))
                 ids.append(cur.lastrowid)
+            count_addition(self.conn)
             before, after = self._bump_generation()
         if self._index is not None and self._index_generation == before:
             if ids:

@@ -6,31 +6,48 @@ server holding the gallery saw a new generation after every label and rebuilt it
 SQLite each time: 20 s per label for a 30,000-image (HNSW) gallery, under the lock every identify
 takes. Additions only append rows with ids above every id an index holds, so those rows are all it
 lacks. Removals are counted (`REMOVALS`): after one, SQLite may give a removed row's id to a new
-row, and only a rebuild is safe."""
+row, and only a rebuild is safe. Additions are counted too (`ADDITIONS`): every change moves the
+generation on by one, so a change counted as neither was made by a release that counted nothing
+(it may have removed rows, their ids then given again), and only a rebuild is safe after it."""
 from __future__ import annotations
 
 import json
 
 import numpy as np
 
-# meta key: how many removals the gallery has seen
+# meta keys: how many removals, and how many additions, the gallery has seen
 REMOVALS = "removals"
+ADDITIONS = "additions"
 
 
-def removals(gallery) -> int:
-    return int(gallery.meta(REMOVALS, 0))
+def removals(gallery) -> list[int]:
+    """What an index must have been built after to be caught up: [removals, changes counted as
+    neither removal nor addition], read in one statement (one snapshot of the store)."""
+    meta = {k: json.loads(v) for k, v in gallery.conn.execute(
+        "SELECT key, value FROM meta WHERE key IN (?, ?, 'generation')", (REMOVALS, ADDITIONS))}
+    removed = int(meta.get(REMOVALS, 0))
+    return [removed, int(meta.get("generation", 0)) - removed - int(meta.get(ADDITIONS, 0))]
+
+
+def _count(conn, key: str) -> None:
+    row = conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+    conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
+                 (key, json.dumps((json.loads(row[0]) if row else 0) + 1)))
 
 
 def count_removal(conn) -> None:
     """Inside the removing transaction."""
-    row = conn.execute("SELECT value FROM meta WHERE key=?", (REMOVALS,)).fetchone()
-    conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
-                 (REMOVALS, json.dumps((json.loads(row[0]) if row else 0) + 1)))
+    _count(conn, REMOVALS)
 
 
-def caught_up(gallery, index, seen_removals: int | None, generation) -> bool:
-    """Add to `index` (holding every row up to its highest id as of `seen_removals` removals) the
-    rows stored since; False, with `index` untouched, when only a rebuild can bring it up to date."""
+def count_addition(conn) -> None:
+    """Inside the adding transaction."""
+    _count(conn, ADDITIONS)
+
+
+def caught_up(gallery, index, seen_removals: list[int] | None, generation) -> bool:
+    """Add to `index` (holding every row up to its highest id as of `seen_removals`) the rows
+    stored since; False, with `index` untouched, when only a rebuild can bring it up to date."""
     if index is None or seen_removals is None or seen_removals != removals(gallery):
         return False
     have = int(index.ids().max()) if index.ntotal else 0
