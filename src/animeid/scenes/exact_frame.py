@@ -28,8 +28,9 @@ SIZE_SLACK = 0.15
 MARGIN_S = 0.15
 # Frames scoring within this of each other are the same pixels (codec noise moves scores by ~1e-5).
 IDENTICAL = 1e-7
-# At most this many pixels of grey frames held at once (~300 MB): 6 s of 1080p at 24 fps.
-MAX_HELD_PIXELS = 3.2e8
+# At most this many pixels of grey frames held at once (~160 MB): a hold of 3 s of 1080p at 24 fps,
+# 7 s of 720p; a longer one keeps its middle (an audit measured 700 MB at the first cap, 3.2e8).
+MAX_HELD_PIXELS = 1.6e8
 
 
 def native_grey_loader(image, limits, trim: bool) -> Callable[[], np.ndarray | None]:
