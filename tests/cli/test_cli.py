@@ -264,3 +264,20 @@ def test_argparse_mistakes_are_one_error_line_too(capsys):
         err = capsys.readouterr().err
         assert err.startswith("animeid: error: ") and says in err and err.count("\n") == 1, err
         assert err.count("animeid:") == 1, err   # the top-level parser's name said twice
+
+
+def test_a_weak_best_answer_is_flagged_as_the_web_page_flags_it(lib_and_db, tmp_path, capsys):
+    lib, db = lib_and_db
+    shot, noise = tmp_path / "shot.png", tmp_path / "noise.png"
+    Image.fromarray(frames_at(lib / "Beta" / "[Grp] Beta S01E03 [720p].mkv", [2.3])[0]).save(shot)
+    import numpy as np
+
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, (120, 160, 3), dtype=np.uint8)).save(noise)
+    capsys.readouterr()
+    assert main(["search", str(shot), str(noise), "--db", str(db), "--k", "1"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == str(shot) and out[2] == str(noise)
+    assert float(out[1].split()[0]) >= 0.8 and float(out[3].split()[0]) < 0.8
+    assert out[4].startswith("  (low similarity") and len(out) == 5   # only under the weak one
+    assert main(["search", str(noise), "--db", str(db), "--k", "1", "--json"]) == 0
+    assert "low similarity" not in capsys.readouterr().out          # the JSON keeps its shape

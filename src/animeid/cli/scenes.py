@@ -202,7 +202,14 @@ def run_search(args) -> int:
                 print(one_line(f"  {r['similarity']:.3f}  {r['title']}{ep}  {where}  {r['file']}"))
             if not item["results"]:
                 print("  (no match)")
+            elif item["results"][0]["similarity"] < LOW_SIMILARITY:
+                print("  (low similarity: this scene is probably not in the index, or the picture is heavily edited)")
     return 1 if failed else 0
+
+
+# Below this best similarity the answer is flagged, as the web page flags it (render.js): a tiny
+# thumbnail or a picture from no indexed title still gets a nearest scene.
+LOW_SIMILARITY = 0.8
 
 
 def _clock(seconds: float) -> str:
