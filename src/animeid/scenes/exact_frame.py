@@ -26,7 +26,7 @@ from animeid.scenes.hits import SceneHit
 SIZE_SLACK = 0.15
 # Decoded beyond the run at either end: its ends were found among frames 1/8 s apart.
 MARGIN_S = 0.15
-# Frames scoring within this of each other are the same pixels (codec noise moves scores by ~1e-5).
+# Frames scoring within this of each other are the same pixels (codec noise moves scores by ~1e-6).
 IDENTICAL = 1e-7
 # At most this many pixels of grey frames held at once (~160 MB): a hold of 3 s of 1080p at 24 fps,
 # 7 s of 720p; a longer one keeps its middle (an audit measured 700 MB at the first cap, 3.2e8).
