@@ -46,7 +46,8 @@ def main() -> int:
 
     cfg = SearchCfg()
     ats = np.linspace(cfg.frame_window_s + 1, args.seconds - cfg.frame_window_s - 1, args.answers)
-    # the screenshot: a 70 % crop of the frame 0.4 s after each answer (never a sampled instant)
+    # the screenshot: a crop keeping 80 % of each side of the frame 0.4 s after each answer (never a
+    # sampled instant)
     shots = frames_at(episode, [float(a) + 0.4 for a in ats], short_side=cfg.query_short_side)
     decode, correlate, skipped, unbudgeted, exact = [], [], 0, [], []
     for at, shot in zip(ats, shots):

@@ -135,12 +135,12 @@ class SearchCfg:
     # starts at the keyframe before it): 24 s of 1080p at 24 fps, a 10 s group of pictures and the
     # window with room to spare (about 0.5 s on 2 cores, bench/frame_placement.py); 6 s of 4K.
     frame_max_decoded_pixels: float = 1.2e9
-    # A held drawing's run longer than `exact_min_run_s` is decoded again at the video's own size
-    # (p50 ~0.5 s more at 720p, ~1.3 s at 1080p: bench/frame_placement.py; 1.0 s instead of 0.5 s
-    # lost a crop query of the scene bench's seed 0)
+    # A held drawing's run of `exact_min_run_s` or more is decoded again at the video's own size
     # when the screenshot is at that size (a player's screenshot, or a crop of one): the codec's
-    # noise differs frame by frame, so the frame the screenshot was taken from fits it as no other
-    # does (`animeid.scenes.exact_frame`), if one fits with a correlation of `exact_min_ncc`.
+    # noise differs frame by frame, so the frame the screenshot was taken from mostly fits it best
+    # (`animeid.scenes.exact_frame`), if one fits with a correlation of `exact_min_ncc`. It costs
+    # p50 ~0.46 s more at 720p and ~0.97 s at 1080p (bench/frame_placement.py); 1.0 s instead of
+    # 0.5 s lost a crop query of the scene bench's seed 0.
     exact_frame: bool = True
     exact_min_run_s: float = 0.5
     exact_min_ncc: float = 0.999

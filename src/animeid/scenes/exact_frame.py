@@ -5,9 +5,10 @@ answers the middle of the run: a 5 s hold can be 2.5 s off. The frames of a hold
 alike, though: each carries its own codec noise, a grey level or two. A screenshot taken from a
 player at the video's size (or a crop of one, which keeps that size) carries its frame's noise,
 so at full size, at the offset where it sits, it correlates with its own frame to within ~1e-4 of
-1, and with the others of the hold a little less (their residual is a few per cent larger). A
-scaled screenshot is not tried; one re-encoded or tinted mostly stays below
-`SearchCfg.exact_min_ncc`, and the middle of the run then stands."""
+1, and with the others of the hold mostly a little less (their residual is larger by 0.005 % to a
+few per cent, so a neighbouring frame sometimes wins). A screenshot scaled by more than
+`SIZE_SLACK` is not tried; one re-encoded or tinted mostly stays below `SearchCfg.exact_min_ncc`,
+and the middle of the run then stands."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -26,8 +27,10 @@ from animeid.scenes.hits import SceneHit
 SIZE_SLACK = 0.15
 # Decoded beyond the run at either end: its ends were found among frames 1/8 s apart.
 MARGIN_S = 0.15
-# Frames scoring within this of each other are the same pixels (codec noise moves scores by ~1e-6).
-IDENTICAL = 1e-7
+# Frames scoring within this of each other are taken for the same pixels. Bit-identical frames
+# score exactly alike; distinct frames of a hold were measured from ~4e-8 to ~5e-6 apart, so
+# anything above 0 would merge some of them.
+IDENTICAL = 0.0
 # At most this many pixels of grey frames held at once (~160 MB): a hold of 3 s of 1080p at 24 fps,
 # 7 s of 720p; a longer one keeps its middle (an audit measured 700 MB at the first cap, 3.2e8).
 MAX_HELD_PIXELS = 1.6e8
@@ -69,8 +72,8 @@ def pin_exact_frame(path: Path, scene: SceneHit, native: np.ndarray | None, temp
     unchanged (no long hold, a screenshot of another size, no frame fitting at `exact_min_ncc`).
     Only the hold's frames are looked at: those outside it differ visibly already at 160 px, and
     the codec noise that tells the frames of a hold apart is too faint to say whether a frame
-    outside them would fit better (measured: the screenshot's own frame leaves a residual only
-    1-10 % below the next best frame's)."""
+    outside them would fit better (measured: the screenshot's own frame leaves a residual at most
+    ~10 % below the next best frame's, often far less)."""
     from animeid.media.video import grey_frames_between
     from animeid.media.video_container import probe
 
