@@ -73,7 +73,7 @@ def main() -> int:
             fh, fw = full.shape[:2]
             native = np.asarray(full[fh // 10: fh - fh // 10, fw // 10: fw - fw // 10].mean(axis=2), np.uint8)
             t0 = time.perf_counter()
-            pin_exact_frame(episode, placed, native, template, cfg)
+            pin_exact_frame(episode, placed, lambda: native, template, cfg)
             exact.append(time.perf_counter() - t0)
     print(f"{width}x{height}, {args.answers} answers, window +-{cfg.frame_window_s:.0f} s, budget "
           f"{cfg.frame_max_decoded_pixels:.1e} pixels:")

@@ -112,6 +112,6 @@ def test_frames_copied_bit_for_bit_are_answered_at_their_middle(tmp_path, monkey
                         lambda path: type("Info", (), {"width": 320, "height": 240, "fps": FPS})())
     monkeypatch.setattr("animeid.media.video.grey_frames_between", lambda *a, **k: (times, still))
     scene = SceneHit("T", 1, "T/ep.mp4", 0.0, 0.25, 0.5, 0.9, 7, held=(0.0, 0.5))
-    pinned = exact_frame.pin_exact_frame(tmp_path / "ep.mp4", scene, still[0], Template(1.0, 1.0, False),
+    pinned = exact_frame.pin_exact_frame(tmp_path / "ep.mp4", scene, lambda: still[0], Template(1.0, 1.0, False),
                                          SearchCfg())
     assert pinned.at == pytest.approx(times[3])

@@ -19,7 +19,7 @@ import numpy as np
 
 from animeid.config import SearchCfg
 from animeid.errors import BadImage, BadVideo
-from animeid.scenes.frame_correlation import CAPTION_ROWS, Template, box_sums, standardised
+from animeid.scenes.frame_correlation import CAPTION_ROWS, FrameStack, Template, standardised
 from animeid.scenes.hits import SceneHit
 
 # A screenshot may be at the video's size when it is within this share of the size its template says
@@ -66,18 +66,22 @@ def native_grey_loader(image, limits, trim: bool) -> Callable[[], np.ndarray | N
     return load
 
 
-def pin_exact_frame(path: Path, scene: SceneHit, native: np.ndarray | None, template: Template,
+def pin_exact_frame(path: Path, scene: SceneHit, native: Callable[[], np.ndarray | None], template: Template,
                     cfg: SearchCfg) -> SceneHit:
     """`scene` answered at the frame of its hold that the full-size screenshot fits best, or
     unchanged (no long hold, a screenshot of another size, no frame fitting at `exact_min_ncc`).
     Only the hold's frames are looked at: those outside it differ visibly already at 160 px, and
     the codec noise that tells the frames of a hold apart is too faint to say whether a frame
     outside them would fit better (measured: the screenshot's own frame leaves a residual at most
-    ~10 % below the next best frame's, often far less)."""
+    ~10 % below the next best frame's, often far less). `native` gives the screenshot at its own
+    size (`native_grey_loader`); it is called only for a hold long enough."""
     from animeid.media.video import grey_frames_between
     from animeid.media.video_container import probe
 
-    if scene.held is None or scene.held[1] - scene.held[0] < cfg.exact_min_run_s or native is None:
+    if scene.held is None or scene.held[1] - scene.held[0] < cfg.exact_min_run_s:
+        return scene
+    native = native()
+    if native is None:
         return scene
     try:
         info = probe(path)
@@ -126,17 +130,8 @@ def exact_fits(query: np.ndarray, frames: np.ndarray, anchor: int | None = None)
     if h > fh or w > fw:
         return np.full(n, -1.0)
     template = standardised(query.astype(np.float64))
-    middle = frames[n // 2 if anchor is None else anchor].astype(np.float64)
-    padded = np.zeros((fh, fw))
-    padded[:h, :w] = template
-    corr = np.fft.irfft2(np.fft.rfft2(middle) * np.conj(np.fft.rfft2(padded)), s=(fh, fw))[:fh - h + 1, :fw - w + 1]
-    integral = np.zeros((1, fh + 1, fw + 1))
-    integral[0, 1:, 1:] = middle.cumsum(0).cumsum(1)
-    integral_sq = np.zeros_like(integral)
-    integral_sq[0, 1:, 1:] = (middle * middle).cumsum(0).cumsum(1)
-    mean = box_sums(integral, h, w)[0] / (h * w)
-    std = np.sqrt(np.maximum(box_sums(integral_sq, h, w)[0] / (h * w) - mean * mean, 1.0))
-    y, x = np.unravel_index(int(np.argmax(corr / std)), corr.shape)
+    fits = FrameStack(frames[n // 2 if anchor is None else anchor][None], np.float64).correlations(template)[0]
+    y, x = np.unravel_index(int(np.argmax(fits)), fits.shape)
     # in float64: the frames of a hold differ by ~1e-6 in correlation, and a float32 sum over a
     # million pixels errs by more (measured: it lost right answers)
     return np.array([float(np.dot(standardised(f[y:y + h, x:x + w].astype(np.float64)).ravel(), template.ravel())

@@ -31,13 +31,14 @@ class Template:
 class FrameStack:
     """Grey frames of one size, prepared once (spectra, integral images) for many templates."""
 
-    def __init__(self, frames: np.ndarray):
-        self.frames = frames.astype(np.float32)
+    def __init__(self, frames: np.ndarray, dtype=np.float32):
+        self.frames = frames.astype(dtype)
         n, self.h, self.w = self.frames.shape
         self.spectra = np.fft.rfft2(self.frames)
         # float32 sums of squares over a few thousand pixels stay within ~1e-4 of their variance
-        # (and a window's standard deviation is floored at 1 grey level anyway)
-        self.integral = np.zeros((n, self.h + 1, self.w + 1), np.float32)
+        # (and a window's standard deviation is floored at 1 grey level anyway); full-size frames
+        # (`animeid.scenes.exact_frame`) take float64
+        self.integral = np.zeros((n, self.h + 1, self.w + 1), dtype)
         self.integral[:, 1:, 1:] = self.frames.cumsum(1).cumsum(2)
         self.integral_sq = np.zeros_like(self.integral)
         self.integral_sq[:, 1:, 1:] = (self.frames * self.frames).cumsum(1).cumsum(2)
@@ -51,16 +52,21 @@ class FrameStack:
         if made is None:
             return np.full(len(self), -1.0, np.float32)
         image, max_y = made
+        ncc = self.correlations(image)
+        return ncc[:, :max_y + 1].reshape(len(self), -1).max(axis=1).astype(np.float32)
+
+    def correlations(self, image: np.ndarray) -> np.ndarray:
+        """Correlation of a standardised image with each frame at every position it may take:
+        (frames, rows, columns) of top-left corners."""
         th, tw = image.shape
-        padded = np.zeros((self.h, self.w), np.float32)
+        padded = np.zeros((self.h, self.w), self.frames.dtype)
         padded[:th, :tw] = image
         corr = np.fft.irfft2(self.spectra * np.conj(np.fft.rfft2(padded))[None], s=(self.h, self.w))
         area = th * tw
         mean = box_sums(self.integral, th, tw) / area
         sq = box_sums(self.integral_sq, th, tw) / area
         std = np.sqrt(np.maximum(sq - mean * mean, 1.0))
-        ncc = corr[:, :self.h - th + 1, :self.w - tw + 1] / area / std
-        return ncc[:, :max_y + 1].reshape(len(self), -1).max(axis=1).astype(np.float32)
+        return corr[:, :self.h - th + 1, :self.w - tw + 1] / area / std
 
 
 def box_sums(integral: np.ndarray, h: int, w: int) -> np.ndarray:

@@ -55,9 +55,8 @@ def place_top_scene(index, hits: list[SceneHit], query_grey: np.ndarray | None, 
         return hits
     placed, template = placed_with_template(top, *window, query_grey, cfg.frame_tie_ncc, cfg.frame_tie_share,
                                             cfg.frame_min_ncc)
-    if cfg.exact_frame and native is not None and template is not None and placed.held is not None \
-            and placed.held[1] - placed.held[0] >= cfg.exact_min_run_s:
-        placed = pin_exact_frame(path, placed, native(), template, cfg)
+    if cfg.exact_frame and native is not None and template is not None:
+        placed = pin_exact_frame(path, placed, native, template, cfg)
     return [placed] + hits[1:]
 
 
