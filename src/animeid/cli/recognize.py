@@ -41,9 +41,9 @@ def run_enroll(args) -> int:
         rec = Recognizer.open_or_create(args.db, args.kind, args.faces, _gallery_cfg(args.embedder))
     _check_embedder(rec, args.embedder, args.db)
     try:
-        labels = rec.labels()
+        labels, pending = rec.labels(), rec.removed_uncalibrated()
         # a removal killed before its refit: its re-run finds those labels gone, and finishes it
-        gone = [label for label in args.remove if label not in labels and label in rec.removed_uncalibrated()]
+        gone = [label for label in args.remove if label not in labels and label in pending]
         missing = [label for label in args.remove if label not in labels and label not in gone]
         if missing:  # all or none: a typo must not leave half of the removals done
             raise AnimeidError(f"no label {', '.join(map(repr, missing))} in {args.db}; nothing removed "

@@ -200,7 +200,11 @@ class Gallery:
 
     def set_meta(self, key: str, value) -> None:
         with self.conn:
-            self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, json.dumps(value)))
+            self.put_meta(key, value)
+
+    def put_meta(self, key: str, value) -> None:
+        """`set_meta` inside a transaction the caller holds: it lands with the rest, or not at all."""
+        self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, json.dumps(value)))
 
     @property
     def dim(self) -> int:
@@ -235,7 +239,7 @@ class Gallery:
                 cur = self.conn.execute("INSERT INTO items(label_id, source, vector, digest) VALUES (?, ?, ?, ?)",
                                         (label_id, str(src), vec.tobytes(), digest))
                 ids.append(cur.lastrowid)
-            count_addition(self.conn)
+            count_addition(self)
             before, after = self._bump_generation()
         if self._index is not None and self._index_generation == before:
             if ids:
@@ -264,11 +268,9 @@ class Gallery:
                 self.conn.execute("DELETE FROM labels WHERE id=?", (row[0],))
                 removed[label] = int(n)
             # until the refit, a re-run of this removal finds these gone and must finish it, not fail
-            row = self.conn.execute("SELECT value FROM meta WHERE key='removed_uncalibrated'").fetchone()
-            pending = list(dict.fromkeys((json.loads(row[0]) if row else []) + list(removed)))
-            self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('removed_uncalibrated', ?)",
-                              (json.dumps(pending),))
-            count_removal(self.conn)
+            pending = self.meta("removed_uncalibrated", []) + list(removed)
+            self.put_meta("removed_uncalibrated", list(dict.fromkeys(pending)))
+            count_removal(self)
             self._bump_generation()
         self._index = None  # HNSW cannot delete in place; the next use rebuilds from SQLite
         return removed
@@ -392,5 +394,5 @@ class Gallery:
         tmp.rename(final)
         remove_path(old)
         with self.conn:   # together: a saved index is caught up only from the removals it was built after
-            for key, value in (("index_removals", self._index_removals), ("index_generation", self.meta("generation"))):
-                self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, json.dumps(value)))
+            self.put_meta("index_removals", self._index_removals)
+            self.put_meta("index_generation", self.meta("generation"))

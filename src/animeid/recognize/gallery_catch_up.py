@@ -29,20 +29,14 @@ def removals(gallery) -> list[int]:
     return [removed, int(meta.get("generation", 0)) - removed - int(meta.get(ADDITIONS, 0))]
 
 
-def _count(conn, key: str) -> None:
-    row = conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
-    conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
-                 (key, json.dumps((json.loads(row[0]) if row else 0) + 1)))
-
-
-def count_removal(conn) -> None:
+def count_removal(gallery) -> None:
     """Inside the removing transaction."""
-    _count(conn, REMOVALS)
+    gallery.put_meta(REMOVALS, int(gallery.meta(REMOVALS, 0)) + 1)
 
 
-def count_addition(conn) -> None:
+def count_addition(gallery) -> None:
     """Inside the adding transaction."""
-    _count(conn, ADDITIONS)
+    gallery.put_meta(ADDITIONS, int(gallery.meta(ADDITIONS, 0)) + 1)
 
 
 def caught_up(gallery, index, seen_removals: list[int] | None, generation) -> bool:
